@@ -1,0 +1,17 @@
+package tensor
+
+import "golang.org/x/sys/cpu"
+
+var hasAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// The assembly kernels, in kernels_amd64.s. Their contracts are those of the
+// Go versions in kernels_generic.go.
+
+//go:noescape
+func kernel6x16AVX(kc int, a, b, c *float32, ldc int)
+
+//go:noescape
+func dotAVX(x, y *float32, n int) float32
+
+//go:noescape
+func axpyAVX(alpha float32, x, y *float32, n int)

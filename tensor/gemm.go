@@ -1,0 +1,192 @@
+package tensor
+
+import "sync"
+
+// Register tile (mr×nr) and cache blocks. A kc×nr panel of B (16 KiB) stays in
+// L1 while the mc×kc block of A (144 KiB) streams from L2; the kc×nc block of
+// B lives in L3. Sized for Zen 3 (32 KiB L1d, 512 KiB L2).
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 144
+	nc = 3072
+)
+
+// smallM is the row count below which C = A·Bᵀ is computed as dot products
+// straight from B: packing a weight matrix costs more than it saves when only
+// a few rows (decode steps) multiply it.
+const smallM = 4
+
+var packPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
+// op(X) is X or Xᵀ as transA/transB say, op(A) is m×k, op(B) is k×n and C is
+// m×n with leading dimension ldc. lda and ldb are the leading dimensions of A
+// and B as stored. With beta == 0, C is overwritten (NaNs in it do not leak).
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	scaleC(m, n, beta, c, ldc)
+	if k == 0 || alpha == 0 {
+		return
+	}
+	if m <= smallM && transB && !transA {
+		gemmDots(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+		return
+	}
+	gemmPacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+}
+
+// MatMulT sets C (m×n) = A (m×k) · Wᵀ where W is n×k: the linear layer of a
+// model whose weights are stored as [out][in], as in HF checkpoints.
+func MatMulT(c, a, w []float32, m, n, k int) {
+	Gemm(false, true, m, n, k, 1, a, k, w, k, 0, c, n)
+}
+
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// gemmDots handles a few rows of A against Bᵀ: every row of B is read once
+// from memory and dotted with all rows of A while it sits in L1.
+func gemmDots(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	Parallel(n, 64, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			bj := b[j*ldb : j*ldb+k]
+			for i := range m {
+				c[i*ldc+j] += alpha * Dot(a[i*lda:i*lda+k], bj)
+			}
+		}
+	})
+}
+
+// gemmPacked is the BLIS-style loop nest: for each kc×nc block of op(B) and
+// the matching m×kc slice of op(A), both are packed into panels (in parallel),
+// then the workers split the nr-wide column panels between them and sweep the
+// micro-kernel over mc-row blocks.
+func gemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	mPanels := (m + mr - 1) / mr
+	bufA := getBuf(mPanels * mr * kc)
+	bufB := getBuf(min(n+nr-1, nc) / nr * nr * kc)
+	defer packPool.Put(bufA)
+	defer packPool.Put(bufB)
+	pa, pb := *bufA, *bufB
+
+	for jc := 0; jc < n; jc += nc {
+		ncb := min(nc, n-jc)
+		nPanels := (ncb + nr - 1) / nr
+		for pc := 0; pc < k; pc += kc {
+			kcb := min(kc, k-pc)
+			Parallel(mPanels+nPanels, 4, func(lo, hi int) {
+				for t := lo; t < hi; t++ {
+					if t < mPanels {
+						packA(transA, a, lda, t*mr, min(mr, m-t*mr), pc, kcb, alpha, pa[t*mr*kcb:])
+					} else {
+						p := t - mPanels
+						packB(transB, b, ldb, pc, kcb, jc+p*nr, min(nr, ncb-p*nr), pb[p*nr*kcb:])
+					}
+				}
+			})
+			Parallel(nPanels, 1, func(lo, hi int) {
+				var edge [mr * nr]float32
+				for ic := 0; ic < mPanels; ic += mc / mr {
+					icEnd := min(mPanels, ic+mc/mr)
+					for jp := lo; jp < hi; jp++ {
+						j0 := jc + jp*nr
+						nw := min(nr, n-j0)
+						bp := pb[jp*nr*kcb : (jp+1)*nr*kcb]
+						for ip := ic; ip < icEnd; ip++ {
+							i0 := ip * mr
+							mh := min(mr, m-i0)
+							ap := pa[ip*mr*kcb : (ip+1)*mr*kcb]
+							if mh == mr && nw == nr {
+								microKernel(kcb, ap, bp, c[i0*ldc+j0:], ldc)
+								continue
+							}
+							clear(edge[:])
+							microKernel(kcb, ap, bp, edge[:], nr)
+							for i := range mh {
+								crow := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nw]
+								for j := range crow {
+									crow[j] += edge[i*nr+j]
+								}
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func microKernel(kcb int, a, b, c []float32, ldc int) {
+	if useAsm {
+		kernel6x16AVX(kcb, &a[0], &b[0], &c[0], ldc)
+		return
+	}
+	kernel6x16Go(kcb, a, b, c, ldc)
+}
+
+func getBuf(n int) *[]float32 {
+	p := packPool.Get().(*[]float32)
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	*p = (*p)[:n]
+	return p
+}
+
+// packA writes rows [i0, i0+rows) and columns [p0, p0+kcb) of alpha·op(A) as
+// one mr×kcb panel, k-major, zero-padding missing rows.
+func packA(trans bool, a []float32, lda, i0, rows, p0, kcb int, alpha float32, dst []float32) {
+	dst = dst[:mr*kcb]
+	if rows < mr {
+		clear(dst)
+	}
+	for i := range rows {
+		for p := range kcb {
+			var v float32
+			if trans {
+				v = a[(p0+p)*lda+i0+i]
+			} else {
+				v = a[(i0+i)*lda+p0+p]
+			}
+			dst[p*mr+i] = alpha * v
+		}
+	}
+}
+
+// packB writes rows [p0, p0+kcb) and columns [j0, j0+cols) of op(B) as one
+// kcb×nr panel, k-major, zero-padding missing columns.
+func packB(trans bool, b []float32, ldb, p0, kcb, j0, cols int, dst []float32) {
+	dst = dst[:nr*kcb]
+	if cols < nr {
+		clear(dst)
+	}
+	if trans {
+		for j := range cols {
+			row := b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kcb]
+			for p, v := range row {
+				dst[p*nr+j] = v
+			}
+		}
+		return
+	}
+	for p := range kcb {
+		copy(dst[p*nr:p*nr+cols], b[(p0+p)*ldb+j0:(p0+p)*ldb+j0+cols])
+	}
+}

@@ -1,0 +1,99 @@
+package tensor
+
+import "math"
+
+// Softmax replaces x by exp(x - max) / sum, in place. An empty x is left alone.
+func Softmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	var sum float64
+	for i, v := range x {
+		e := math.Exp(float64(v - mx))
+		x[i] = float32(e)
+		sum += e
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// LogSumExp returns log(sum(exp(x))) computed stably in float64.
+func LogSumExp(x []float32) float64 {
+	if len(x) == 0 {
+		return math.Inf(-1)
+	}
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	var sum float64
+	for _, v := range x {
+		sum += math.Exp(float64(v - mx))
+	}
+	return float64(mx) + math.Log(sum)
+}
+
+// RMSNorm writes x / sqrt(mean(x²) + eps) · w to out (which may alias x) and
+// returns the reciprocal RMS that a backward pass needs.
+func RMSNorm(out, x, w []float32, eps float32) float32 {
+	var ss float64
+	for _, v := range x {
+		ss += float64(v) * float64(v)
+	}
+	r := float32(1 / math.Sqrt(ss/float64(len(x))+float64(eps)))
+	for i, v := range x {
+		out[i] = v * r * w[i]
+	}
+	return r
+}
+
+// RopeAngles fills cos and sin (each headDim/2 long) with the rotary angles of
+// position pos: angle i is pos · theta^(-2i/headDim), as in HF Qwen2/Llama.
+func RopeAngles(cos, sin []float32, pos, headDim int, theta float64) {
+	for i := range cos {
+		inv := math.Pow(theta, -float64(2*i)/float64(headDim))
+		s, c := math.Sincos(float64(pos) * inv)
+		cos[i], sin[i] = float32(c), float32(s)
+	}
+}
+
+// Rope rotates one head vector x in place by the angles in cos/sin using the
+// NeoX (half-rotation) layout: element i pairs with element i + len(x)/2.
+// Passing the negated sin undoes the rotation, which is its backward.
+func Rope(x, cos, sin []float32) {
+	half := len(x) / 2
+	lo, hi := x[:half], x[half:2*half]
+	for i := range lo {
+		x0, x1 := lo[i], hi[i]
+		lo[i] = x0*cos[i] - x1*sin[i]
+		hi[i] = x1*cos[i] + x0*sin[i]
+	}
+}
+
+// Sigmoid is the logistic function in float32.
+func Sigmoid(x float32) float32 {
+	return float32(1 / (1 + math.Exp(-float64(x))))
+}
+
+// SwiGLU writes silu(gate) · up to out element-wise (out may alias either).
+func SwiGLU(out, gate, up []float32) {
+	Parallel(len(out), 4096, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			g := gate[i]
+			out[i] = g * Sigmoid(g) * up[i]
+		}
+	})
+}
+
+// Add sets y[i] += x[i].
+func Add(y, x []float32) {
+	for i, v := range x {
+		y[i] += v
+	}
+}
