@@ -1,0 +1,106 @@
+// Package protocol holds the text protocol of ReSearch: the prompt templates,
+// the tags a policy writes (<think>, <search>, <answer>, \boxed{}), the
+// rendering of search results the environment inserts, and the format rules
+// the reward checks. Everything here is pure string handling, exact to the
+// reference implementation (github.com/Agent-RL/ReCall, branch re-search).
+package protocol
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+)
+
+var (
+	//go:embed templates/base.txt
+	baseTemplate string
+
+	//go:embed templates/instruct_system.txt
+	instructSystem string
+)
+
+// Template names the two prompt styles of the paper.
+type Template string
+
+const (
+	// Base is the plain-text prompt for base models: the instructions, then
+	// "User: {question}. Assistant:".
+	Base Template = "base"
+	// Instruct is the Qwen2.5 chat prompt with the ReSearch instructions as
+	// the system message and the question as the user message.
+	Instruct Template = "instruct"
+)
+
+// ParseTemplate accepts the names a user may write in a flag or config.
+func ParseTemplate(name string) (Template, error) {
+	switch Template(name) {
+	case Base, Instruct:
+		return Template(name), nil
+	}
+	return "", fmt.Errorf("unknown template %q (want %q or %q)", name, Base, Instruct)
+}
+
+// Prompt renders the prompt for one question.
+func (t Template) Prompt(question string) string {
+	if t == Instruct {
+		return InstructPrompt(question)
+	}
+	return BasePrompt(question)
+}
+
+// ResponseMarker is the text that ends the prompt and starts the response in
+// a decoded rollout; the reference reward splits on it.
+func (t Template) ResponseMarker() string {
+	if t == Instruct {
+		return chatAssistantStart
+	}
+	return baseAssistantMarker
+}
+
+// BasePrompt fills the base template. The reference fills it with
+// str.format, so the question is inserted verbatim and followed by the
+// template's literal ". Assistant:".
+func BasePrompt(question string) string {
+	return strings.Replace(baseTemplate, "{question}", question, 1)
+}
+
+// InstructSystemPrompt is the system message of the instruct template.
+func InstructSystemPrompt() string { return instructSystem }
+
+// InstructPrompt renders the instruct template through the Qwen2.5 chat
+// template with add_generation_prompt, as HF's apply_chat_template does for
+// [{system}, {user}].
+func InstructPrompt(question string) string {
+	return ChatML([]Message{{"system", instructSystem}, {"user", question}}, true)
+}
+
+// Message is one turn of a chat.
+type Message struct {
+	Role    string
+	Content string
+}
+
+const (
+	chatAssistantStart  = "<|im_start|>assistant\n"
+	baseAssistantMarker = "Assistant:"
+)
+
+// ChatML renders messages with the Qwen2.5 chat template (ChatML):
+// "<|im_start|>{role}\n{content}<|im_end|>\n" per turn, then the assistant
+// header when addGenerationPrompt is set. Qwen2.5's template inserts a
+// default system message when the first turn is not one; callers that want
+// that behaviour add it themselves, the ReSearch prompts always carry one.
+func ChatML(messages []Message, addGenerationPrompt bool) string {
+	var b strings.Builder
+	for _, m := range messages {
+		b.WriteString("<|im_start|>")
+		b.WriteString(m.Role)
+		b.WriteString("\n")
+		b.WriteString(m.Content)
+		b.WriteString("<|im_end|>\n")
+	}
+	if addGenerationPrompt {
+		b.WriteString(chatAssistantStart)
+	}
+	return b.String()
+}
