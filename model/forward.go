@@ -1,0 +1,262 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	"research/tensor"
+)
+
+// KVCache holds one sequence's keys and values, per layer, for every position
+// fed so far: K[l][pos·kvDim : (pos+1)·kvDim], keys already rotated.
+type KVCache struct {
+	K, V [][]float32
+	Len  int // positions held
+}
+
+// NewCache returns an empty cache with room for capacity positions before it
+// needs to grow.
+func (m *Model) NewCache(capacity int) *KVCache {
+	c := &KVCache{K: make([][]float32, m.Config.NumLayers), V: make([][]float32, m.Config.NumLayers)}
+	for l := range c.K {
+		c.K[l] = make([]float32, 0, capacity*m.Config.KVDim())
+		c.V[l] = make([]float32, 0, capacity*m.Config.KVDim())
+	}
+	return c
+}
+
+// Truncate forgets every position from n on, so a sequence can be rewound.
+func (c *KVCache) Truncate(n int, kvDim int) {
+	if n >= c.Len {
+		return
+	}
+	for l := range c.K {
+		c.K[l] = c.K[l][:n*kvDim]
+		c.V[l] = c.V[l][:n*kvDim]
+	}
+	c.Len = n
+}
+
+// Input is one sequence's part of a batched forward: the new tokens to feed
+// after what its cache already holds.
+type Input struct {
+	Cache     *KVCache
+	Tokens    []int
+	AllLogits bool // return logits for every new token, not just the last
+}
+
+// Forward feeds every input's tokens through the model at once — prompts
+// being prefilled and sequences decoding one token can share a call — and
+// appends their keys and values to their caches. For each input it returns
+// the logits of its last token ([vocab]) or, with AllLogits, of all its new
+// tokens ([len(Tokens)·vocab]).
+func (m *Model) Forward(batch []Input) ([][]float32, error) {
+	rows, err := m.layout(batch)
+	if err != nil {
+		return nil, err
+	}
+	c := &m.Config
+	h := c.HiddenSize
+	x := make([]float32, len(rows)*h)
+	for r, row := range rows {
+		copy(x[r*h:(r+1)*h], m.Embed[row.token*h:(row.token+1)*h])
+	}
+	ropes := m.ropeTables(rows)
+	s := newScratch(c, len(rows))
+	for l := range m.Layers {
+		m.attentionBlock(l, x, rows, batch, ropes, s)
+		m.mlpBlock(l, x, len(rows), s)
+	}
+	for _, in := range batch {
+		in.Cache.Len += len(in.Tokens)
+	}
+	return m.logits(x, rows, batch), nil
+}
+
+// row is one token of the flattened batch.
+type row struct {
+	seq, token, pos int
+}
+
+func (m *Model) layout(batch []Input) ([]row, error) {
+	var rows []row
+	seen := map[*KVCache]bool{}
+	for i, in := range batch {
+		if in.Cache == nil {
+			return nil, fmt.Errorf("forward: sequence %d: nil cache", i)
+		}
+		if seen[in.Cache] {
+			return nil, fmt.Errorf("forward: sequence %d: cache shared with another sequence of the batch", i)
+		}
+		seen[in.Cache] = true
+		if len(in.Tokens) == 0 {
+			return nil, fmt.Errorf("forward: sequence %d: no tokens", i)
+		}
+		for j, t := range in.Tokens {
+			if t < 0 || t >= m.Config.VocabSize {
+				return nil, fmt.Errorf("forward: sequence %d, token %d: id %d outside the vocabulary [0, %d)", i, j, t, m.Config.VocabSize)
+			}
+			rows = append(rows, row{seq: i, token: t, pos: in.Cache.Len + j})
+		}
+	}
+	return rows, nil
+}
+
+// ropeTables computes each row's rotary cos/sin once per call; every layer
+// reuses them.
+func (m *Model) ropeTables(rows []row) (cs []float32) {
+	half := m.Config.HeadDim / 2
+	cs = make([]float32, 2*half*len(rows))
+	for r, row := range rows {
+		t := cs[2*half*r:]
+		tensor.RopeAngles(t[:half], t[half:2*half], row.pos, m.Config.HeadDim, m.Config.RopeTheta)
+	}
+	return cs
+}
+
+// scratch holds one forward call's activations, reused across layers.
+type scratch struct {
+	norm, q, k, v, att, gate, up []float32
+}
+
+func newScratch(c *Config, n int) *scratch {
+	return &scratch{
+		norm: make([]float32, n*c.HiddenSize),
+		q:    make([]float32, n*c.QDim()),
+		k:    make([]float32, n*c.KVDim()),
+		v:    make([]float32, n*c.KVDim()),
+		att:  make([]float32, n*c.QDim()),
+		gate: make([]float32, n*c.IntermediateSize),
+		up:   make([]float32, n*c.IntermediateSize),
+	}
+}
+
+// rmsNormRows normalises each h-wide row of x into out.
+func rmsNormRows(out, x, w []float32, h int, eps float64) {
+	tensor.Parallel(len(x)/h, 16, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			tensor.RMSNorm(out[r*h:(r+1)*h], x[r*h:(r+1)*h], w, float32(eps))
+		}
+	})
+}
+
+// linear sets out (n×outDim) = in (n×inDim)·Wᵀ + bias (bias may be nil).
+func linear(out, in, w, bias []float32, n, outDim, inDim int) {
+	tensor.MatMulT(out, in, w, n, outDim, inDim)
+	if bias != nil {
+		for r := range n {
+			tensor.Add(out[r*outDim:(r+1)*outDim], bias)
+		}
+	}
+}
+
+// attentionBlock adds the attention sub-layer's output to x.
+func (m *Model) attentionBlock(l int, x []float32, rows []row, batch []Input, ropes []float32, s *scratch) {
+	c, w := &m.Config, &m.Layers[l]
+	n, h, qd, kvd, hd := len(rows), c.HiddenSize, c.QDim(), c.KVDim(), c.HeadDim
+	rmsNormRows(s.norm, x, w.AttnNorm, h, c.RMSNormEps)
+	linear(s.q, s.norm, w.Wq, w.Bq, n, qd, h)
+	linear(s.k, s.norm, w.Wk, w.Bk, n, kvd, h)
+	linear(s.v, s.norm, w.Wv, w.Bv, n, kvd, h)
+	half := hd / 2
+	for r := range rows {
+		cos, sin := ropes[2*half*r:2*half*r+half], ropes[2*half*r+half:2*half*(r+1)]
+		for hh := range c.NumHeads {
+			tensor.Rope(s.q[r*qd+hh*hd:r*qd+(hh+1)*hd], cos, sin)
+		}
+		for hh := range c.NumKVHeads {
+			tensor.Rope(s.k[r*kvd+hh*hd:r*kvd+(hh+1)*hd], cos, sin)
+		}
+	}
+	// Append the new keys and values; rows of one sequence are contiguous.
+	start := make([]int, len(batch)) // first row of each sequence
+	r := 0
+	for i, in := range batch {
+		start[i] = r
+		cache := in.Cache
+		cache.K[l] = append(cache.K[l], s.k[r*kvd:(r+len(in.Tokens))*kvd]...)
+		cache.V[l] = append(cache.V[l], s.v[r*kvd:(r+len(in.Tokens))*kvd]...)
+		r += len(in.Tokens)
+	}
+	attend(c, l, s.q, s.att, rows, batch, start)
+	tensor.Gemm(false, true, n, h, qd, 1, s.att, qd, w.Wo, qd, 1, x, h)
+}
+
+// attend computes causal softmax attention for every (row, head): each query
+// sees the keys of its own sequence up to its own position.
+func attend(c *Config, l int, q, out []float32, rows []row, batch []Input, start []int) {
+	qd, kvd, hd := c.QDim(), c.KVDim(), c.HeadDim
+	group := c.NumHeads / c.NumKVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	tensor.Parallel(len(rows)*c.NumHeads, 8, func(lo, hi int) {
+		var scores []float32
+		for t := lo; t < hi; t++ {
+			r, head := t/c.NumHeads, t%c.NumHeads
+			cache := batch[rows[r].seq].Cache
+			keys, vals := cache.K[l], cache.V[l]
+			qv := q[r*qd+head*hd : r*qd+(head+1)*hd]
+			kvOff := (head / group) * hd
+			n := rows[r].pos + 1
+			if cap(scores) < n {
+				scores = make([]float32, n, 2*n)
+			}
+			scores = scores[:n]
+			for j := range n {
+				scores[j] = scale * tensor.Dot(qv, keys[j*kvd+kvOff:j*kvd+kvOff+hd])
+			}
+			tensor.Softmax(scores)
+			o := out[r*qd+head*hd : r*qd+(head+1)*hd]
+			clear(o)
+			for j, p := range scores {
+				tensor.Axpy(p, vals[j*kvd+kvOff:j*kvd+kvOff+hd], o)
+			}
+		}
+	})
+}
+
+// mlpBlock adds the SwiGLU MLP sub-layer's output to x.
+func (m *Model) mlpBlock(l int, x []float32, n int, s *scratch) {
+	c, w := &m.Config, &m.Layers[l]
+	h, f := c.HiddenSize, c.IntermediateSize
+	rmsNormRows(s.norm, x, w.MLPNorm, h, c.RMSNormEps)
+	linear(s.gate, s.norm, w.Wgate, nil, n, f, h)
+	linear(s.up, s.norm, w.Wup, nil, n, f, h)
+	tensor.SwiGLU(s.gate, s.gate, s.up)
+	tensor.Gemm(false, true, n, h, f, 1, s.gate, f, w.Wdown, f, 1, x, h)
+}
+
+// logits applies the final norm and the LM head to the rows the caller asked
+// for: each sequence's last row, or all of them.
+func (m *Model) logits(x []float32, rows []row, batch []Input) [][]float32 {
+	c := &m.Config
+	h, v := c.HiddenSize, c.VocabSize
+	var pick []int
+	r := 0
+	for _, in := range batch {
+		first := r
+		r += len(in.Tokens)
+		if !in.AllLogits {
+			first = r - 1
+		}
+		for i := first; i < r; i++ {
+			pick = append(pick, i)
+		}
+	}
+	sel := make([]float32, len(pick)*h)
+	for i, p := range pick {
+		tensor.RMSNorm(sel[i*h:(i+1)*h], x[p*h:(p+1)*h], m.Norm, float32(c.RMSNormEps))
+	}
+	all := make([]float32, len(pick)*v)
+	tensor.MatMulT(all, sel, m.LMHead, len(pick), v, h)
+	out := make([][]float32, len(batch))
+	i := 0
+	for b, in := range batch {
+		k := 1
+		if in.AllLogits {
+			k = len(in.Tokens)
+		}
+		out[b] = all[i*v : (i+k)*v : (i+k)*v]
+		i += k
+	}
+	return out
+}

@@ -1,0 +1,250 @@
+package model
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"unsafe"
+)
+
+// TensorInfo describes one tensor of a safetensors file.
+type TensorInfo struct {
+	DType   string `json:"dtype"`
+	Shape   []int  `json:"shape"`
+	Offsets [2]int `json:"data_offsets"`
+}
+
+// dtypeSizes lists the element sizes of the safetensors dtypes. Only F32, F16
+// and BF16 can be read as float32; the others are accepted in a header so that
+// files holding them still open.
+var dtypeSizes = map[string]int{
+	"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
+	"U16": 2, "U32": 4, "U64": 8, "F8_E4M3": 1, "F8_E5M2": 1,
+}
+
+// FormatVersionKey is the __metadata__ key under which files written by this
+// package record their format version; a file carrying a version this
+// package does not know is refused rather than misread.
+const FormatVersionKey = "research_format_version"
+
+// FormatVersion is the version WriteSafetensors writes.
+const FormatVersion = "1"
+
+// maxHeader bounds the JSON header so a corrupt length cannot exhaust memory.
+const maxHeader = 100 << 20
+
+// Safetensors is one open .safetensors file.
+type Safetensors struct {
+	Path     string
+	Tensors  map[string]TensorInfo
+	Metadata map[string]string
+	data     []byte // the tensor bytes, after the header
+	unmap    func() error
+}
+
+// OpenSafetensors memory-maps path and parses and checks its header.
+func OpenSafetensors(path string) (*Safetensors, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open safetensors: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("open safetensors: %w", err)
+	}
+	raw, unmap, err := mapFile(f, st.Size())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s, err := parseSafetensors(raw)
+	if err != nil {
+		unmap()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s.Path, s.unmap = path, unmap
+	return s, nil
+}
+
+// parseSafetensors reads the header of a whole file held in raw.
+func parseSafetensors(raw []byte) (*Safetensors, error) {
+	if len(raw) < 8 {
+		return nil, fmt.Errorf("not a safetensors file: %d bytes, shorter than the 8-byte header length", len(raw))
+	}
+	n := binary.LittleEndian.Uint64(raw)
+	if n > maxHeader || n > uint64(len(raw)-8) {
+		return nil, fmt.Errorf("header length %d exceeds the file (%d bytes) or the %d-byte limit", n, len(raw), maxHeader)
+	}
+	var header map[string]json.RawMessage
+	if err := json.Unmarshal(raw[8:8+n], &header); err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	s := &Safetensors{Tensors: map[string]TensorInfo{}, data: raw[8+n:]}
+	for name, msg := range header {
+		if name == "__metadata__" {
+			if err := json.Unmarshal(msg, &s.Metadata); err != nil {
+				return nil, fmt.Errorf("header __metadata__: want string values: %w", err)
+			}
+			continue
+		}
+		var t TensorInfo
+		if err := json.Unmarshal(msg, &t); err != nil {
+			return nil, fmt.Errorf("header entry %q: %w", name, err)
+		}
+		if err := t.check(len(s.data)); err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", name, err)
+		}
+		s.Tensors[name] = t
+	}
+	if v, ok := s.Metadata[FormatVersionKey]; ok && v != FormatVersion {
+		return nil, fmt.Errorf("format version %q is not supported (this build reads %q)", v, FormatVersion)
+	}
+	return s, nil
+}
+
+func (t *TensorInfo) check(dataLen int) error {
+	size, ok := dtypeSizes[t.DType]
+	if !ok {
+		return fmt.Errorf("unknown dtype %q", t.DType)
+	}
+	n := 1
+	for _, d := range t.Shape {
+		if d < 0 || (d > 0 && n > math.MaxInt32/d) {
+			return fmt.Errorf("bad shape %v", t.Shape)
+		}
+		n *= d
+	}
+	lo, hi := t.Offsets[0], t.Offsets[1]
+	if lo < 0 || hi < lo || hi > dataLen {
+		return fmt.Errorf("data_offsets %v outside the %d data bytes", t.Offsets, dataLen)
+	}
+	if hi-lo != n*size {
+		return fmt.Errorf("data_offsets %v hold %d bytes, but %s%v needs %d", t.Offsets, hi-lo, t.DType, t.Shape, n*size)
+	}
+	return nil
+}
+
+// Names returns the tensor names, sorted.
+func (s *Safetensors) Names() []string {
+	names := make([]string, 0, len(s.Tensors))
+	for n := range s.Tensors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Float32 returns the named tensor as float32 values and its shape. An
+// aligned F32 tensor aliases the (copy-on-write) mapping; F16 and BF16 are
+// converted into a new slice.
+func (s *Safetensors) Float32(name string) ([]float32, []int, error) {
+	t, ok := s.Tensors[name]
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: no tensor %q", s.Path, name)
+	}
+	b := s.data[t.Offsets[0]:t.Offsets[1]]
+	n := len(b) / dtypeSizes[t.DType]
+	switch t.DType {
+	case "F32":
+		if n > 0 && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
+			return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), n), t.Shape, nil
+		}
+		out := make([]float32, n)
+		for i := range out {
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		return out, t.Shape, nil
+	case "BF16":
+		out := make([]float32, n)
+		for i := range out {
+			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(b[2*i:])) << 16)
+		}
+		return out, t.Shape, nil
+	case "F16":
+		out := make([]float32, n)
+		for i := range out {
+			out[i] = F16ToF32(binary.LittleEndian.Uint16(b[2*i:]))
+		}
+		return out, t.Shape, nil
+	}
+	return nil, nil, fmt.Errorf("%s: tensor %q has dtype %s; only F32, F16 and BF16 can be loaded", s.Path, name, t.DType)
+}
+
+// Close unmaps the file. Slices returned by Float32 that alias the mapping
+// must not be used afterwards.
+func (s *Safetensors) Close() error {
+	if s.unmap == nil {
+		return nil
+	}
+	err := s.unmap()
+	s.unmap = nil
+	return err
+}
+
+// F16ToF32 converts an IEEE 754 half-precision value to float32 exactly.
+func F16ToF32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // Inf or NaN
+		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
+	case exp != 0: // normal
+		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
+	case mant == 0:
+		return math.Float32frombits(sign)
+	}
+	// subnormal half: a normal float32
+	e := uint32(113)
+	for mant&0x400 == 0 {
+		mant <<= 1
+		e--
+	}
+	return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
+}
+
+// F32ToF16 rounds a float32 to the nearest half (ties to even), saturating
+// to ±Inf and keeping NaN a NaN.
+func F32ToF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	sign := uint16(b>>16) & 0x8000
+	exp := int32(b>>23&0xff) - 127 + 15
+	mant := b & 0x7fffff
+	switch {
+	case b&0x7fffffff > 0x7f800000: // NaN
+		return sign | 0x7e00
+	case exp >= 0x1f:
+		return sign | 0x7c00
+	case exp <= 0:
+		if exp < -10 {
+			return sign
+		}
+		mant |= 0x800000
+		shift := uint32(14 - exp)
+		half := mant >> shift
+		rem := mant & (1<<shift - 1)
+		mid := uint32(1) << (shift - 1)
+		if rem > mid || (rem == mid && half&1 == 1) {
+			half++
+		}
+		return sign | uint16(half)
+	}
+	half := uint32(exp)<<10 | mant>>13
+	rem := mant & 0x1fff
+	if rem > 0x1000 || (rem == 0x1000 && half&1 == 1) {
+		half++ // may carry into the exponent, which rounds up correctly
+	}
+	return sign | uint16(half)
+}
+
+// F32ToBF16 rounds a float32 to bfloat16 (nearest, ties to even).
+func F32ToBF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	if b&0x7fffffff > 0x7f800000 {
+		return uint16(b>>16) | 0x40
+	}
+	return uint16((b + 0x7fff + (b >> 16 & 1)) >> 16)
+}
