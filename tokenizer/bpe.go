@@ -85,9 +85,9 @@ func (m *bpe) merge(word string) []int32 {
 // candidate is a possible merge of the symbol at pos with its right
 // neighbour, valid while both still hold the ids it was made from.
 type candidate struct {
-	rank, id     int32
-	pos          int
-	left, right  int32
+	rank, id    int32
+	pos         int
+	left, right int32
 }
 
 type candidates []candidate

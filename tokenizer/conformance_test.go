@@ -173,3 +173,19 @@ func TestLlamaCppVectors(t *testing.T) {
 		})
 	}
 }
+
+// TestEdgeCases compares against HF tokenizers on texts built to probe the
+// pre-tokenizer's character classes; testdata/generate.sh made the files.
+func TestEdgeCases(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		tk   func(testing.TB) *Tokenizer
+	}{
+		{"testdata/qwen2.5_edge.jsonl", qwen},
+		{"testdata/gpt2_edge.jsonl", gpt2},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			checkEncodings(t, tc.tk(t), readEncodings(t, tc.file))
+		})
+	}
+}

@@ -112,14 +112,14 @@ type addedJSON struct {
 
 // componentJSON is a normalizer, pre-tokenizer, post-processor or decoder.
 type componentJSON struct {
-	Type           string           `json:"type"`
-	Normalizers    []*componentJSON `json:"normalizers"`
-	Pretokenizers  []*componentJSON `json:"pretokenizers"`
+	Type           string                           `json:"type"`
+	Normalizers    []*componentJSON                 `json:"normalizers"`
+	Pretokenizers  []*componentJSON                 `json:"pretokenizers"`
 	Pattern        *struct{ Regex, String *string } `json:"pattern"`
-	Behavior       string `json:"behavior"`
-	Invert         bool   `json:"invert"`
-	AddPrefixSpace bool   `json:"add_prefix_space"`
-	UseRegex       *bool  `json:"use_regex"`
+	Behavior       string                           `json:"behavior"`
+	Invert         bool                             `json:"invert"`
+	AddPrefixSpace bool                             `json:"add_prefix_space"`
+	UseRegex       *bool                            `json:"use_regex"`
 }
 
 type modelJSON struct {
