@@ -38,6 +38,7 @@ func build(c config) (*Tokenizer, error) {
 		addPrefixSpace: c.addPrefixSpace,
 		pieces:         make([][]byte, size),
 		special:        make([]bool, size),
+		inModel:        make([]bool, size),
 		tokens:         make([]string, size),
 		ids:            make(map[string]int, len(c.vocab)+len(c.added)),
 	}
@@ -49,6 +50,7 @@ func build(c config) (*Tokenizer, error) {
 			return nil, fmt.Errorf("vocab: id %d is used by both %q and %q", id, t.tokens[id], tok)
 		}
 		t.pieces[id], t.tokens[id], t.ids[tok] = tokenBytes(tok), tok, id
+		t.inModel[id] = true
 		t.model.vocab[string(t.pieces[id])] = id
 	}
 	for b := 0; b < 256; b++ {
@@ -67,6 +69,7 @@ func build(c config) (*Tokenizer, error) {
 		if !okA || !okB || !okAB {
 			return nil, fmt.Errorf("merge %d (%q %q): a token or their join is not in the vocab", rank+1, m[0], m[1])
 		}
+		t.merges = append(t.merges, [2]int32{int32(a), int32(b)})
 		// A repeated pair keeps its last rank, as in HF.
 		t.model.merges[pairKey(int32(a), int32(b))] = merge{rank: int32(rank), id: int32(ab)}
 	}

@@ -42,8 +42,10 @@ type Tokenizer struct {
 
 	pieces  [][]byte // id → the bytes it decodes to; nil for unused ids
 	special []bool   // id → is a special added token
+	inModel []bool   // id → is in the BPE model's vocab (not only added)
 	ids     map[string]int
-	tokens  []string // id → its string in the vocabulary (byte-level form)
+	tokens  []string   // id → its string in the vocabulary (byte-level form)
+	merges  [][2]int32 // in rank order, for Save
 }
 
 // VocabSize is one more than the largest id.

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Regenerates the reference fixtures in this folder with HuggingFace
+# tokenizers (npm tokenizers@0.23.2, Rust core), the reference we are checked
+# against. Needs node/npm and ../shared. Run from tokenizer/testdata.
+set -eu
+SHARED=../../../shared
+BENCH=../../bench/tokenizer
+(cd "$BENCH" && npm install --no-audit --no-fund >/dev/null)
+
+# 1. Pre-tokenizer edge cases, encoded by HF with Qwen2.5 and GPT-2.
+/usr/bin/python3 edge_texts.py
+node "$BENCH/hf_encode.mjs" "$SHARED/tokenizers/qwen2.5/tokenizer.json" < edge_texts.jsonl > qwen2.5_edge.jsonl
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+node "$BENCH/gpt2_json.mjs" "$SHARED/tokenizers/gpt2/encoder.json" "$SHARED/tokenizers/gpt2/vocab.bpe" "$tmp/gpt2.json"
+node "$BENCH/hf_encode.mjs" "$tmp/gpt2.json" < edge_texts.jsonl > gpt2_edge.jsonl
+
+# 2. Trainer round trip: train on wiki18 passages 1-800 with our trainer,
+# then let HF load the result and encode held-out passages 801-860 plus the
+# edge cases.
+(cd .. && go test -run TestTrainReproducesFixture -update .)
+/usr/bin/python3 - "$SHARED/data/corpus/wiki18_sample_1000.jsonl" > "$tmp/heldout.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l)["contents"] for l in open(sys.argv[1])]
+for text in rows[800:860]:
+    print(json.dumps({"text": text}))
+for text in ["<|im_start|>user\nWho?<|im_end|>\n", "x<|endoftext|>y<|im_end|>"]:
+    print(json.dumps({"text": text}))
+PY
+cat edge_texts.jsonl >> "$tmp/heldout.jsonl"
+node "$BENCH/hf_encode.mjs" trained/tokenizer.json < "$tmp/heldout.jsonl" > trained/heldout_hf.jsonl
+echo "fixtures written"
