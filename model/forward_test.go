@@ -1,0 +1,105 @@
+package model
+
+import (
+	"math"
+	"testing"
+)
+
+// TestBatchedForwardMatchesSingle feeds three sequences in one batch — one
+// prefilling, two decoding at different positions — and checks each against
+// the same sequence run alone.
+func TestBatchedForwardMatchesSingle(t *testing.T) {
+	m, ref := loadReference(t, "testdata/tiny")
+	p := ref.Prompt
+	alone := func(prefix, next []int) []float32 {
+		c := m.NewCache(0)
+		if len(prefix) > 0 {
+			if _, err := m.Forward([]Input{{Cache: c, Tokens: prefix}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := m.Forward([]Input{{Cache: c, Tokens: next}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out[0]
+	}
+	seqs := []struct{ prefix, next []int }{
+		{nil, p},
+		{p[:5], p[5:6]},
+		{p[:2], p[2:4]},
+		{p[:7], []int{3}},
+	}
+	batch := make([]Input, len(seqs))
+	for i, s := range seqs {
+		batch[i] = Input{Cache: m.NewCache(0), Tokens: s.next}
+		if len(s.prefix) > 0 {
+			if _, err := m.Forward([]Input{{Cache: batch[i].Cache, Tokens: s.prefix}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := m.Forward(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range seqs {
+		want := alone(s.prefix, s.next)
+		for j := range want {
+			if math.Abs(float64(got[i][j]-want[j])) > 1e-5 {
+				t.Fatalf("sequence %d logit %d: batched %v, alone %v", i, j, got[i][j], want[j])
+			}
+		}
+		if n := len(s.prefix) + len(s.next); batch[i].Cache.Len != n {
+			t.Errorf("sequence %d: cache holds %d positions, want %d", i, batch[i].Cache.Len, n)
+		}
+	}
+}
+
+func TestForwardAllLogits(t *testing.T) {
+	m, ref := loadReference(t, "testdata/tiny")
+	all, err := m.Forward([]Input{{Cache: m.NewCache(0), Tokens: ref.Prompt, AllLogits: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := m.Config.VocabSize
+	if len(all[0]) != len(ref.Prompt)*v {
+		t.Fatalf("got %d logits, want %d", len(all[0]), len(ref.Prompt)*v)
+	}
+	for n := 1; n <= len(ref.Prompt); n++ {
+		one, err := m.Forward([]Input{{Cache: m.NewCache(0), Tokens: ref.Prompt[:n]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range v {
+			if d := math.Abs(float64(all[0][(n-1)*v+j] - one[0][j])); d > 1e-5 {
+				t.Fatalf("position %d logit %d differs by %g", n-1, j, d)
+			}
+		}
+	}
+}
+
+func TestForwardErrors(t *testing.T) {
+	m, _ := loadReference(t, "testdata/tiny")
+	shared := m.NewCache(0)
+	cases := []struct {
+		name  string
+		batch []Input
+	}{
+		{"nil cache", []Input{{Tokens: []int{1}}}},
+		{"no tokens", []Input{{Cache: m.NewCache(0)}}},
+		{"token too large", []Input{{Cache: m.NewCache(0), Tokens: []int{1, 258}}}},
+		{"negative token", []Input{{Cache: m.NewCache(0), Tokens: []int{-1}}}},
+		{"shared cache", []Input{{Cache: shared, Tokens: []int{1}}, {Cache: shared, Tokens: []int{2}}}},
+	}
+	for _, tc := range cases {
+		if _, err := m.Forward(tc.batch); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		} else {
+			t.Logf("%s: %v", tc.name, err)
+		}
+	}
+	if shared.Len != 0 {
+		t.Errorf("a refused batch changed a cache")
+	}
+}

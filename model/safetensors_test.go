@@ -1,0 +1,179 @@
+package model
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestSafetensorsRoundTrip(t *testing.T) {
+	data := []float32{0, 1, -2.5, 3.140625, 65504, -1e-3, 6e-8, float32(math.Inf(1))}
+	for _, tc := range []struct {
+		dtype string
+		tol   float64 // relative
+	}{{"F32", 0}, {"BF16", 1.0 / 128}, {"F16", 1.0 / 1024}} {
+		t.Run(tc.dtype, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.safetensors")
+			ts := []Tensor{{"a", []int{2, 4}, data}, {"b", []int{1}, []float32{7}}}
+			if err := WriteSafetensors(path, ts, tc.dtype, map[string]string{"note": "hi"}); err != nil {
+				t.Fatal(err)
+			}
+			s, err := OpenSafetensors(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if s.Metadata["note"] != "hi" || s.Metadata[FormatVersionKey] != FormatVersion {
+				t.Errorf("metadata %v", s.Metadata)
+			}
+			got, shape, err := s.Float32("a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(shape, []int{2, 4}) {
+				t.Errorf("shape %v", shape)
+			}
+			for i, w := range data {
+				g := got[i]
+				if math.IsInf(float64(w), 0) {
+					if g != w {
+						t.Errorf("%d: %v, want %v", i, g, w)
+					}
+					continue
+				}
+				if math.Abs(float64(g-w)) > tc.tol*math.Abs(float64(w))+1e-7 {
+					t.Errorf("%d: %v, want %v", i, g, w)
+				}
+			}
+		})
+	}
+}
+
+func TestF16Conversion(t *testing.T) {
+	// Every half value survives f16 → f32 → f16 (NaNs stay NaN).
+	for h := range 1 << 16 {
+		f := F16ToF32(uint16(h))
+		back := F32ToF16(f)
+		if math.IsNaN(float64(f)) {
+			if back&0x7c00 != 0x7c00 || back&0x3ff == 0 {
+				t.Fatalf("NaN %#04x came back as %#04x", h, back)
+			}
+			continue
+		}
+		if back != uint16(h) {
+			t.Fatalf("%#04x → %v → %#04x", h, f, back)
+		}
+	}
+	for _, tc := range []struct {
+		f float32
+		h uint16
+	}{{1, 0x3c00}, {-2, 0xc000}, {65504, 0x7bff}, {1e6, 0x7c00}, {5.9604645e-8, 0x0001}, {1 + 1.0/2048, 0x3c00}} {
+		if got := F32ToF16(tc.f); got != tc.h {
+			t.Errorf("F32ToF16(%v) = %#04x, want %#04x", tc.f, got, tc.h)
+		}
+	}
+}
+
+// header builds a safetensors file from a JSON header and n data bytes.
+func header(js string, n int) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(js)))
+	b = append(b, js...)
+	return append(b, make([]byte, n)...)
+}
+
+func TestSafetensorsErrors(t *testing.T) {
+	cases := []struct {
+		name, want string
+		raw        []byte
+	}{
+		{"short", "shorter than", []byte{1, 2}},
+		{"huge header", "exceeds", binary.LittleEndian.AppendUint64(nil, 1<<40)},
+		{"bad json", "header", header("{", 0)},
+		{"bad dtype", "unknown dtype", header(`{"a":{"dtype":"X","shape":[1],"data_offsets":[0,4]}}`, 4)},
+		{"size mismatch", "needs 8", header(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}`, 4)},
+		{"out of range", "outside", header(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, 4)},
+		{"negative shape", "bad shape", header(`{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}`, 0)},
+		{"future version", "not supported", header(`{"__metadata__":{"research_format_version":"99"}}`, 0)},
+	}
+	for _, tc := range cases {
+		_, err := parseSafetensors(tc.raw)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestCheckpointErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.safetensors")
+	if err := WriteSafetensors(path, []Tensor{{"w", []int{2, 2}, make([]float32, 4)}, {"i", []int{1}, []float32{1}}}, "F32", nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Tensor("w", 4); err == nil || !strings.Contains(err.Error(), "shape [2 2], want [4]") {
+		t.Errorf("mis-shaped tensor: %v", err)
+	}
+	if _, err := c.Tensor("nope", 1); err == nil || !strings.Contains(err.Error(), `missing tensor "nope"`) {
+		t.Errorf("missing tensor: %v", err)
+	}
+	if _, err := OpenCheckpoint(t.TempDir()); err == nil {
+		t.Error("empty directory opened")
+	}
+}
+
+func TestShardedCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	write := func(file string, ts ...Tensor) {
+		if err := WriteSafetensors(filepath.Join(dir, file), ts, "BF16", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("model-00001-of-00002.safetensors", Tensor{"a", []int{2}, []float32{1, 2}})
+	write("model-00002-of-00002.safetensors", Tensor{"b", []int{1}, []float32{3}})
+	index := `{"metadata":{},"weight_map":{"a":"model-00001-of-00002.safetensors","b":"model-00002-of-00002.safetensors"}}`
+	if err := os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), []byte(index), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for name, want := range map[string][]float32{"a": {1, 2}, "b": {3}} {
+		got, err := c.Tensor(name, len(want))
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %v %v, want %v", name, got, err, want)
+		}
+	}
+	bad := `{"weight_map":{"a":"../model-00001-of-00002.safetensors"}}`
+	os.WriteFile(filepath.Join(dir, "model.safetensors.index.json"), []byte(bad), 0o644)
+	if _, err := OpenCheckpoint(dir); err == nil || !strings.Contains(err.Error(), "plain file name") {
+		t.Errorf("escaping shard name: %v", err)
+	}
+}
+
+func TestSaveLoad(t *testing.T) {
+	m, ref := loadReference(t, "testdata/tiny")
+	dir := t.TempDir()
+	if err := m.Save(dir, "F32"); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	a, _ := m.Forward([]Input{{Cache: m.NewCache(0), Tokens: ref.Prompt}})
+	b, _ := m2.Forward([]Input{{Cache: m2.NewCache(0), Tokens: ref.Prompt}})
+	if !slices.Equal(a[0], b[0]) {
+		t.Error("saved and reloaded model computes different logits")
+	}
+}
