@@ -7,6 +7,7 @@ package dataset
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -129,6 +130,17 @@ func groundTruth(raw json.RawMessage) ([]string, error) {
 	return answerList(raw, "reward_model.ground_truth")
 }
 
+// Answers is a list of gold answers that reads from JSON written either as
+// a list or as a single string or number.
+type Answers []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (a *Answers) UnmarshalJSON(raw []byte) error {
+	list, err := answerList(raw, "")
+	*a = list
+	return err
+}
+
 // answerList accepts a string or a list of strings (numbers are taken as
 // their JSON text, as some datasets store years as numbers).
 func answerList(raw json.RawMessage, field string) ([]string, error) {
@@ -140,14 +152,21 @@ func answerList(raw json.RawMessage, field string) ([]string, error) {
 	for _, it := range items {
 		s, err := scalarString(it)
 		if err != nil {
-			return nil, fmt.Errorf("field %q: %w", field, err)
+			return nil, fieldError(field, err)
 		}
 		out = append(out, s)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("field %q: no answers", field)
+		return nil, fieldError(field, errors.New("no answers"))
 	}
 	return out, nil
+}
+
+func fieldError(field string, err error) error {
+	if field == "" {
+		return err
+	}
+	return fmt.Errorf("field %q: %w", field, err)
 }
 
 // scalarString reads a JSON string or number as text.

@@ -7,11 +7,12 @@ import (
 )
 
 // openInput opens the optional positional FILE argument of a subcommand:
-// no argument or "-" means standard input. The returned name is used in
+// no argument or "-" means standard input (the root command's, which tests
+// replace). The returned name is used in
 // error messages so that they point at the file a user gave.
 func openInput(args []string) (r io.ReadCloser, name string, err error) {
 	if len(args) == 0 || args[0] == "-" {
-		return io.NopCloser(os.Stdin), "<stdin>", nil
+		return io.NopCloser(rootCmd.InOrStdin()), "<stdin>", nil
 	}
 	f, err := os.Open(args[0])
 	if err != nil {

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// jsonObject is one JSONL record whose fields we add to without disturbing
+// the others; they are written back sorted by name.
+type jsonObject map[string]json.RawMessage
+
+// decodeField decodes one field into v; a missing field is an error unless
+// optional is set.
+func (o jsonObject) decodeField(name string, v any, optional bool) error {
+	raw, ok := o[name]
+	if !ok || string(raw) == "null" {
+		if optional {
+			return nil
+		}
+		return fmt.Errorf("missing field %q", name)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("field %q: %w", name, err)
+	}
+	return nil
+}
+
+func (o jsonObject) set(name string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("field %q: %w", name, err)
+	}
+	o[name] = raw
+	return nil
+}
+
+// mapJSONL reads JSON Lines from r, lets fn add fields to each object, and
+// writes the objects to w, one per line. Blank lines are skipped. Errors
+// name the input and the line.
+func mapJSONL(r io.Reader, name string, w io.Writer, fn func(jsonObject) error) error {
+	br := bufio.NewReader(r)
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for line := 1; ; line++ {
+		text, err := br.ReadBytes('\n')
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		if trimmed := bytes.TrimSpace(text); len(trimmed) > 0 {
+			var obj jsonObject
+			if uerr := json.Unmarshal(trimmed, &obj); uerr != nil || obj == nil {
+				return fmt.Errorf("%s:%d: want one JSON object per line: %v", name, line, uerr)
+			}
+			if ferr := fn(obj); ferr != nil {
+				return fmt.Errorf("%s:%d: %w", name, line, ferr)
+			}
+			if werr := enc.Encode(obj); werr != nil {
+				return fmt.Errorf("write output: %w", werr)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
