@@ -44,13 +44,13 @@ type termTF struct {
 
 // batch is a run of corpus lines and, once analyzed, their passages.
 type batch struct {
-	lines     [][]byte
-	lineNos   []int
-	passages  []search.Passage
-	terms     [][]termTF
-	lens      []uint32
-	err       error
-	done      chan struct{}
+	lines    [][]byte
+	lineNos  []int
+	passages []search.Passage
+	terms    [][]termTF
+	lens     []uint32
+	err      error
+	done     chan struct{}
 }
 
 // Build indexes the FlashRAG JSONL corpus read from r (named name in error
@@ -75,6 +75,10 @@ func Build(ctx context.Context, r io.Reader, name, out string, opt BuildOptions)
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(out)), filepath.Base(out)+".tmp-")
 	if err != nil {
+		return nil, fmt.Errorf("create build directory: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("create build directory: %w", err)
 	}
 	b := &builder{dir: tmp, opt: opt, postings: map[string]*memPostings{}}
