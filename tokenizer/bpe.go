@@ -65,6 +65,12 @@ func (m *bpe) merge(word string) []int32 {
 	if len(syms) > shortWord {
 		return m.mergeHeap(syms)
 	}
+	return m.mergeQuadratic(syms)
+}
+
+// mergeQuadratic is merge for short words: scan for the best pair, join it,
+// repeat.
+func (m *bpe) mergeQuadratic(syms []int32) []int32 {
 	for len(syms) > 1 {
 		best, at := merge{rank: -1}, -1
 		for i := 0; i+1 < len(syms); i++ {

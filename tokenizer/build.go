@@ -32,6 +32,11 @@ func build(c config) (*Tokenizer, error) {
 		}
 		size = max(size, a.ID+1)
 	}
+	// Ids index dense tables: refuse ids far beyond the number of tokens
+	// rather than allocate for them.
+	if limit := 2*(len(c.vocab)+len(c.added)) + 256; size > limit {
+		return nil, fmt.Errorf("vocab: id %d is far beyond the %d tokens defined; ids must be nearly dense", size-1, len(c.vocab)+len(c.added))
+	}
 	t := &Tokenizer{
 		pattern:        c.pattern,
 		nfc:            c.nfc,

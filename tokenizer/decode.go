@@ -49,8 +49,8 @@ func appendLossy(dst, b []byte, atEOF bool) (out []byte, n int) {
 			i += w
 			continue
 		}
-		k, complete := validPrefix(b[i:])
-		if !complete && !atEOF {
+		k, open := validPrefix(b[i:])
+		if open && !atEOF {
 			return dst, i
 		}
 		dst = append(dst, "\uFFFD"...)
