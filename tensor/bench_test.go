@@ -18,3 +18,27 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSmallM compares the unpacked small-M path with the packed one at
+// the shape of a decode step's gate/up projection, to place smallMAsm.
+func BenchmarkSmallM(b *testing.B) {
+	saved := smallMAsm
+	defer func() { smallMAsm = saved }()
+	for _, m := range []int{8, 16, 32, 48, 64} {
+		for _, small := range []bool{true, false} {
+			b.Run(fmt.Sprintf("m=%d/unpacked=%v", m, small), func(b *testing.B) {
+				smallMAsm = 0
+				if small {
+					smallMAsm = m
+				}
+				r := rand.New(rand.NewPCG(1, 1))
+				n, k := 4864, 896
+				x, w, c := randSlice(r, m*k), randSlice(r, n*k), make([]float32, m*n)
+				for b.Loop() {
+					MatMulT(c, x, w, m, n, k)
+				}
+				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

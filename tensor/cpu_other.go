@@ -7,6 +7,14 @@ const hasAsm = false
 // On other architectures the assembly entry points fall back to Go so the
 // dispatch code stays the same everywhere.
 
-func kernel6x16AVX(kc int, a, b, c *float32, ldc int) { panic("tensor: no assembly kernels on this architecture") }
-func dotAVX(x, y *float32, n int) float32             { panic("tensor: no assembly kernels on this architecture") }
-func axpyAVX(alpha float32, x, y *float32, n int)     { panic("tensor: no assembly kernels on this architecture") }
+func kernel6x16AVX(kc int, a, b, c *float32, ldc int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+func dotAVX(x, y *float32, n int) float32 { panic("tensor: no assembly kernels on this architecture") }
+func axpyAVX(alpha float32, x, y *float32, n int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func dotTile4x3AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("tensor: no assembly kernels on this architecture")
+}

@@ -18,6 +18,10 @@ const (
 // a few rows (decode steps) multiply it.
 const smallM = 4
 
+// smallMAsm is the row count up to which the assembly path skips packing B
+// (see gemmSmallNT); set by BenchmarkSmallM.
+var smallMAsm = 64
+
 var packPool = sync.Pool{New: func() any { return new([]float32) }}
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
@@ -32,9 +36,15 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	if k == 0 || alpha == 0 {
 		return
 	}
-	if m <= smallM && transB && !transA {
-		gemmDots(m, n, k, alpha, a, lda, b, ldb, c, ldc)
-		return
+	if transB && !transA {
+		if useAsm && alpha == 1 && m <= smallMAsm {
+			gemmSmallNT(m, n, k, a, lda, b, ldb, c, ldc)
+			return
+		}
+		if m <= smallM {
+			gemmDots(m, n, k, alpha, a, lda, b, ldb, c, ldc)
+			return
+		}
 	}
 	gemmPacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
 }

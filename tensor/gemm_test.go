@@ -74,6 +74,10 @@ func TestGemm(t *testing.T) {
 		{7, 33, 300, true, false, 1, 0},
 		{13, 40, 17, true, true, -1, 1},
 		{64, 96, 513, false, true, 1, 0},
+		{16, 50, 70, false, true, 1, 0},
+		{31, 7, 8, false, true, 1, 1},
+		{9, 3, 16, false, true, 1, 0},
+		{32, 101, 905, false, true, 1, 0},
 		{150, 3100, 20, false, true, 1, 0},
 		{200, 70, 260, false, false, 0.5, 2},
 	}

@@ -1,0 +1,114 @@
+//go:build openblas
+
+// Command gemm compares tensor.Gemm with OpenBLAS's cblas_sgemm, same thread
+// count, same operands, in one run: GFLOP/s at 1024³ and at the shapes of
+// Qwen2.5-0.5B's linear layers (C = X·Wᵀ, W stored [out][in]). Run it with
+// run.sh, which installs libopenblas-dev and sets the thread counts.
+package main
+
+/*
+#cgo LDFLAGS: -lopenblas
+#include <cblas.h>
+*/
+import "C"
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+	"unsafe"
+
+	"research/tensor"
+)
+
+type shape struct {
+	name    string
+	m, n, k int
+	transB  bool
+}
+
+func main() {
+	threads := flag.Int("threads", 2, "threads for both libraries")
+	minTime := flag.Duration("time", time.Second, "minimum time per measurement")
+	flag.Parse()
+	tensor.Workers = *threads
+	C.openblas_set_num_threads(C.int(*threads))
+
+	shapes := []shape{
+		{"square 1024³ (NN)", 1024, 1024, 1024, false},
+		{"square 1024³ (NT)", 1024, 1024, 1024, true},
+		{"prefill q/o proj", 512, 896, 896, true},
+		{"prefill k/v proj", 512, 128, 896, true},
+		{"prefill gate/up", 512, 4864, 896, true},
+		{"prefill down", 512, 896, 4864, true},
+		{"decode×16 gate/up", 16, 4864, 896, true},
+		{"decode×16 down", 16, 896, 4864, true},
+		{"decode×1 gate/up", 1, 4864, 896, true},
+	}
+	fmt.Printf("threads=%d  AVX2/FMA kernels=%v\n", *threads, tensor.Accelerated())
+	fmt.Printf("%-22s %16s %10s %10s %7s\n", "shape", "m×n×k", "ours", "OpenBLAS", "ratio")
+	for _, s := range shapes {
+		r := rand.New(rand.NewPCG(1, 2))
+		a, b := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n)
+		c1, c2 := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
+		ldb := s.n
+		if s.transB {
+			ldb = s.k
+		}
+		ours := measure(*minTime, s, func() {
+			tensor.Gemm(false, s.transB, s.m, s.n, s.k, 1, a, s.k, b, ldb, 0, c1, s.n)
+		})
+		tb := C.enum_CBLAS_TRANSPOSE(C.CblasNoTrans)
+		if s.transB {
+			tb = C.CblasTrans
+		}
+		blas := measure(*minTime, s, func() {
+			C.cblas_sgemm(C.CblasRowMajor, C.CblasNoTrans, tb, C.blasint(s.m), C.blasint(s.n), C.blasint(s.k), 1,
+				(*C.float)(unsafe.Pointer(&a[0])), C.blasint(s.k), (*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb),
+				0, (*C.float)(unsafe.Pointer(&c2[0])), C.blasint(s.n))
+		})
+		if d := maxRelDiff(c1, c2); d > 1e-3 {
+			fmt.Fprintf(os.Stderr, "%s: results differ (max relative difference %g)\n", s.name, d)
+			os.Exit(1)
+		}
+		fmt.Printf("%-22s %16s %10.1f %10.1f %7.2f\n", s.name, fmt.Sprintf("%d×%d×%d", s.m, s.n, s.k), ours, blas, ours/blas)
+	}
+}
+
+// measure runs f once to warm up, then repeatedly for at least minTime, and
+// returns the best-of-three-batches rate in GFLOP/s (the machine is shared,
+// so the best batch is the least disturbed).
+func measure(minTime time.Duration, s shape, f func()) float64 {
+	f()
+	best := 0.0
+	for range 3 {
+		n := 0
+		start := time.Now()
+		for time.Since(start) < minTime/3 || n == 0 {
+			f()
+			n++
+		}
+		rate := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(n) / time.Since(start).Seconds() / 1e9
+		best = max(best, rate)
+	}
+	return best
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	return x
+}
+
+func maxRelDiff(a, b []float32) float64 {
+	var d float64
+	for i := range a {
+		d = max(d, math.Abs(float64(a[i]-b[i]))/(1+math.Abs(float64(b[i]))))
+	}
+	return d
+}

@@ -1,0 +1,10 @@
+#!/bin/sh
+# GEMM benchmark: ours (tensor.Gemm) vs OpenBLAS sgemm, same threads, one run.
+# Usage: sh bench/gemm/run.sh [THREADS] [TIME]   (from the repository root)
+set -eu
+threads=${1:-2}
+time=${2:-1s}
+if ! [ -e /usr/include/x86_64-linux-gnu/cblas.h ] && ! [ -e /usr/include/cblas.h ]; then
+	apt-get install -y libopenblas-dev >/dev/null
+fi
+OPENBLAS_NUM_THREADS=$threads GOMAXPROCS=$threads CGO_ENABLED=1 go run -tags openblas ./bench/gemm -threads "$threads" -time "$time"
