@@ -15,7 +15,13 @@ trap 'rm -rf "$tmp"' EXIT
 node "$BENCH/gpt2_json.mjs" "$SHARED/tokenizers/gpt2/encoder.json" "$SHARED/tokenizers/gpt2/vocab.bpe" "$tmp/gpt2.json"
 node "$BENCH/hf_encode.mjs" "$tmp/gpt2.json" < edge_texts.jsonl > gpt2_edge.jsonl
 
-# 2. Trainer round trip: train on wiki18 passages 1-800 with our trainer,
+# 2. The Qwen2.5 chat template rendered by Jinja2, and HF's ids for it.
+python3 chat_cases.py "$SHARED/reference/template_instruct_system.txt"
+python3 -c 'import json,sys
+for l in sys.stdin: print(json.dumps({"text": json.loads(l)["text"]}))' < chat_cases.jsonl |
+	node "$BENCH/hf_encode.mjs" "$SHARED/tokenizers/qwen2.5/tokenizer.json" > qwen2.5_chat_ids.jsonl
+
+# 3. Trainer round trip: train on wiki18 passages 1-800 with our trainer,
 # then let HF load the result and encode held-out passages 801-860 plus the
 # edge cases.
 (cd .. && go test -run TestTrainReproducesFixture -update .)
