@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 
 	"research/tensor"
 )
@@ -180,38 +179,6 @@ func (m *Model) attentionBlock(l int, x []float32, rows []row, batch []Input, ro
 	}
 	attend(c, l, s.q, s.att, rows, batch, start)
 	tensor.Gemm(false, true, n, h, qd, 1, s.att, qd, w.Wo, qd, 1, x, h)
-}
-
-// attend computes causal softmax attention for every (row, head): each query
-// sees the keys of its own sequence up to its own position.
-func attend(c *Config, l int, q, out []float32, rows []row, batch []Input, start []int) {
-	qd, kvd, hd := c.QDim(), c.KVDim(), c.HeadDim
-	group := c.NumHeads / c.NumKVHeads
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	tensor.Parallel(len(rows)*c.NumHeads, 8, func(lo, hi int) {
-		var scores []float32
-		for t := lo; t < hi; t++ {
-			r, head := t/c.NumHeads, t%c.NumHeads
-			cache := batch[rows[r].seq].Cache
-			keys, vals := cache.K[l], cache.V[l]
-			qv := q[r*qd+head*hd : r*qd+(head+1)*hd]
-			kvOff := (head / group) * hd
-			n := rows[r].pos + 1
-			if cap(scores) < n {
-				scores = make([]float32, n, 2*n)
-			}
-			scores = scores[:n]
-			for j := range n {
-				scores[j] = scale * tensor.Dot(qv, keys[j*kvd+kvOff:j*kvd+kvOff+hd])
-			}
-			tensor.Softmax(scores)
-			o := out[r*qd+head*hd : r*qd+(head+1)*hd]
-			clear(o)
-			for j, p := range scores {
-				tensor.Axpy(p, vals[j*kvd+kvOff:j*kvd+kvOff+hd], o)
-			}
-		}
-	})
 }
 
 // mlpBlock adds the SwiGLU MLP sub-layer's output to x.

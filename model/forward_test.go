@@ -5,9 +5,10 @@ import (
 	"testing"
 )
 
-// TestBatchedForwardMatchesSingle feeds three sequences in one batch — one
-// prefilling, two decoding at different positions — and checks each against
-// the same sequence run alone.
+// TestBatchedForwardMatchesSingle feeds sequences in one batch — prefilling
+// short and long chunks (the dot and the GEMM attention paths) and decoding
+// at different positions — and checks each against the same sequence fed
+// alone, one token per call.
 func TestBatchedForwardMatchesSingle(t *testing.T) {
 	m, ref := loadReference(t, "testdata/tiny")
 	p := ref.Prompt
@@ -18,9 +19,12 @@ func TestBatchedForwardMatchesSingle(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		out, err := m.Forward([]Input{{Cache: c, Tokens: next}})
-		if err != nil {
-			t.Fatal(err)
+		var out [][]float32
+		for _, tok := range next {
+			var err error
+			if out, err = m.Forward([]Input{{Cache: c, Tokens: []int{tok}}}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		return out[0]
 	}
@@ -29,6 +33,7 @@ func TestBatchedForwardMatchesSingle(t *testing.T) {
 		{p[:5], p[5:6]},
 		{p[:2], p[2:4]},
 		{p[:7], []int{3}},
+		{p[:3], append(append([]int{}, p...), p...)},
 	}
 	batch := make([]Input, len(seqs))
 	for i, s := range seqs {

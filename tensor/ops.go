@@ -13,9 +13,9 @@ func Softmax(x []float32) {
 	}
 	var sum float64
 	for i, v := range x {
-		e := math.Exp(float64(v - mx))
-		x[i] = float32(e)
-		sum += e
+		e := Exp(v - mx)
+		x[i] = e
+		sum += float64(e)
 	}
 	inv := float32(1 / sum)
 	for i := range x {
@@ -78,7 +78,7 @@ func Rope(x, cos, sin []float32) {
 
 // Sigmoid is the logistic function in float32.
 func Sigmoid(x float32) float32 {
-	return float32(1 / (1 + math.Exp(-float64(x))))
+	return 1 / (1 + Exp(-x))
 }
 
 // SwiGLU writes silu(gate) · up to out element-wise (out may alias either).

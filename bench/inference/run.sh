@@ -1,0 +1,36 @@
+#!/bin/sh
+# Inference benchmark: ours vs llama.cpp on the same random-weight model of
+# Qwen2.5-0.5B's exact shape (24 layers, hidden 896, 14/2 heads, FFN 4864,
+# vocab 151,936, tied), f32 weights, in one run. Prints both and the ratios.
+# Usage (from the repository root): sh bench/inference/run.sh [THREADS]
+# MODEL_DIR (default /tmp/qwen05-random, ~4 GB with the GGUF) is generated on
+# first use by ../shared/tools/random_qwen2.py; LLAMACPP (default
+# /tmp/llamacpp) is a writable copy of ../shared/tools/llamacpp, installed
+# with npm on first use. llama.cpp runs with its defaults (F16 KV cache),
+# batch 128, as its users run it.
+set -eu
+threads=${1:-2}
+dir=${MODEL_DIR:-/tmp/qwen05-random}
+llamacpp=${LLAMACPP:-/tmp/llamacpp}
+shared=${SHARED:-../shared}
+if [ ! -f "$dir/model.safetensors" ] || [ ! -f "$dir/model.gguf" ]; then
+	/usr/bin/python3 "$shared/tools/random_qwen2.py" --out "$dir" --hidden 896 --layers 24 --heads 14 \
+		--kv-heads 2 --ffn 4864 --vocab 151936 --tied --no-reference --seed 0
+fi
+if [ ! -d "$llamacpp/node_modules" ]; then
+	mkdir -p "$llamacpp" && cp "$shared"/tools/llamacpp/* "$llamacpp"/
+	(cd "$llamacpp" && npm install --no-audit --no-fund --omit=optional >/dev/null)
+fi
+go build -o /tmp/bench-inference ./bench/inference
+ours=$(GOMAXPROCS=$threads /tmp/bench-inference -model "$dir" -threads "$threads" -prompt 512 -decode 32 -batch 16 -batch-prompt 64)
+llama=$(cd "$llamacpp" && T=$threads node speed.mjs "$dir/model.gguf" 512 32)
+echo "ours:      $ours"
+echo "llama.cpp: $llama"
+/usr/bin/python3 - "$ours" "$llama" <<'PY'
+import json, sys
+o, l = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"prefill 512:      ours {o['prefill_tokens_per_s']:7.1f} tok/s  llama.cpp {l['prefill_tokens_per_s']:7.1f}  ratio {o['prefill_tokens_per_s']/l['prefill_tokens_per_s']:.2f} (goal ≥ 0.7)")
+print(f"decode batch 1:   ours {o['decode_tokens_per_s']:7.1f} tok/s  llama.cpp {l['decode_tokens_per_s']:7.1f}  ratio {o['decode_tokens_per_s']/l['decode_tokens_per_s']:.2f} (goal ≥ 0.8)")
+print(f"decode batch {o['batch']}:  ours {o['batch_decode_tokens_per_s']:7.1f} tok/s aggregate = {o['batch_over_single']:.1f}× our batch 1 (goal ≥ 4)")
+print(f"peak RSS {o['peak_rss_bytes']/2**30:.2f} GiB = {o['peak_rss_over_weights_plus_kv']:.2f} × (weights {o['weights_bytes']/2**30:.2f} GiB + KV {o['kv_cache_bytes']/2**20:.0f} MiB) (goal ≤ 1.2)")
+PY

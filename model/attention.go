@@ -1,0 +1,85 @@
+package model
+
+import (
+	"math"
+
+	"research/tensor"
+)
+
+// gemmAttention is the number of new tokens from which a sequence's
+// attention runs as two GEMMs per head instead of one dot product per
+// (query, key): prefill chunks take the GEMM route, decode steps the other.
+const gemmAttention = 16
+
+// attend computes causal softmax attention for every new row and head into
+// out: each query sees the keys of its own sequence up to its own position.
+// start[i] is the first row of sequence i.
+func attend(c *Config, l int, q, out []float32, rows []row, batch []Input, start []int) {
+	var few []int // rows attended one by one
+	for i, in := range batch {
+		if len(in.Tokens) >= gemmAttention {
+			attendGemm(c, l, q, out, in, start[i], rows[start[i]].pos)
+			continue
+		}
+		for r := start[i]; r < start[i]+len(in.Tokens); r++ {
+			few = append(few, r)
+		}
+	}
+	attendDots(c, l, q, out, rows, batch, few)
+}
+
+// attendGemm handles one sequence's n new rows, first at position pos0:
+// per head, S = Q·Kᵀ over all cached positions, a causal softmax by rows,
+// then O = S·V. Keys and values of head group g are the columns
+// [g·headDim, (g+1)·headDim) of the cache rows, read in place.
+func attendGemm(c *Config, l int, q, out []float32, in Input, first, pos0 int) {
+	qd, kvd, hd := c.QDim(), c.KVDim(), c.HeadDim
+	group := c.NumHeads / c.NumKVHeads
+	n, ctx := len(in.Tokens), pos0+len(in.Tokens)
+	keys, vals := in.Cache.K[l], in.Cache.V[l]
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	s := make([]float32, n*ctx)
+	for h := range c.NumHeads {
+		kvOff := (h / group) * hd
+		tensor.Gemm(false, true, n, ctx, hd, scale, q[first*qd+h*hd:], qd, keys[kvOff:], kvd, 0, s, ctx)
+		tensor.Parallel(n, 16, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				row := s[i*ctx : (i+1)*ctx]
+				tensor.Softmax(row[:pos0+i+1])
+				clear(row[pos0+i+1:])
+			}
+		})
+		tensor.Gemm(false, false, n, hd, ctx, 1, s, ctx, vals[kvOff:], kvd, 0, out[first*qd+h*hd:], qd)
+	}
+}
+
+// attendDots handles the listed rows one (row, head) at a time, in parallel.
+func attendDots(c *Config, l int, q, out []float32, rows []row, batch []Input, which []int) {
+	qd, kvd, hd := c.QDim(), c.KVDim(), c.HeadDim
+	group := c.NumHeads / c.NumKVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	tensor.Parallel(len(which)*c.NumHeads, 8, func(lo, hi int) {
+		var scores []float32
+		for t := lo; t < hi; t++ {
+			r, head := which[t/c.NumHeads], t%c.NumHeads
+			cache := batch[rows[r].seq].Cache
+			keys, vals := cache.K[l], cache.V[l]
+			qv := q[r*qd+head*hd : r*qd+(head+1)*hd]
+			kvOff := (head / group) * hd
+			n := rows[r].pos + 1
+			if cap(scores) < n {
+				scores = make([]float32, n, 2*n)
+			}
+			scores = scores[:n]
+			for j := range n {
+				scores[j] = scale * tensor.Dot(qv, keys[j*kvd+kvOff:j*kvd+kvOff+hd])
+			}
+			tensor.Softmax(scores)
+			o := out[r*qd+head*hd : r*qd+(head+1)*hd]
+			clear(o)
+			for j, p := range scores {
+				tensor.Axpy(p, vals[j*kvd+kvOff:j*kvd+kvOff+hd], o)
+			}
+		}
+	})
+}
