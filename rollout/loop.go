@@ -1,0 +1,268 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"research/dataset"
+	"research/protocol"
+	"research/reward"
+	"research/search"
+)
+
+// Config holds the knobs of the loop; Defaults gives the paper's.
+type Config struct {
+	Template          protocol.Template
+	N                 int // rollouts per question (the GRPO group size)
+	MaxResponseTokens int // budget of response tokens, inserted results included
+	MaxTurns          int // searches allowed per rollout; 0 means no limit (the reference has none)
+	TopK              int // passages per search
+	EOSIDs            []int
+	EOSText           string // the tokenizer's eos_token, which the reward wants at the end
+	EmptyQueryText    string // inserted as the result of an empty query
+	SearchErrorText   string // inserted when the retriever keeps failing
+	SearchRetries     int
+	RetryBackoff      time.Duration // first retry delay; doubles each time
+	// Synchronous reproduces the reference's rounds: a search batch waits
+	// for every live rollout to search or finish.
+	Synchronous bool
+	// MaxConcurrent bounds the rollouts in flight (their KV caches); 0 means
+	// all at once.
+	MaxConcurrent int
+}
+
+// Defaults returns the paper's settings for a tokenizer whose EOS tokens
+// are eosIDs and whose eos_token text is eosText.
+func Defaults(template protocol.Template, eosIDs []int, eosText string) Config {
+	return Config{
+		Template:          template,
+		N:                 5,
+		MaxResponseTokens: 8192,
+		TopK:              5,
+		EOSIDs:            eosIDs,
+		EOSText:           eosText,
+		EmptyQueryText:    "invalid query",
+		SearchErrorText:   "search failed",
+		SearchRetries:     4,
+		RetryBackoff:      500 * time.Millisecond,
+	}
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.N <= 0:
+		return fmt.Errorf("rollout: n = %d: want > 0", c.N)
+	case c.MaxResponseTokens <= 0:
+		return fmt.Errorf("rollout: max response tokens = %d: want > 0", c.MaxResponseTokens)
+	case c.TopK <= 0:
+		return fmt.Errorf("rollout: top-k = %d: want > 0", c.TopK)
+	case c.MaxTurns < 0 || c.SearchRetries < 0 || c.MaxConcurrent < 0:
+		return errors.New("rollout: max turns, search retries and max concurrent must be >= 0")
+	case len(c.EOSIDs) == 0 || c.EOSText == "":
+		return errors.New("rollout: EOS ids and EOS text are required")
+	}
+	_, err := protocol.ParseTemplate(string(c.Template))
+	return err
+}
+
+// Runner runs the loop for batches of questions.
+type Runner struct {
+	Policy    Policy
+	Retriever search.Retriever
+	Tokenizer Tokenizer
+	Config    Config
+	// OnDone, when set, is called once per finished trajectory (from many
+	// goroutines, one at a time), e.g. to advance a progress bar.
+	OnDone func(*Trajectory)
+}
+
+// Run rolls out every example N times and returns the scored trajectories,
+// example-major (the N samples of an example are adjacent).
+func (r *Runner) Run(ctx context.Context, examples []dataset.Example) ([]*Trajectory, error) {
+	if err := r.Config.validate(); err != nil {
+		return nil, err
+	}
+	cfg := r.Config
+	b := &batcher{retriever: r.Retriever, k: cfg.TopK, retries: cfg.SearchRetries, backoff: cfg.RetryBackoff, sync: cfg.Synchronous}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	trajs := make([]*Trajectory, 0, len(examples)*cfg.N)
+	for _, ex := range examples {
+		prompt := cfg.Template.Prompt(ex.Question)
+		ids := r.Tokenizer.Encode(prompt)
+		for j := 0; j < cfg.N; j++ {
+			trajs = append(trajs, &Trajectory{
+				ExampleID: ex.ID, Sample: j, Question: ex.Question, Golds: ex.Answers,
+				Prompt: ids, PromptText: prompt, StopID: -1,
+			})
+		}
+	}
+
+	limit := len(trajs)
+	if cfg.MaxConcurrent > 0 {
+		limit = cfg.MaxConcurrent
+	}
+	slots := make(chan struct{}, limit)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	for i, t := range trajs {
+		slots <- struct{}{}
+		if ctx.Err() != nil {
+			break
+		}
+		b.start()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := r.runOne(ctx, b, fmt.Sprintf("%d/%d", i/cfg.N, i%cfg.N), t)
+			b.finish()
+			<-slots
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("rollout of example %q sample %d: %w", t.ExampleID, t.Sample, err)
+					cancel()
+				}
+				return
+			}
+			if r.OnDone != nil {
+				r.OnDone(t)
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return trajs, nil
+}
+
+// runOne is the agent loop of one trajectory.
+func (r *Runner) runOne(ctx context.Context, b *batcher, key string, t *Trajectory) error {
+	cfg := r.Config
+	budget := cfg.MaxResponseTokens
+	for {
+		start := time.Now()
+		c, err := r.Policy.Generate(ctx, Request{
+			Key:         key,
+			Tokens:      append(t.Prompt[:len(t.Prompt):len(t.Prompt)], t.Response...),
+			MaxTokens:   budget - len(t.Response),
+			StopIDs:     cfg.EOSIDs,
+			StopStrings: []string{protocol.SearchClose},
+		})
+		t.GenerateTime += time.Since(start)
+		if err != nil {
+			return err
+		}
+		if len(c.Tokens) > budget-len(t.Response) {
+			return fmt.Errorf("policy returned %d tokens for a budget of %d", len(c.Tokens), budget-len(t.Response))
+		}
+		t.appendTokens(c.Tokens, c.Logprobs, 1)
+		switch {
+		case c.Finish == FinishStop && c.StopID >= 0:
+			t.Finish, t.StopID = EndEOS, c.StopID
+			return r.score(t)
+		case c.StopString != protocol.SearchClose || len(t.Response) >= budget:
+			t.Finish = EndLength
+			return r.score(t)
+		case cfg.MaxTurns > 0 && len(t.Searches) == cfg.MaxTurns:
+			t.Finish = EndMaxTurns
+			return r.score(t)
+		}
+		// The reference extracts the query from this round's text only.
+		round, err := r.Tokenizer.Decode(c.Tokens, false)
+		if err != nil {
+			return fmt.Errorf("decode the policy's tokens: %w", err)
+		}
+		if err := r.insertResults(ctx, b, t, protocol.SearchQuery(round), budget); err != nil {
+			return err
+		}
+		if len(t.Response) >= budget {
+			t.Finish = EndLength
+			return r.score(t)
+		}
+	}
+}
+
+// insertResults searches for query and appends the rendered results, cut
+// at the budget, with loss mask 0.
+func (r *Runner) insertResults(ctx context.Context, b *batcher, t *Trajectory, query string, budget int) error {
+	cfg := r.Config
+	s := Search{Turn: len(t.Searches), Query: query}
+	var text string
+	start := time.Now()
+	switch docs, err := r.searchOrExplain(ctx, b, query); {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		s.Error = err.Error()
+		t.SearchFailed = true
+		text = protocol.RenderResult([]string{cfg.SearchErrorText})
+	case query == "":
+		text = protocol.RenderResult([]string{cfg.EmptyQueryText})
+	default:
+		contents := make([]string, len(docs))
+		for i, d := range docs {
+			contents[i] = d.Contents
+			s.DocIDs = append(s.DocIDs, d.ID)
+			s.Scores = append(s.Scores, d.Score)
+		}
+		text = protocol.RenderResult(contents)
+	}
+	s.Latency = time.Since(start)
+	t.SearchTime += s.Latency
+	ids := r.Tokenizer.Encode(text)
+	if room := budget - len(t.Response); len(ids) > room {
+		ids = ids[:room]
+	}
+	s.Inserted = len(ids)
+	t.appendTokens(ids, nil, 0)
+	t.Searches = append(t.Searches, s)
+	return nil
+}
+
+// searchOrExplain asks the batcher, except for an empty query, which the
+// reference's server would reject.
+func (r *Runner) searchOrExplain(ctx context.Context, b *batcher, query string) ([]search.Doc, error) {
+	if query == "" {
+		return nil, nil
+	}
+	return b.search(ctx, query)
+}
+
+func (t *Trajectory) appendTokens(ids []int, logprobs []float64, mask uint8) {
+	t.Response = append(t.Response, ids...)
+	for i := range ids {
+		t.Mask = append(t.Mask, mask)
+		lp := 0.0
+		if i < len(logprobs) {
+			lp = logprobs[i]
+		}
+		t.Logprobs = append(t.Logprobs, lp)
+	}
+}
+
+// score decodes the response and applies the ReSearch reward to prompt and
+// response together, as the reference's reward manager does (so that its
+// split on the response marker behaves the same).
+func (r *Runner) score(t *Trajectory) error {
+	text, err := r.Tokenizer.Decode(t.Response, false)
+	if err != nil {
+		return fmt.Errorf("decode the response: %w", err)
+	}
+	t.ResponseText = text
+	res := reward.ScoreSolution(t.PromptText+t.ResponseText, t.Golds, r.Config.EOSText)
+	t.Reward, t.Reason = res.Score, res.Reason
+	return nil
+}
