@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"strings"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
