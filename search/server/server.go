@@ -104,11 +104,12 @@ func (e *httpError) Error() string { return e.detail }
 // statusWriter remembers the status code written, for the metrics.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status      int
+	wroteHeader bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
+	w.status, w.wroteHeader = code, true
 	w.ResponseWriter.WriteHeader(code)
 }
 
@@ -130,7 +131,9 @@ func (s *Server) route(pattern, name string, auth bool, h func(http.ResponseWrit
 			}
 			return h(sw, r)
 		}()
-		if err != nil {
+		// An error after the header went out (a client that hung up
+		// mid-answer) cannot be reported to that client any more.
+		if err != nil && !sw.wroteHeader {
 			writeError(sw, err)
 		}
 		s.metrics.observe(name, sw.status, time.Since(start))

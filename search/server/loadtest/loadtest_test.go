@@ -40,7 +40,9 @@ func TestLoad(t *testing.T) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- server.Serve(ctx, ln, server.New(server.Config{Retriever: ix, MaxBodyBytes: 64 << 10})) }()
+	go func() {
+		done <- server.Serve(ctx, ln, server.New(server.Config{Retriever: ix, MaxBodyBytes: 64 << 10}))
+	}()
 
 	rep, err := Run(context.Background(), Options{
 		BaseURL: "http://" + ln.Addr().String(), Clients: 64, Duration: 2 * time.Second,
