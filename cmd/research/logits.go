@@ -13,26 +13,41 @@ import (
 
 func init() {
 	var (
-		dir, ids string
-		all      bool
+		dir, ids, text, tokPath string
+		all                     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "logits --model DIR --ids 1,2,3",
+		Use:   "logits --model DIR (--ids 1,2,3 | --prompt TEXT)",
 		Short: "Print a Qwen2 model's next-token logits for a prompt as JSON",
 		Long: `logits runs one forward pass of the Qwen2-family model in DIR (HF config.json
-and safetensors, F32/F16/BF16, single or sharded) over the given token ids and
+and safetensors, F32/F16/BF16, single or sharded) over the given token ids (or
+the text of --prompt, encoded with --tokenizer, default DIR/tokenizer.json) and
 prints {"ids": [...], "logits": [...]} with the logits of the last position, or
-with --all one row per position. It is meant for checks from outside.
-(--prompt TEXT will come once the tokenizer package is wired in.)`,
-		Example: `  research logits --model models/tiny --ids 10,200,33,7`,
-		Args:    cobra.NoArgs,
+with --all one row per position. It is meant for checks from outside.`,
+		Example: `  research logits --model models/tiny --ids 10,200,33,7
+  research logits --model DIR --prompt "Hello" --all`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if dir == "" {
 				return fmt.Errorf("logits: --model is required")
 			}
-			prompt, err := parseTokenIDs(ids)
-			if err != nil {
-				return fmt.Errorf("logits: --ids: %w", err)
+			if (ids == "") == (text == "") {
+				return fmt.Errorf("logits: give exactly one of --ids and --prompt")
+			}
+			var prompt []int
+			if text != "" {
+				tok, err := loadTokenizer(dir, tokPath, true)
+				if err != nil {
+					return fmt.Errorf("logits: %w", err)
+				}
+				if prompt = tok.Encode(text); len(prompt) == 0 {
+					return fmt.Errorf("logits: --prompt encodes to no tokens")
+				}
+			} else {
+				var err error
+				if prompt, err = parseTokenIDs(ids); err != nil {
+					return fmt.Errorf("logits: --ids: %w", err)
+				}
 			}
 			m, err := model.Load(dir)
 			if err != nil {
@@ -59,6 +74,8 @@ with --all one row per position. It is meant for checks from outside.
 	}
 	cmd.Flags().StringVar(&dir, "model", "", "model directory (config.json + safetensors)")
 	cmd.Flags().StringVar(&ids, "ids", "", "prompt token ids, comma-separated")
+	cmd.Flags().StringVar(&text, "prompt", "", "prompt text, encoded with the tokenizer")
+	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer.json or a directory holding one (default: the model directory)")
 	cmd.Flags().BoolVar(&all, "all", false, "print the logits of every position, not just the last")
 	rootCmd.AddCommand(cmd)
 }
