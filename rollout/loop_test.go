@@ -1,4 +1,4 @@
-package rollout
+package rollout_test
 
 import (
 	"context"
@@ -12,25 +12,25 @@ import (
 	"research/dataset"
 	"research/protocol"
 	"research/reward"
+	"research/rollout"
+	"research/rollout/rollouttest"
 )
-
-func sortStrings(s []string) { sort.Strings(s) }
 
 var question = dataset.Example{ID: "q1", Question: "Where was the director of Dune born?", Answers: []string{"Paris"}}
 
-func newRunner(scripts map[string][]string, ret *fakeRetriever, edit func(*Config)) (*Runner, *scriptedPolicy) {
-	cfg := Defaults(protocol.Instruct, []int{imEnd, endOfText}, "<|im_end|>")
+func newRunner(scripts map[string][]string, ret *rollouttest.Retriever, edit func(*rollout.Config)) (*rollout.Runner, *rollouttest.ScriptedPolicy) {
+	cfg := rollout.Defaults(protocol.Instruct, []int{rollouttest.IMEnd, rollouttest.EndOfText}, "<|im_end|>")
 	cfg.N = len(scripts)
 	cfg.TopK = 2
 	cfg.RetryBackoff = time.Millisecond
 	if edit != nil {
 		edit(&cfg)
 	}
-	p := &scriptedPolicy{scripts: scripts}
-	return &Runner{Policy: p, Retriever: ret, Tokenizer: byteTokenizer{}, Config: cfg}, p
+	p := &rollouttest.ScriptedPolicy{Scripts: scripts}
+	return &rollout.Runner{Policy: p, Retriever: ret, Tokenizer: rollouttest.ByteTokenizer{}, Config: cfg}, p
 }
 
-func run(t *testing.T, r *Runner) []*Trajectory {
+func run(t *testing.T, r *rollout.Runner) []*rollout.Trajectory {
 	t.Helper()
 	trajs, err := r.Run(context.Background(), []dataset.Example{question})
 	if err != nil {
@@ -42,7 +42,7 @@ func run(t *testing.T, r *Runner) []*Trajectory {
 // expect builds the response ids and mask expected from alternating
 // policy (mask 1) and inserted (mask 0) texts.
 func expect(parts ...string) (ids []int, mask []uint8) {
-	tok := byteTokenizer{}
+	tok := rollouttest.ByteTokenizer{}
 	for i, p := range parts {
 		m := uint8(1 - i%2)
 		for _, id := range tok.Encode(p) {
@@ -53,12 +53,12 @@ func expect(parts ...string) (ids []int, mask []uint8) {
 	return ids, mask
 }
 
-func checkTokens(t *testing.T, tr *Trajectory, parts ...string) {
+func checkTokens(t *testing.T, tr *rollout.Trajectory, parts ...string) {
 	t.Helper()
 	ids, mask := expect(parts...)
 	if !reflect.DeepEqual(tr.Response, ids) {
-		got, _ := byteTokenizer{}.Decode(tr.Response, false)
-		want, _ := byteTokenizer{}.Decode(ids, false)
+		got, _ := rollouttest.ByteTokenizer{}.Decode(tr.Response, false)
+		want, _ := rollouttest.ByteTokenizer{}.Decode(ids, false)
 		t.Fatalf("response\n got %q\nwant %q", got, want)
 	}
 	if !reflect.DeepEqual(tr.Mask, mask) {
@@ -81,17 +81,17 @@ func docsText(q string) string {
 }
 
 func TestSearchThenAnswer(t *testing.T) {
-	ret := &fakeRetriever{}
+	ret := &rollouttest.Retriever{}
 	r, _ := newRunner(map[string][]string{"0": {turn1, answer}}, ret, nil)
 	tr := run(t, r)[0]
 	checkTokens(t, tr, turn1, docsText("director of Dune"), answer)
-	if tr.Finish != EndEOS || tr.StopID != imEnd {
+	if tr.Finish != rollout.EndEOS || tr.StopID != rollouttest.IMEnd {
 		t.Errorf("finish %q stop %d", tr.Finish, tr.StopID)
 	}
 	if tr.Reward != 1 || tr.Reason != "correct answer, get f1 score: 1.0" {
 		t.Errorf("reward %v %q", tr.Reward, tr.Reason)
 	}
-	want := []Search{{Turn: 0, Query: "director of Dune", DocIDs: []string{"director of Dune#0", "director of Dune#1"}, Scores: []float64{2, 1}, Inserted: len(docsText("director of Dune"))}}
+	want := []rollout.Search{{Turn: 0, Query: "director of Dune", DocIDs: []string{"director of Dune#0", "director of Dune#1"}, Scores: []float64{2, 1}, Inserted: len(docsText("director of Dune"))}}
 	tr.Searches[0].Latency = 0
 	if !reflect.DeepEqual(tr.Searches, want) {
 		t.Errorf("searches %+v, want %+v", tr.Searches, want)
@@ -105,9 +105,9 @@ func TestSearchThenAnswer(t *testing.T) {
 // stops there, and the reward, which wants <|im_end|>, gives 0 as the
 // reference does.
 func TestSecondEOS(t *testing.T) {
-	r, _ := newRunner(map[string][]string{"0": {"<think> x </think> <answer> \\boxed{Paris} </answer><|endoftext|>"}}, &fakeRetriever{}, nil)
+	r, _ := newRunner(map[string][]string{"0": {"<think> x </think> <answer> \\boxed{Paris} </answer><|endoftext|>"}}, &rollouttest.Retriever{}, nil)
 	tr := run(t, r)[0]
-	if tr.Finish != EndEOS || tr.StopID != endOfText || tr.Reward != 0 || tr.Reason != "over length" {
+	if tr.Finish != rollout.EndEOS || tr.StopID != rollouttest.EndOfText || tr.Reward != 0 || tr.Reason != "over length" {
 		t.Errorf("finish %q stop %d reward %v %q", tr.Finish, tr.StopID, tr.Reward, tr.Reason)
 	}
 }
@@ -115,14 +115,14 @@ func TestSecondEOS(t *testing.T) {
 func TestBudgetMidGeneration(t *testing.T) {
 	inserted := docsText("director of Dune")
 	budget := len(turn1) + len(inserted) + 10
-	r, p := newRunner(map[string][]string{"0": {turn1, answer}}, &fakeRetriever{}, func(c *Config) { c.MaxResponseTokens = budget })
+	r, p := newRunner(map[string][]string{"0": {turn1, answer}}, &rollouttest.Retriever{}, func(c *rollout.Config) { c.MaxResponseTokens = budget })
 	tr := run(t, r)[0]
 	// The second turn gets what is left of this sequence's budget.
-	if got := p.reqs[1].MaxTokens; got != 10 {
+	if got := p.Requests()[1].MaxTokens; got != 10 {
 		t.Errorf("second request budget %d, want 10", got)
 	}
 	checkTokens(t, tr, turn1, inserted, answer[:10])
-	if tr.Finish != EndLength || tr.Reward != 0 {
+	if tr.Finish != rollout.EndLength || tr.Reward != 0 {
 		t.Errorf("finish %q reward %v %q", tr.Finish, tr.Reward, tr.Reason)
 	}
 }
@@ -130,86 +130,87 @@ func TestBudgetMidGeneration(t *testing.T) {
 func TestBudgetMidResult(t *testing.T) {
 	inserted := docsText("director of Dune")
 	budget := len(turn1) + 20
-	r, p := newRunner(map[string][]string{"0": {turn1, answer}}, &fakeRetriever{}, func(c *Config) { c.MaxResponseTokens = budget })
+	r, p := newRunner(map[string][]string{"0": {turn1, answer}}, &rollouttest.Retriever{}, func(c *rollout.Config) { c.MaxResponseTokens = budget })
 	tr := run(t, r)[0]
 	checkTokens(t, tr, turn1, inserted[:20])
-	if tr.Finish != EndLength || len(tr.Response) != budget || len(p.reqs) != 1 || tr.Searches[0].Inserted != 20 {
-		t.Errorf("finish %q, %d tokens, %d policy calls, %d inserted", tr.Finish, len(tr.Response), len(p.reqs), tr.Searches[0].Inserted)
+	if tr.Finish != rollout.EndLength || len(tr.Response) != budget || len(p.Requests()) != 1 || tr.Searches[0].Inserted != 20 {
+		t.Errorf("finish %q, %d tokens, %d policy calls, %d inserted", tr.Finish, len(tr.Response), len(p.Requests()), tr.Searches[0].Inserted)
 	}
 }
 
 func TestBudgetAtSearchClose(t *testing.T) {
-	r, _ := newRunner(map[string][]string{"0": {turn1}}, &fakeRetriever{}, func(c *Config) { c.MaxResponseTokens = len(turn1) })
+	r, _ := newRunner(map[string][]string{"0": {turn1}}, &rollouttest.Retriever{}, func(c *rollout.Config) { c.MaxResponseTokens = len(turn1) })
 	tr := run(t, r)[0]
 	checkTokens(t, tr, turn1)
-	if tr.Finish != EndLength || len(tr.Searches) != 0 {
+	if tr.Finish != rollout.EndLength || len(tr.Searches) != 0 {
 		t.Errorf("finish %q, %d searches", tr.Finish, len(tr.Searches))
 	}
 }
 
 func TestEmptyQuery(t *testing.T) {
-	ret := &fakeRetriever{}
+	ret := &rollouttest.Retriever{}
 	empty := "<think> hmm </think> <search>  </search>"
 	r, _ := newRunner(map[string][]string{"0": {empty, answer}}, ret, nil)
 	tr := run(t, r)[0]
 	checkTokens(t, tr, empty, " <result>\ninvalid query\n</result>", answer)
-	if len(ret.batches) != 0 || tr.Searches[0].Query != "" {
-		t.Errorf("retriever saw %v; search %+v", ret.batches, tr.Searches[0])
+	if len(ret.Batches()) != 0 || tr.Searches[0].Query != "" {
+		t.Errorf("retriever saw %v; search %+v", ret.Batches(), tr.Searches[0])
 	}
 }
 
 func TestRetrieverFailure(t *testing.T) {
 	t.Run("transient", func(t *testing.T) {
-		ret := &fakeRetriever{failures: 2}
+		ret := &rollouttest.Retriever{Failures: 2}
 		r, _ := newRunner(map[string][]string{"0": {turn1, answer}}, ret, nil)
 		tr := run(t, r)[0]
 		checkTokens(t, tr, turn1, docsText("director of Dune"), answer)
-		if tr.SearchFailed || len(ret.batches) != 3 {
-			t.Errorf("flagged %v after %d calls", tr.SearchFailed, len(ret.batches))
+		if tr.SearchFailed || len(ret.Batches()) != 3 {
+			t.Errorf("flagged %v after %d calls", tr.SearchFailed, len(ret.Batches()))
 		}
 	})
 	t.Run("persistent", func(t *testing.T) {
-		ret := &fakeRetriever{failures: 100}
-		r, _ := newRunner(map[string][]string{"0": {turn1, answer}}, ret, func(c *Config) { c.SearchRetries = 2 })
+		ret := &rollouttest.Retriever{Failures: 100}
+		r, _ := newRunner(map[string][]string{"0": {turn1, answer}}, ret, func(c *rollout.Config) { c.SearchRetries = 2 })
 		tr := run(t, r)[0]
 		checkTokens(t, tr, turn1, " <result>\nsearch failed\n</result>", answer)
-		if !tr.SearchFailed || len(ret.batches) != 3 || !strings.Contains(tr.Searches[0].Error, "connection refused") {
-			t.Errorf("flagged %v after %d calls, error %q", tr.SearchFailed, len(ret.batches), tr.Searches[0].Error)
+		if !tr.SearchFailed || len(ret.Batches()) != 3 || !strings.Contains(tr.Searches[0].Error, "connection refused") {
+			t.Errorf("flagged %v after %d calls, error %q", tr.SearchFailed, len(ret.Batches()), tr.Searches[0].Error)
 		}
 	})
 }
 
 func TestMaxTurns(t *testing.T) {
 	turn2 := " <think> again </think> <search> birthplace </search>"
-	r, p := newRunner(map[string][]string{"0": {turn1, turn2, answer}}, &fakeRetriever{}, func(c *Config) { c.MaxTurns = 1 })
+	r, p := newRunner(map[string][]string{"0": {turn1, turn2, answer}}, &rollouttest.Retriever{}, func(c *rollout.Config) { c.MaxTurns = 1 })
 	tr := run(t, r)[0]
 	checkTokens(t, tr, turn1, docsText("director of Dune"), turn2)
-	if tr.Finish != EndMaxTurns || len(tr.Searches) != 1 || len(p.reqs) != 2 || tr.Reward != 0 {
-		t.Errorf("finish %q, %d searches, %d calls, reward %v", tr.Finish, len(tr.Searches), len(p.reqs), tr.Reward)
+	if tr.Finish != rollout.EndMaxTurns || len(tr.Searches) != 1 || len(p.Requests()) != 2 || tr.Reward != 0 {
+		t.Errorf("finish %q, %d searches, %d calls, reward %v", tr.Finish, len(tr.Searches), len(p.Requests()), tr.Reward)
 	}
 }
 
 // TestSynchronousRounds: with the barrier, the round's searches of all live
 // rollouts go to the retriever as one batch, as in the reference.
 func TestSynchronousRounds(t *testing.T) {
-	ret := &fakeRetriever{}
+	ret := &rollouttest.Retriever{}
 	scripts := map[string][]string{
 		"0": {turn1, answer},
 		"1": {"<think> a </think> <search> second </search>", " <think> b </think> <search> third </search>", answer},
 		"2": {"<think> sure </think> <answer> \\boxed{Lyon} </answer><|im_end|>"},
 		"3": {"<think> c </think> <search> fourth </search>", answer},
 	}
-	r, _ := newRunner(scripts, ret, func(c *Config) { c.Synchronous = true })
+	r, _ := newRunner(scripts, ret, func(c *rollout.Config) { c.Synchronous = true })
 	trajs := run(t, r)
 	want := [][]string{{"director of Dune", "fourth", "second"}, {"third"}}
-	for _, b := range ret.batches {
-		sortStrings(b)
+	batches := ret.Batches()
+	for _, b := range batches {
+		sort.Strings(b)
 	}
-	if !reflect.DeepEqual(ret.batches, want) {
-		t.Errorf("batches %q, want %q", ret.batches, want)
+	if !reflect.DeepEqual(batches, want) {
+		t.Errorf("batches %q, want %q", batches, want)
 	}
 	for i, tr := range trajs {
-		if tr.Sample != i || tr.ExampleID != "q1" || tr.Finish != EndEOS {
+		if tr.Sample != i || tr.ExampleID != "q1" || tr.Finish != rollout.EndEOS {
 			t.Errorf("trajectory %d: sample %d example %q finish %q", i, tr.Sample, tr.ExampleID, tr.Finish)
 		}
 	}
@@ -219,8 +220,8 @@ func TestSynchronousRounds(t *testing.T) {
 }
 
 func TestPolicyErrorStopsRun(t *testing.T) {
-	r, p := newRunner(map[string][]string{"0": {turn1}, "1": {turn1}}, &fakeRetriever{}, nil)
-	p.fail = errors.New("engine exploded")
+	r, p := newRunner(map[string][]string{"0": {turn1}, "1": {turn1}}, &rollouttest.Retriever{}, nil)
+	p.Fail = errors.New("engine exploded")
 	_, err := r.Run(context.Background(), []dataset.Example{question})
 	if err == nil || !strings.Contains(err.Error(), "engine exploded") || !strings.Contains(err.Error(), `"q1"`) {
 		t.Errorf("error %v", err)
@@ -228,14 +229,14 @@ func TestPolicyErrorStopsRun(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
-	for name, edit := range map[string]func(*Config){
-		"n":        func(c *Config) { c.N = 0 },
-		"budget":   func(c *Config) { c.MaxResponseTokens = -1 },
-		"eos":      func(c *Config) { c.EOSIDs = nil },
-		"template": func(c *Config) { c.Template = "chat" },
-		"topk":     func(c *Config) { c.TopK = 0 },
+	for name, edit := range map[string]func(*rollout.Config){
+		"n":        func(c *rollout.Config) { c.N = 0 },
+		"budget":   func(c *rollout.Config) { c.MaxResponseTokens = -1 },
+		"eos":      func(c *rollout.Config) { c.EOSIDs = nil },
+		"template": func(c *rollout.Config) { c.Template = "chat" },
+		"topk":     func(c *rollout.Config) { c.TopK = 0 },
 	} {
-		r, _ := newRunner(map[string][]string{"0": {answer}}, &fakeRetriever{}, edit)
+		r, _ := newRunner(map[string][]string{"0": {answer}}, &rollouttest.Retriever{}, edit)
 		if _, err := r.Run(context.Background(), []dataset.Example{question}); err == nil {
 			t.Errorf("%s: bad config accepted", name)
 		}
@@ -244,12 +245,12 @@ func TestConfigErrors(t *testing.T) {
 
 // gatedPolicy holds back every call for one sequence until a gate opens.
 type gatedPolicy struct {
-	Policy
+	rollout.Policy
 	key  string
 	gate chan struct{}
 }
 
-func (g gatedPolicy) Generate(ctx context.Context, req Request) (Completion, error) {
+func (g gatedPolicy) Generate(ctx context.Context, req rollout.Request) (rollout.Completion, error) {
 	if req.Key == g.key {
 		<-g.gate
 	}
@@ -259,10 +260,10 @@ func (g gatedPolicy) Generate(ctx context.Context, req Request) (Completion, err
 // TestContinuousNoBarrier: without the barrier a rollout searches, reads
 // and finishes while another is still generating its first turn.
 func TestContinuousNoBarrier(t *testing.T) {
-	r, p := newRunner(map[string][]string{"0": {turn1, answer}, "1": {answer}}, &fakeRetriever{}, nil)
+	r, p := newRunner(map[string][]string{"0": {turn1, answer}, "1": {answer}}, &rollouttest.Retriever{}, nil)
 	gate := make(chan struct{})
 	r.Policy = gatedPolicy{Policy: p, key: "0/1", gate: gate}
-	r.OnDone = func(tr *Trajectory) {
+	r.OnDone = func(tr *rollout.Trajectory) {
 		if tr.Sample == 0 {
 			close(gate)
 		}
