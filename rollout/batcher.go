@@ -23,7 +23,7 @@ type batcher struct {
 
 	mu       sync.Mutex
 	pending  []*searchCall
-	live     int // trajectories started and not finished
+	live     int // workers still rolling out
 	inflight bool
 }
 
@@ -34,14 +34,8 @@ type searchCall struct {
 	done  chan struct{}
 }
 
-// start and finish bracket a trajectory's life; the synchronous barrier
-// counts live trajectories.
-func (b *batcher) start() {
-	b.mu.Lock()
-	b.live++
-	b.mu.Unlock()
-}
-
+// finish takes one worker out of the count of live ones (set before any
+// worker starts), so that the synchronous barrier stops waiting for it.
 func (b *batcher) finish() {
 	b.mu.Lock()
 	b.live--

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"research/dataset"
@@ -102,39 +103,41 @@ func (r *Runner) Run(ctx context.Context, examples []dataset.Example) ([]*Trajec
 		}
 	}
 
-	limit := len(trajs)
+	workers := len(trajs)
 	if cfg.MaxConcurrent > 0 {
-		limit = cfg.MaxConcurrent
+		workers = min(workers, cfg.MaxConcurrent)
 	}
-	slots := make(chan struct{}, limit)
+	// Workers, not trajectories, are what the synchronous barrier counts:
+	// a worker that finishes a rollout starts the next one at once, and
+	// leaves the count only when the queue is empty.
+	b.live = workers
 	var (
+		next     atomic.Int64
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
 	)
-	for i, t := range trajs {
-		slots <- struct{}{}
-		if ctx.Err() != nil {
-			break
-		}
-		b.start()
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := r.runOne(ctx, b, fmt.Sprintf("%d/%d", i/cfg.N, i%cfg.N), t)
-			b.finish()
-			<-slots
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				if firstErr == nil {
+			defer b.finish()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(trajs) {
+					return
+				}
+				t := trajs[i]
+				err := r.runOne(ctx, b, fmt.Sprintf("%d/%d", i/cfg.N, i%cfg.N), t)
+				mu.Lock()
+				if err != nil && firstErr == nil {
 					firstErr = fmt.Errorf("rollout of example %q sample %d: %w", t.ExampleID, t.Sample, err)
 					cancel()
 				}
-				return
-			}
-			if r.OnDone != nil {
-				r.OnDone(t)
+				if err == nil && r.OnDone != nil {
+					r.OnDone(t)
+				}
+				mu.Unlock()
 			}
 		}()
 	}
