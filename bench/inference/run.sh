@@ -22,8 +22,13 @@ if [ ! -d "$llamacpp/node_modules" ]; then
 	(cd "$llamacpp" && npm install --no-audit --no-fund --omit=optional >/dev/null)
 fi
 go build -o /tmp/bench-inference ./bench/inference
+# Both read their weights through the page cache: load both files into it
+# first so neither side pays for the disk.
+cat "$dir/model.safetensors" "$dir/model.gguf" > /dev/null
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (the machine may be shared)"
 ours=$(GOMAXPROCS=$threads /tmp/bench-inference -model "$dir" -threads "$threads" -prompt 512 -decode 32 -batch 16 -batch-prompt 64)
 llama=$(cd "$llamacpp" && T=$threads node speed.mjs "$dir/model.gguf" 512 32)
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "ours:      $ours"
 echo "llama.cpp: $llama"
 /usr/bin/python3 - "$ours" "$llama" <<'PY'
