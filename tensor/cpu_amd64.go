@@ -18,3 +18,6 @@ func axpyAVX(alpha float32, x, y *float32, n int)
 
 //go:noescape
 func dotTile4x3AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func expAVX(x *float32, n int)

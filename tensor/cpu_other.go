@@ -18,3 +18,5 @@ func axpyAVX(alpha float32, x, y *float32, n int) {
 func dotTile4x3AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
 	panic("tensor: no assembly kernels on this architecture")
 }
+
+func expAVX(x *float32, n int) { panic("tensor: no assembly kernels on this architecture") }

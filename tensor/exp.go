@@ -41,3 +41,17 @@ func Exp(x float32) float32 {
 	}
 	return e * math.Float32frombits(uint32(ni+127)<<23)
 }
+
+// ExpInPlace replaces every x[i] by e^x[i]; it is the vectorised form of Exp
+// (inputs above 88 give e^88 rather than +Inf there, and tiny results may
+// stay subnormal instead of flushing to 0).
+func ExpInPlace(x []float32) {
+	i := 0
+	if useAsm && len(x) >= 16 {
+		i = len(x) &^ 15
+		expAVX(&x[0], i)
+	}
+	for ; i < len(x); i++ {
+		x[i] = Exp(x[i])
+	}
+}

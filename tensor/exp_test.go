@@ -43,3 +43,31 @@ func BenchmarkMathExp(b *testing.B) {
 	}
 	_ = s
 }
+
+func TestExpInPlace(t *testing.T) {
+	kernelModes(t, func(t *testing.T) {
+		var xs []float32
+		for x := float32(-87); x < 88; x += 0.0131 {
+			xs = append(xs, x)
+		}
+		xs = append(xs, 0, -0.0, 1e-8, -1e-8, 0.5, -0.5, -0.3465736, 0.3465736)
+		got := append([]float32(nil), xs...)
+		ExpInPlace(got)
+		var worst float64
+		for i, x := range xs {
+			want := math.Exp(float64(x))
+			worst = max(worst, math.Abs(float64(got[i])-want)/want)
+		}
+		t.Logf("max relative error %.3g over %d values", worst, len(xs))
+		if worst > 3e-7 {
+			t.Errorf("max relative error %.3g > 3e-7", worst)
+		}
+		tiny := []float32{-100, -1000, -88, -90, -100, -200, -87.5, -95, -100, -100, -100, -100, -100, -100, -100, -100}
+		ExpInPlace(tiny)
+		for i, v := range tiny {
+			if v < 0 || v > 2e-38 {
+				t.Errorf("tiny[%d] = %g, want ≈ 0", i, v)
+			}
+		}
+	})
+}

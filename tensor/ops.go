@@ -11,10 +11,12 @@ func Softmax(x []float32) {
 	for _, v := range x[1:] {
 		mx = max(mx, v)
 	}
-	var sum float64
 	for i, v := range x {
-		e := Exp(v - mx)
-		x[i] = e
+		x[i] = v - mx
+	}
+	ExpInPlace(x)
+	var sum float64
+	for _, e := range x {
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)
@@ -81,12 +83,20 @@ func Sigmoid(x float32) float32 {
 	return 1 / (1 + Exp(-x))
 }
 
-// SwiGLU writes silu(gate) · up to out element-wise (out may alias either).
+// SwiGLU writes silu(gate) · up = gate · up / (1 + e^-gate) to out
+// element-wise (out may alias either input).
 func SwiGLU(out, gate, up []float32) {
 	Parallel(len(out), 4096, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			g := gate[i]
-			out[i] = g * Sigmoid(g) * up[i]
+		var e [256]float32
+		for c := lo; c < hi; c += len(e) {
+			n := min(len(e), hi-c)
+			for i := range n {
+				e[i] = -gate[c+i]
+			}
+			ExpInPlace(e[:n])
+			for i := range n {
+				out[c+i] = gate[c+i] * up[c+i] / (1 + e[i])
+			}
 		}
 	})
 }
