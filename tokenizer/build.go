@@ -17,6 +17,9 @@ type config struct {
 	ignoreMerges   bool
 }
 
+// maxSparseID bounds the ids of a vocabulary with gaps.
+const maxSparseID = 1 << 20
+
 // build checks a config and turns it into a Tokenizer.
 func build(c config) (*Tokenizer, error) {
 	size := 0
@@ -32,10 +35,10 @@ func build(c config) (*Tokenizer, error) {
 		}
 		size = max(size, a.ID+1)
 	}
-	// Ids index dense tables: refuse ids far beyond the number of tokens
-	// rather than allocate for them.
-	if limit := 2*(len(c.vocab)+len(c.added)) + 256; size > limit {
-		return nil, fmt.Errorf("vocab: id %d is far beyond the %d tokens defined; ids must be nearly dense", size-1, len(c.vocab)+len(c.added))
+	// Ids index tables: refuse ids far beyond the number of tokens rather
+	// than allocate for them (a sparse subset of a real vocab still fits).
+	if limit := max(2*(len(c.vocab)+len(c.added))+256, maxSparseID); size > limit {
+		return nil, fmt.Errorf("vocab: id %d is far beyond the %d tokens defined", size-1, len(c.vocab)+len(c.added))
 	}
 	t := &Tokenizer{
 		pattern:        c.pattern,

@@ -120,23 +120,14 @@ func trunc(s string) string {
 	return s
 }
 
-func TestQwenHFEncodings(t *testing.T) {
-	tk := qwen(t)
-	cases := readEncodings(t, needShared(t, "conformance/tokenizer/qwen2.5_encodings.jsonl"))
-	if len(cases) != 229 {
-		t.Errorf("got %d cases, want 229", len(cases))
-	}
-	checkEncodings(t, tk, cases)
-}
-
 // readLlamaCppVectors reads llama.cpp's test-tokenizer-0 files: inputs
 // separated by "\n__ggml_vocab_test__\n", one line of ids per input.
 func readLlamaCppVectors(t *testing.T, name string) []encodingCase {
-	inp, err := os.ReadFile(needShared(t, "conformance/tokenizer/"+name+".inp"))
+	inp, err := os.ReadFile("testdata/reference/" + name + ".inp")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := os.ReadFile(needShared(t, "conformance/tokenizer/"+name+".out"))
+	out, err := os.ReadFile("testdata/reference/" + name + ".out")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,32 +151,23 @@ func readLlamaCppVectors(t *testing.T, name string) []encodingCase {
 	return cases
 }
 
-func TestLlamaCppVectors(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		tk   func(testing.TB) *Tokenizer
-	}{
-		{"ggml-vocab-qwen2.gguf", qwen},
-		{"ggml-vocab-gpt-2.gguf", gpt2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			checkEncodings(t, tc.tk(t), readLlamaCppVectors(t, tc.name))
-		})
-	}
-}
-
-// TestEdgeCases compares against HF tokenizers on texts built to probe the
-// pre-tokenizer's character classes; testdata/generate.sh made the files.
-func TestEdgeCases(t *testing.T) {
-	for _, tc := range []struct {
-		file string
-		tk   func(testing.TB) *Tokenizer
-	}{
-		{"testdata/qwen2.5_edge.jsonl", qwen},
-		{"testdata/gpt2_edge.jsonl", gpt2},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			checkEncodings(t, tc.tk(t), readEncodings(t, tc.file))
-		})
+// TestReference checks every reference file against the full tokenizer
+// (when ../shared is present) and against its committed subset fixture
+// (always): HF's 229 Qwen2.5 encodings, llama.cpp's qwen2 and gpt-2
+// vectors, and HF's encodings of the edge-case texts and rendered chats.
+func TestReference(t *testing.T) {
+	for _, sf := range subsetFixtures {
+		sub, err := Load(sf.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range sf.cases {
+			cases := loadCases(t, name)
+			if strings.HasSuffix(name, "qwen2.5_encodings.jsonl") && len(cases) != 229 {
+				t.Errorf("%s: %d cases, want 229", name, len(cases))
+			}
+			t.Run("subset/"+name, func(t *testing.T) { checkEncodings(t, sub, cases) })
+			t.Run("full/"+name, func(t *testing.T) { checkEncodings(t, sf.full(t), cases) })
+		}
 	}
 }

@@ -182,9 +182,40 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 		if a.Normalized && c.nfc && a.Content != normNFC(a.Content) {
 			return nil, fmt.Errorf("added token %q: normalized tokens that NFC changes are not supported", a.Content)
 		}
-		c.added = append(c.added, a.AddedToken)
 	}
+	c.added = assignAddedIDs(f.AddedTokens, f.Model.Vocab)
 	return build(c)
+}
+
+// assignAddedIDs gives added tokens the ids HF gives them when it loads a
+// tokenizer.json, which are not always the ids written in the file: a token
+// in the model vocab keeps its vocab id, the others are numbered from the
+// vocab's size on, in file order; a repeated content keeps its first id and
+// its last flags.
+func assignAddedIDs(tokens []addedJSON, vocab map[string]int) []AddedToken {
+	var out []AddedToken
+	index := map[string]int{} // content → position in out
+	next := len(vocab)
+	for _, a := range tokens {
+		t := a.AddedToken
+		if t.Content == "" {
+			continue // HF ignores empty added tokens
+		}
+		if k, ok := index[t.Content]; ok {
+			t.ID = out[k].ID
+			out[k] = t
+			continue
+		}
+		if id, ok := vocab[t.Content]; ok {
+			t.ID = id
+		} else {
+			t.ID = next
+			next++
+		}
+		index[t.Content] = len(out)
+		out = append(out, t)
+	}
+	return out
 }
 
 func checkModel(m modelJSON) error {

@@ -35,4 +35,12 @@ for text in ["<|im_start|>user\nWho?<|im_end|>\n", "x<|endoftext|>y<|im_end|>"]:
 PY
 cat edge_texts.jsonl >> "$tmp/heldout.jsonl"
 node "$BENCH/hf_encode.mjs" trained/tokenizer.json < "$tmp/heldout.jsonl" > trained/heldout_hf.jsonl
+# 4. HF's renumbering of added tokens whose file ids are wrong.
+python3 renumber.py
+node "$BENCH/hf_encode.mjs" renumber.json < renumber_texts.jsonl > renumber_hf.jsonl
+rm renumber_texts.jsonl
+
+# 5. Subset fixtures of the full tokenizers, checked with HF.
+(cd .. && go test -run TestSubsetFixtures -update .)
+python3 check_subset.py
 echo "fixtures written"
