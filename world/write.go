@@ -1,0 +1,221 @@
+package world
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// The files WriteDir writes.
+const (
+	CorpusFile = "corpus.jsonl"
+	GraphFile  = "world.json"
+)
+
+// QuestionFile names the file of a split's questions.
+func QuestionFile(split string) string { return split + ".jsonl" }
+
+// graphFormat and graphVersion mark world.json; readers refuse others.
+const (
+	graphFormat  = "research-world"
+	graphVersion = 1
+)
+
+// graph is the layout of world.json.
+type graph struct {
+	Format  string   `json:"format"`
+	Version int      `json:"version"`
+	Config  Config   `json:"config"`
+	Worlds  []*World `json:"worlds"`
+}
+
+// WriteDir writes the generation into dir (created if needed): the corpus,
+// one question file per split and the entity graph. Each file is written
+// to a temporary name, synced and renamed, so a reader never sees half a
+// file.
+func (g *Generation) WriteDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("world: %w", err)
+	}
+	err := writeAtomic(filepath.Join(dir, CorpusFile), func(w io.Writer) error {
+		type line struct {
+			ID       string `json:"id"`
+			Contents string `json:"contents"`
+		}
+		enc := newEncoder(w)
+		for _, p := range g.Corpus() {
+			if err := enc.Encode(line{p.ID, p.Contents()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, split := range Splits {
+		err := writeAtomic(filepath.Join(dir, QuestionFile(split)), func(w io.Writer) error {
+			enc := newEncoder(w)
+			for _, q := range g.Questions[split] {
+				if err := enc.Encode(q); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return writeAtomic(filepath.Join(dir, GraphFile), func(w io.Writer) error {
+		enc := newEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(graph{graphFormat, graphVersion, g.Config, g.Worlds})
+	})
+}
+
+// newEncoder writes JSON without escaping <, > and &, as Python's json does.
+func newEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// writeAtomic writes path through fill via a synced temporary file in the
+// same directory, renamed into place.
+func writeAtomic(path string, fill func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("world: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	bw := bufio.NewWriter(tmp)
+	err = fill(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("world: writing %s: %w", path, err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync() // makes the rename durable; not every file system supports it
+		d.Close()
+	}
+	return nil
+}
+
+// ReadGraphFile reads a world.json written by WriteDir.
+func ReadGraphFile(path string) (Config, []*World, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, nil, fmt.Errorf("world: %w", err)
+	}
+	cfg, worlds, err := ReadGraph(data)
+	if err != nil {
+		return Config{}, nil, fmt.Errorf("world: %s: %w", path, err)
+	}
+	return cfg, worlds, nil
+}
+
+// ReadGraph parses world.json: it refuses other formats and versions, and
+// checks that every relation names an entity of the right type in the same
+// world, so that passages and questions can be rendered from the result.
+func ReadGraph(data []byte) (Config, []*World, error) {
+	var head struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return Config{}, nil, fmt.Errorf("not a world graph: %w", err)
+	}
+	if head.Format != graphFormat {
+		return Config{}, nil, fmt.Errorf("format %q, want %q", head.Format, graphFormat)
+	}
+	if head.Version != graphVersion {
+		return Config{}, nil, fmt.Errorf("%s version %d, this build reads version %d", graphFormat, head.Version, graphVersion)
+	}
+	var g graph
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&g); err != nil {
+		return Config{}, nil, fmt.Errorf("world graph: %w", err)
+	}
+	for i, w := range g.Worlds {
+		if w == nil {
+			return Config{}, nil, fmt.Errorf("worlds[%d] is null", i)
+		}
+		if err := w.reindex(); err != nil {
+			return Config{}, nil, fmt.Errorf("world %q: %w", w.Split, err)
+		}
+	}
+	return g.Config, g.Worlds, nil
+}
+
+// reindex rebuilds the look-up tables of a decoded world and checks its
+// entities and relations.
+func (w *World) reindex() error {
+	list := w.Entities
+	*w = *newWorld(w.Split)
+	for i, e := range list {
+		if e == nil || e.ID == "" || e.Name == "" || w.byID[e.ID] != nil {
+			return fmt.Errorf("entities[%d]: null, unnamed or duplicate entity", i)
+		}
+		if !validType(e.Type) {
+			return fmt.Errorf("entity %s: unknown type %q", e.ID, e.Type)
+		}
+		w.add(e)
+	}
+	for _, e := range w.Entities {
+		for _, r := range relations(e) {
+			if t := w.Get(r.id); t == nil || t.Type != r.want {
+				return fmt.Errorf("entity %s: %s %q is not a %s of this world", e.ID, r.name, r.id, r.want)
+			}
+		}
+	}
+	return nil
+}
+
+func validType(t Type) bool {
+	for _, v := range Types {
+		if t == v {
+			return true
+		}
+	}
+	return false
+}
+
+// relation is one relation field of an entity and the type it must point to.
+type relation struct {
+	name, id string
+	want     Type
+}
+
+// relations lists the relations an entity of its type must have.
+func relations(e *Entity) []relation {
+	switch e.Type {
+	case Country:
+		return []relation{{"capital", e.Capital, City}, {"borders", e.Borders, Country}}
+	case City:
+		return []relation{{"country", e.Country, Country}, {"near", e.Near, City}}
+	case Person:
+		return []relation{{"born_in", e.BornIn, City}, {"moved_to", e.MovedTo, City}, {"worked_with", e.WorkedWith, Person}}
+	case Film:
+		return []relation{{"director", e.Director, Person}, {"producer", e.Producer, Company}, {"star", e.Star, Person}, {"writer", e.Writer, Person}, {"shot_in", e.ShotIn, City}}
+	case Company:
+		return []relation{{"founder", e.Founder, Person}, {"headquarters", e.Headquarters, City}, {"office", e.Office, City}, {"chief", e.Chief, Person}}
+	}
+	return nil
+}
