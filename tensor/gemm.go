@@ -164,18 +164,37 @@ func getBuf(n int) *[]float32 {
 // one mr×kcb panel, k-major, zero-padding missing rows.
 func packA(trans bool, a []float32, lda, i0, rows, p0, kcb int, alpha float32, dst []float32) {
 	dst = dst[:mr*kcb]
-	if rows < mr {
-		clear(dst)
-	}
-	for i := range rows {
+	switch {
+	case trans:
 		for p := range kcb {
-			var v float32
-			if trans {
-				v = a[(p0+p)*lda+i0+i]
-			} else {
-				v = a[(i0+i)*lda+p0+p]
+			src := a[(p0+p)*lda+i0 : (p0+p)*lda+i0+rows]
+			d := dst[p*mr : p*mr+mr]
+			copy(d, src)
+			clear(d[rows:])
+		}
+	case rows == mr:
+		// Six source rows read in step; the common case, so unrolled.
+		r0 := a[i0*lda+p0 : i0*lda+p0+kcb]
+		r1 := a[(i0+1)*lda+p0 : (i0+1)*lda+p0+kcb]
+		r2 := a[(i0+2)*lda+p0 : (i0+2)*lda+p0+kcb]
+		r3 := a[(i0+3)*lda+p0 : (i0+3)*lda+p0+kcb]
+		r4 := a[(i0+4)*lda+p0 : (i0+4)*lda+p0+kcb]
+		r5 := a[(i0+5)*lda+p0 : (i0+5)*lda+p0+kcb]
+		for p := range r0 {
+			d := dst[p*mr : p*mr+mr : p*mr+mr]
+			d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+		}
+	default:
+		clear(dst)
+		for i := range rows {
+			for p, v := range a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kcb] {
+				dst[p*mr+i] = v
 			}
-			dst[p*mr+i] = alpha * v
+		}
+	}
+	if alpha != 1 {
+		for i := range dst {
+			dst[i] *= alpha
 		}
 	}
 }
@@ -184,19 +203,34 @@ func packA(trans bool, a []float32, lda, i0, rows, p0, kcb int, alpha float32, d
 // kcb×nr panel, k-major, zero-padding missing columns.
 func packB(trans bool, b []float32, ldb, p0, kcb, j0, cols int, dst []float32) {
 	dst = dst[:nr*kcb]
+	if !trans {
+		for p := range kcb {
+			d := dst[p*nr : p*nr+nr]
+			copy(d, b[(p0+p)*ldb+j0:(p0+p)*ldb+j0+cols])
+			clear(d[cols:])
+		}
+		return
+	}
 	if cols < nr {
 		clear(dst)
-	}
-	if trans {
 		for j := range cols {
-			row := b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kcb]
-			for p, v := range row {
+			for p, v := range b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kcb] {
 				dst[p*nr+j] = v
 			}
 		}
 		return
 	}
-	for p := range kcb {
-		copy(dst[p*nr:p*nr+cols], b[(p0+p)*ldb+j0:(p0+p)*ldb+j0+cols])
+	// A full panel of Bᵀ: sixteen rows of B (weights stored [out][in]) read
+	// in step, so every write fills a contiguous run of the panel. Four rows
+	// at a time keeps the number of live slices small.
+	for j := 0; j < nr; j += 4 {
+		r0 := b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kcb]
+		r1 := b[(j0+j+1)*ldb+p0 : (j0+j+1)*ldb+p0+kcb]
+		r2 := b[(j0+j+2)*ldb+p0 : (j0+j+2)*ldb+p0+kcb]
+		r3 := b[(j0+j+3)*ldb+p0 : (j0+j+3)*ldb+p0+kcb]
+		for p := range r0 {
+			d := dst[p*nr+j : p*nr+j+4 : p*nr+j+4]
+			d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		}
 	}
 }
