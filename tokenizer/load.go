@@ -279,11 +279,15 @@ func parsePreTokenizer(p *componentJSON) (Pattern, bool, error) {
 		if split.Behavior != "Isolated" || split.Invert || split.Pattern == nil || split.Pattern.Regex == nil {
 			return 0, false, errors.New("pre_tokenizer: Split must use a Regex with behavior Isolated, not inverted")
 		}
+		if bl.AddPrefixSpace {
+			// HF would prefix every split piece, not each text: refuse it.
+			return 0, false, errors.New("pre_tokenizer: ByteLevel add_prefix_space after a Split is not supported")
+		}
 		switch *split.Pattern.Regex {
 		case qwen2Regex:
-			return PatternQwen2, bl.AddPrefixSpace, nil
+			return PatternQwen2, false, nil
 		case gpt2Regex:
-			return PatternGPT2, bl.AddPrefixSpace, nil
+			return PatternGPT2, false, nil
 		}
 		return 0, false, fmt.Errorf("pre_tokenizer: split regex %q is not one of the supported patterns (GPT-2, Qwen2)", *split.Pattern.Regex)
 	}

@@ -14,6 +14,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 node "$BENCH/gpt2_json.mjs" "$SHARED/tokenizers/gpt2/encoder.json" "$SHARED/tokenizers/gpt2/vocab.bpe" "$tmp/gpt2.json"
 node "$BENCH/hf_encode.mjs" "$tmp/gpt2.json" < edge_texts.jsonl > gpt2_edge.jsonl
+# GPT-2 with ByteLevel add_prefix_space: a space before each segment
+# between added tokens.
+python3 -c 'import json,sys
+d = json.load(open(sys.argv[1])); d["pre_tokenizer"]["add_prefix_space"] = True
+json.dump(d, open(sys.argv[2], "w"))' "$tmp/gpt2.json" "$tmp/gpt2_aps.json"
+{ head -300 edge_texts.jsonl; echo '{"text":"Hello<|endoftext|>world <|endoftext|> x"}'; } |
+	node "$BENCH/hf_encode.mjs" "$tmp/gpt2_aps.json" > gpt2_prefix_space.jsonl
 
 # 2. The Qwen2.5 chat template rendered by Jinja2, and HF's ids for it.
 python3 chat_cases.py "$SHARED/reference/template_instruct_system.txt"
