@@ -25,6 +25,11 @@ type Config struct {
 	HiddenAct         string   `json:"hidden_act"`
 	BOSTokenID        *int     `json:"bos_token_id"`
 	EOSTokenIDs       TokenIDs `json:"eos_token_id"`
+
+	// Features this package does not implement; a config that turns them on
+	// is refused rather than run wrongly.
+	RopeScaling      json.RawMessage `json:"rope_scaling,omitempty"`
+	UseSlidingWindow bool            `json:"use_sliding_window,omitempty"`
 }
 
 // TokenIDs reads a config field that HF writes either as one id or a list.
@@ -100,6 +105,12 @@ const maxDim = 1 << 24
 func (c *Config) validate() error {
 	if c.ModelType != "qwen2" {
 		return fmt.Errorf("model_type %q: only \"qwen2\" is supported", c.ModelType)
+	}
+	if len(c.RopeScaling) > 0 && string(c.RopeScaling) != "null" {
+		return fmt.Errorf("rope_scaling %s: only plain RoPE is supported", c.RopeScaling)
+	}
+	if c.UseSlidingWindow {
+		return errors.New("use_sliding_window: sliding-window attention is not supported")
 	}
 	if c.HiddenAct != "" && c.HiddenAct != "silu" {
 		return fmt.Errorf("hidden_act %q: only \"silu\" is supported", c.HiddenAct)

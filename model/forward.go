@@ -24,11 +24,13 @@ func (m *Model) NewCache(capacity int) *KVCache {
 	return c
 }
 
-// Truncate forgets every position from n on, so a sequence can be rewound.
-func (c *KVCache) Truncate(n int, kvDim int) {
-	if n >= c.Len {
+// Truncate forgets every position from n on, so a sequence can be rewound
+// (for example to retry from a common prefix).
+func (c *KVCache) Truncate(n int) {
+	if n < 0 || n >= c.Len {
 		return
 	}
+	kvDim := len(c.K[0]) / c.Len
 	for l := range c.K {
 		c.K[l] = c.K[l][:n*kvDim]
 		c.V[l] = c.V[l][:n*kvDim]

@@ -108,3 +108,27 @@ func TestForwardErrors(t *testing.T) {
 		t.Errorf("a refused batch changed a cache")
 	}
 }
+
+// TestTruncate rewinds a cache and checks that refeeding gives the logits of
+// a fresh run.
+func TestTruncate(t *testing.T) {
+	m, ref := loadReference(t, "testdata/tiny")
+	c := m.NewCache(0)
+	if _, err := m.Forward([]Input{{Cache: c, Tokens: ref.Prompt}}); err != nil {
+		t.Fatal(err)
+	}
+	c.Truncate(3)
+	if c.Len != 3 {
+		t.Fatalf("Len %d after Truncate(3)", c.Len)
+	}
+	got, err := m.Forward([]Input{{Cache: c, Tokens: ref.Prompt[3:]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := m.Forward([]Input{{Cache: m.NewCache(0), Tokens: ref.Prompt}})
+	for j := range want[0] {
+		if math.Abs(float64(got[0][j]-want[0][j])) > 1e-5 {
+			t.Fatalf("logit %d: %v after rewind, %v fresh", j, got[0][j], want[0][j])
+		}
+	}
+}
