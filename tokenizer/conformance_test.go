@@ -182,5 +182,28 @@ func TestAddPrefixSpace(t *testing.T) {
 		t.Fatal(err)
 	}
 	tk.addPrefixSpace = true
-	checkEncodings(t, tk, readEncodings(t, "testdata/gpt2_prefix_space.jsonl"))
+	cases := readEncodings(t, "testdata/gpt2_prefix_space.jsonl")
+	checkEncodings(t, tk, cases)
+	checkEncodings(t, saveAndLoad(t, tk), cases)
+}
+
+// TestSaveRoundTrip: Save writes a tokenizer.json that loads back into a
+// tokenizer giving the same ids.
+func TestSaveRoundTrip(t *testing.T) {
+	tk := saveAndLoad(t, qwen(t))
+	checkEncodings(t, tk, readEncodings(t, "testdata/qwen2.5_edge.jsonl"))
+	checkEncodings(t, tk, readEncodings(t, "testdata/reference/qwen2.5_encodings.jsonl"))
+}
+
+func saveAndLoad(t *testing.T, tk *Tokenizer) *Tokenizer {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tokenizer.json")
+	if err := tk.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
 }

@@ -33,15 +33,15 @@ func (t *Tokenizer) MarshalJSON() ([]byte, error) {
 	if t.nfc {
 		normalizer = map[string]any{"type": "NFC"}
 	}
-	regex := gpt2Regex
+	// GPT-2's pattern is ByteLevel's own regex; others need a Split first.
+	byteLevel := map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}
+	var preTokenizer any = map[string]any{"type": "ByteLevel", "add_prefix_space": t.addPrefixSpace, "trim_offsets": false, "use_regex": true}
 	if t.pattern == PatternQwen2 {
-		regex = qwen2Regex
+		preTokenizer = map[string]any{"type": "Sequence", "pretokenizers": []any{
+			map[string]any{"type": "Split", "pattern": map[string]string{"Regex": qwen2Regex}, "behavior": "Isolated", "invert": false},
+			byteLevel,
+		}}
 	}
-	byteLevel := map[string]any{"type": "ByteLevel", "add_prefix_space": t.addPrefixSpace, "trim_offsets": false, "use_regex": false}
-	preTokenizer := map[string]any{"type": "Sequence", "pretokenizers": []any{
-		map[string]any{"type": "Split", "pattern": map[string]string{"Regex": regex}, "behavior": "Isolated", "invert": false},
-		byteLevel,
-	}}
 	added := []map[string]any{}
 	for _, a := range t.AddedTokens() {
 		added = append(added, map[string]any{"id": a.ID, "content": a.Content, "single_word": false,
