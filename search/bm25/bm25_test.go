@@ -308,3 +308,37 @@ func TestParamsOverride(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDamagedIndex flips bytes of an index opened without its checksum
+// pass and searches it: results may be wrong, but nothing may panic.
+func FuzzDamagedIndex(f *testing.F) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var sb strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&sb, `{"id":"%d","contents":"w%d w%d w%d common"}`+"\n", i, rng.IntN(50), rng.IntN(50), i%7)
+	}
+	dir := filepath.Join(f.TempDir(), "index")
+	if _, err := Build(context.Background(), strings.NewReader(sb.String()), "c", dir, BuildOptions{Params: DefaultParams}); err != nil {
+		f.Fatal(err)
+	}
+	names := []string{"terms.bin", "postings.bin", "skips.bin", "doclen.bin", "store.bin", "storeidx.bin"}
+	orig := map[string][]byte{}
+	for _, n := range names {
+		orig[n], _ = os.ReadFile(filepath.Join(dir, n))
+	}
+	f.Add(uint8(1), uint32(100), uint8(0xff))
+	f.Add(uint8(2), uint32(20), uint8(0x80))
+	f.Fuzz(func(t *testing.T, file uint8, off uint32, xor uint8) {
+		name := names[int(file)%len(names)]
+		data := slices.Clone(orig[name])
+		data[headerSize+int(off)%(len(data)-headerSize)] ^= xor
+		os.WriteFile(filepath.Join(dir, name), data, 0o644)
+		defer os.WriteFile(filepath.Join(dir, name), orig[name], 0o644)
+		ix, err := Open(dir, OpenOptions{SkipVerify: true})
+		if err != nil {
+			return
+		}
+		defer ix.Close()
+		ix.Search(context.Background(), []string{"common w3", "w1 w2 w4 w5", "w6"}, 10)
+	})
+}

@@ -13,6 +13,7 @@ const endDoc = math.MaxUint32
 type cursor struct {
 	postings []byte
 	skips    []byte
+	maxDoc   uint32 // number of passages; a doc id at or above it is corrupt
 	nblocks  int
 	block    int    // current block
 	pos      int    // read offset in postings
@@ -22,8 +23,8 @@ type cursor struct {
 	tf       uint32
 }
 
-func newCursor(ti termInfo) *cursor {
-	c := &cursor{postings: ti.postings, skips: ti.skips, nblocks: len(ti.skips) / skipEntrySize, block: -1}
+func newCursor(ti termInfo, maxDoc uint32) *cursor {
+	c := &cursor{postings: ti.postings, skips: ti.skips, maxDoc: maxDoc, nblocks: len(ti.skips) / skipEntrySize, block: -1}
 	c.enterBlock(0)
 	c.next()
 	return c
@@ -55,6 +56,9 @@ func (c *cursor) enterBlock(b int) {
 		c.prev = c.skipLast(b - 1)
 	}
 	c.end = c.skipEnd(b)
+	if c.pos > c.end || c.end > len(c.postings) {
+		c.pos, c.end = 0, 0 // corrupt skip entry (only without checksums): skip the block
+	}
 }
 
 // next moves to the following posting.
@@ -80,6 +84,9 @@ func (c *cursor) next() {
 	c.pos += n
 	c.prev += uint32(delta)
 	c.doc, c.tf = c.prev, uint32(tf)
+	if c.doc >= c.maxDoc {
+		c.doc, c.block = endDoc, c.nblocks // corrupt data: end the list rather than misread it
+	}
 }
 
 // advance moves to the first posting with doc >= target.

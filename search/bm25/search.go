@@ -1,6 +1,7 @@
 package bm25
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
@@ -49,7 +50,7 @@ func (ix *Index) prepare(query string) []qterm {
 		if ti, ok := ix.lookup([]byte(terms[i])); ok {
 			qtf := float64(j - i)
 			qs = append(qs, qterm{
-				cur: newCursor(ti),
+				cur: newCursor(ti, ix.Meta.Docs),
 				idf: idf(ix.Meta.Docs, ti.df),
 				qtf: qtf,
 				ub:  qtf * ti.maxScore,
@@ -83,15 +84,7 @@ func (ix *Index) topK(query string, k int, prune bool) []Hit {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case qs[a].ub < qs[b].ub:
-			return -1
-		case qs[a].ub > qs[b].ub:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(qs[a].ub, qs[b].ub) })
 	prefix := make([]float64, n) // prefix[i]: sum of bounds of order[0..i]
 	sum := 0.0
 	for i, t := range order {

@@ -200,3 +200,26 @@ func TestMetricsAndServerErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRequests sends arbitrary bodies to every route: the answer must be
+// JSON and never a 5xx.
+func FuzzRequests(f *testing.F) {
+	for _, s := range []string{`{"query": "x", "top_n": 3}`, `{"query": ["a", ""]}`, `{"queries": ["q"], "topk": 0}`, `{`, `null`, `{"top_n": 1e400}`} {
+		f.Add(uint8(0), s)
+	}
+	srv := New(Config{Retriever: fakeRetriever{}, MaxBodyBytes: 4096, MaxBatch: 8})
+	paths := []string{"/search", "/batch_search", "/retrieve", "/health", "/metrics"}
+	f.Fuzz(func(t *testing.T, route uint8, body string) {
+		path := paths[int(route)%len(paths)]
+		status, out := do(t, srv, "POST", path, body)
+		if status >= 500 {
+			t.Fatalf("POST %s %q: status %d %s", path, body, status, out)
+		}
+		if path != "/metrics" {
+			var v any
+			if err := json.Unmarshal(out, &v); err != nil {
+				t.Fatalf("POST %s %q: non-JSON answer %q", path, body, out)
+			}
+		}
+	})
+}
