@@ -32,6 +32,13 @@ type Request struct {
 	MaxTokens   int      // budget of generated tokens; must be > 0
 	StopIDs     []int    // stop after sampling any of these (it stays in the output)
 	StopStrings []string // stop once the generated text contains one (its tokens stay in the output)
+
+	// Cache, if set, already holds the keys and values of a prefix of Prompt
+	// (the caller vouches for that), typically from an earlier round of the
+	// same sequence: only the rest of Prompt is fed. The cache is kept and
+	// afterwards holds Prompt and every generated token but the last, so a
+	// next round can pass Prompt + Tokens + inserted tokens with it.
+	Cache *model.KVCache
 }
 
 // Finish reasons.
@@ -103,6 +110,11 @@ func NewBatch(m Model, reqs []Request, opt Options) (*Batch, error) {
 			return nil, fmt.Errorf("generate: request %d has stop strings but no decoder was given", i)
 		}
 		s := &sequence{req: r, pending: r.Prompt, samp: newSampler(opt.Sampling, i)}
+		if c := r.Cache; c != nil {
+			// At least one prompt token must be fed to get logits.
+			c.Truncate(len(r.Prompt) - 1)
+			s.cache, s.pending = c, r.Prompt[c.Len:]
+		}
 		s.res.StopID = -1
 		for _, str := range r.StopStrings {
 			if str == "" {
@@ -166,7 +178,10 @@ func (b *Batch) Step() ([]Token, error) {
 		s.checkStop(b.opt.Decoder)
 		done := s.res.Finish != ""
 		if done {
-			s.cache, s.pending = nil, nil // free the KV cache
+			s.pending = nil
+			if s.req.Cache == nil {
+				s.cache = nil // free the KV cache
+			}
 		}
 		out = append(out, Token{Seq: i, ID: id, Logprob: lp, Done: done})
 	}
@@ -184,7 +199,9 @@ func (b *Batch) admit() []int {
 	}
 	for b.next < len(b.seqs) && (b.opt.MaxBatch <= 0 || len(active) < b.opt.MaxBatch) {
 		s := b.seqs[b.next]
-		s.cache = b.m.NewCache(len(s.req.Prompt) + s.req.MaxTokens)
+		if s.cache == nil {
+			s.cache = b.m.NewCache(len(s.req.Prompt) + s.req.MaxTokens)
+		}
 		active = append(active, b.next)
 		b.next++
 	}

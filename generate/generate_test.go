@@ -145,3 +145,43 @@ func TestRequestErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheReuse runs two rounds — generate, insert tokens, generate again
+// on the kept cache — and checks the second round against a fresh run on the
+// whole context, as the ReSearch loop does after inserting search results.
+func TestCacheReuse(t *testing.T) {
+	m, prompt, _ := tinyModel(t)
+	cache := m.NewCache(0)
+	first, err := Generate(m, []Request{{Prompt: prompt, MaxTokens: 5, Cache: cache}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(prompt) + 5 - 1; cache.Len != want {
+		t.Fatalf("cache holds %d positions, want %d", cache.Len, want)
+	}
+	ctx := append(append(append([]int{}, prompt...), first[0].Tokens...), 17, 42, 99)
+	second, err := Generate(m, []Request{{Prompt: ctx, MaxTokens: 6, Cache: cache}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := Generate(m, []Request{{Prompt: ctx, MaxTokens: 6}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(second[0].Tokens, fresh[0].Tokens) {
+		t.Fatalf("with the kept cache %v, fresh %v", second[0].Tokens, fresh[0].Tokens)
+	}
+	for i := range fresh[0].Logprobs {
+		if math.Abs(second[0].Logprobs[i]-fresh[0].Logprobs[i]) > 1e-5 {
+			t.Errorf("logprob %d: %v vs %v", i, second[0].Logprobs[i], fresh[0].Logprobs[i])
+		}
+	}
+	// A cache holding more than the prompt is rewound.
+	again, err := Generate(m, []Request{{Prompt: prompt, MaxTokens: 5, Cache: cache}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again[0].Tokens, first[0].Tokens) {
+		t.Errorf("after rewinding %v, want %v", again[0].Tokens, first[0].Tokens)
+	}
+}
