@@ -50,7 +50,7 @@ type Input struct {
 // being prefilled and sequences decoding one token can share a call — and
 // appends their keys and values to their caches. For each input it returns
 // the logits of its last token ([vocab]) or, with AllLogits, of all its new
-// tokens ([len(Tokens)·vocab]).
+// tokens ([len(Tokens)·vocab]). A batch it refuses leaves every cache as it was.
 func (m *Model) Forward(batch []Input) ([][]float32, error) {
 	rows, err := m.layout(batch)
 	if err != nil {
@@ -85,6 +85,9 @@ func (m *Model) layout(batch []Input) ([]row, error) {
 	for i, in := range batch {
 		if in.Cache == nil {
 			return nil, fmt.Errorf("forward: sequence %d: nil cache", i)
+		}
+		if len(in.Cache.K) != m.Config.NumLayers || len(in.Cache.K[0]) != in.Cache.Len*m.Config.KVDim() {
+			return nil, fmt.Errorf("forward: sequence %d: cache does not fit this model (%d layers, %d positions)", i, len(in.Cache.K), in.Cache.Len)
 		}
 		if seen[in.Cache] {
 			return nil, fmt.Errorf("forward: sequence %d: cache shared with another sequence of the batch", i)
