@@ -117,8 +117,8 @@ Special tokens are left out of the text unless --special is given.`,
 const maxLine = 256 << 20
 
 // mapLines reads the input named by args line by line, turns each
-// non-empty line into an object with fn and writes the objects as JSON
-// Lines. Errors name the input and line; progress is shown in bytes.
+// non-empty line into an object with fn and writes the non-nil objects as
+// JSON Lines. Errors name the input and line; progress is shown in bytes.
 func mapLines(w io.Writer, args []string, desc string, fn func([]byte) (jsonObject, error)) error {
 	r, name, err := openInput(args)
 	if err != nil {
@@ -153,6 +153,9 @@ func mapLines(w io.Writer, args []string, desc string, fn func([]byte) (jsonObje
 		obj, err := fn(line)
 		if err != nil {
 			return fmt.Errorf("%s:%d: %w", name, lineNo, err)
+		}
+		if obj == nil {
+			continue // fn consumed the line
 		}
 		if err := enc.Encode(obj); err != nil {
 			return fmt.Errorf("write output: %w", err)

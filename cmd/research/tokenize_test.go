@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -24,19 +25,12 @@ func TestTokenizeRoundTrip(t *testing.T) {
 	texts := []string{"Hello world", "naïve café 🤖", "a<|im_end|>b"}
 	in := writeTemp(t, "in.txt", texts[0]+"\n"+`{"text":"naïve café 🤖","id":"x"}`+"\n\n"+texts[2]+"\n")
 	for _, special := range []bool{false, true} {
-		args := []string{"tokenize", "--tokenizer", trainedTokenizer, in}
-		if special {
-			args = append(args, "--special")
-		}
-		ids, _, err := runCLI(t, "", args...)
+		flag := "--special=" + strconv.FormatBool(special)
+		ids, _, err := runCLI(t, "", "tokenize", "--tokenizer", trainedTokenizer, flag, in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		back := []string{"detokenize", "--tokenizer", trainedTokenizer, writeTemp(t, "ids.jsonl", ids)}
-		if special {
-			back = append(back, "--special")
-		}
-		out, _, err := runCLI(t, "", back...)
+		out, _, err := runCLI(t, "", "detokenize", "--tokenizer", trainedTokenizer, flag, writeTemp(t, "ids.jsonl", ids))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,5 +66,33 @@ func TestTokenizeErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestTrainTokenizer trains on a small corpus, then tokenizes with the
+// result and decodes back, with and without the special token.
+func TestTrainTokenizer(t *testing.T) {
+	corpus := strings.Repeat("the cat sat on the mat\n{\"contents\":\"a hat for the cat\"}\n{\"text\":\"that fat cat\"}\n", 20)
+	out := filepath.Join(t.TempDir(), "tok.json")
+	if _, _, err := runCLI(t, "", "train-tokenizer", "--vocab-size", "300", "--output", out, writeTemp(t, "corpus", corpus)); err != nil {
+		t.Fatal(err)
+	}
+	ids, _, err := runCLI(t, "", "tokenize", "--special", "--tokenizer", out, writeTemp(t, "in", "the cat<|im_end|>\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decodeLines(t, ids)[0]["ids"].([]any)
+	if len(got) > 4 {
+		t.Errorf("ids %v: want merged tokens", got)
+	}
+	for special, want := range map[bool]string{false: "the cat", true: "the cat<|im_end|>"} {
+		// Flags keep their values between runs in one process: always set them.
+		text, _, err := runCLI(t, "", "detokenize", "--tokenizer", out, "--special="+strconv.FormatBool(special), writeTemp(t, "ids", ids))
+		if err != nil || decodeLines(t, text)[0]["text"] != want {
+			t.Errorf("special=%v: %s, %v; want %q", special, text, err, want)
+		}
+	}
+	if _, _, err := runCLI(t, "", "train-tokenizer", "--vocab-size", "10", "--output", out, writeTemp(t, "c", "x\n")); err == nil {
+		t.Error("vocab size 10: want an error")
 	}
 }
