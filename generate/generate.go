@@ -157,9 +157,7 @@ func (b *Batch) Step() ([]Token, error) {
 	inputs := make([]model.Input, len(active))
 	for k, i := range active {
 		s := b.seqs[i]
-		n := min(len(s.pending), b.opt.PrefillChunk)
-		inputs[k] = model.Input{Cache: s.cache, Tokens: s.pending[:n]}
-		s.pending = s.pending[n:]
+		inputs[k] = model.Input{Cache: s.cache, Tokens: s.pending[:min(len(s.pending), b.opt.PrefillChunk)]}
 	}
 	logits, err := b.m.Forward(inputs)
 	if err != nil {
@@ -168,6 +166,7 @@ func (b *Batch) Step() ([]Token, error) {
 	var out []Token
 	for k, i := range active {
 		s := b.seqs[i]
+		s.pending = s.pending[len(inputs[k].Tokens):]
 		if len(s.pending) > 0 { // still prefilling
 			continue
 		}
