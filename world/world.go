@@ -99,7 +99,7 @@ func (cfg Config) validate() error {
 		return fmt.Errorf("world: %d train and %d held-out entities, want at least %d each", cfg.Entities, cfg.HeldOut, minEntities)
 	case cfg.TrainQuestions < 0 || cfg.DevQuestions < 0 || cfg.TestQuestions < 0:
 		return fmt.Errorf("world: negative question count (%d train, %d dev, %d test)", cfg.TrainQuestions, cfg.DevQuestions, cfg.TestQuestions)
-	case cfg.NearDuplicates < 0 || cfg.NearDuplicates > 0.9:
+	case !(cfg.NearDuplicates >= 0 && cfg.NearDuplicates <= 0.9): // NaN too
 		return fmt.Errorf("world: near-duplicate chance %g, want 0 to 0.9", cfg.NearDuplicates)
 	}
 	return nil

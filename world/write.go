@@ -99,6 +99,9 @@ func writeAtomic(path string, fill func(io.Writer) error) error {
 		err = bw.Flush()
 	}
 	if err == nil {
+		err = tmp.Chmod(0o644) // CreateTemp makes files private
+	}
+	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
