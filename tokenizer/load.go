@@ -179,6 +179,9 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 		if a.SingleWord {
 			return nil, fmt.Errorf("added token %q: single_word is not supported", a.Content)
 		}
+		// HF matches normalized=true tokens after normalizing the text, we
+		// before; the two agree unless NFC changes the token itself (refused
+		// here) or composes a combining mark into a token's edge character.
 		if a.Normalized && c.nfc && a.Content != normNFC(a.Content) {
 			return nil, fmt.Errorf("added token %q: normalized tokens that NFC changes are not supported", a.Content)
 		}

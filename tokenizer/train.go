@@ -11,10 +11,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// TrainOptions configures Train.
+// TrainOptions configures a Trainer.
 type TrainOptions struct {
-	// VocabSize is the total number of ids: 256 byte tokens, the merged
-	// tokens and the special tokens.
+	// VocabSize is the most ids there will be: 256 byte tokens, the merged
+	// tokens and the special tokens. Training stops short of it when no
+	// pair is frequent enough.
 	VocabSize int
 	// Special tokens get the last ids, in this order.
 	Special []string
@@ -72,7 +73,7 @@ func (tr *Trainer) Add(text string) {
 	for text != "" {
 		cut, end := len(text), len(text)
 		for _, s := range tr.opts.Special {
-			if i := strings.Index(text, s); i >= 0 && i < cut {
+			if i := strings.Index(text, s); i >= 0 && (i < cut || i == cut && i+len(s) > end) {
 				cut, end = i, i+len(s)
 			}
 		}
