@@ -29,27 +29,35 @@ func attend(c *Config, l int, q, out []float32, rows []row, batch []Input, start
 }
 
 // attendGemm handles one sequence's n new rows, first at position pos0:
-// per head, S = Q·Kᵀ over all cached positions, a causal softmax by rows,
-// then O = S·V. Keys and values of head group g are the columns
-// [g·headDim, (g+1)·headDim) of the cache rows, read in place.
+// per head and per block of rows, S = Q·Kᵀ over the cached positions the
+// block can see (so the causal upper triangle is mostly skipped), a causal
+// softmax by rows, then O = S·V. Keys and values of head group g are the
+// columns [g·headDim, (g+1)·headDim) of the cache rows, read in place.
 func attendGemm(c *Config, l int, q, out []float32, in Input, first, pos0 int) {
+	const block = 128
 	qd, kvd, hd := c.QDim(), c.KVDim(), c.HeadDim
 	group := c.NumHeads / c.NumKVHeads
-	n, ctx := len(in.Tokens), pos0+len(in.Tokens)
+	n := len(in.Tokens)
 	keys, vals := in.Cache.K[l], in.Cache.V[l]
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	s := make([]float32, n*ctx)
-	for h := range c.NumHeads {
-		kvOff := (h / group) * hd
-		tensor.Gemm(false, true, n, ctx, hd, scale, q[first*qd+h*hd:], qd, keys[kvOff:], kvd, 0, s, ctx)
-		tensor.Parallel(n, 16, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				row := s[i*ctx : (i+1)*ctx]
-				tensor.Softmax(row[:pos0+i+1])
-				clear(row[pos0+i+1:])
-			}
-		})
-		tensor.Gemm(false, false, n, hd, ctx, 1, s, ctx, vals[kvOff:], kvd, 0, out[first*qd+h*hd:], qd)
+	s := make([]float32, min(n, block)*(pos0+n))
+	for i0 := 0; i0 < n; i0 += block {
+		rows := min(block, n-i0)
+		ctx := pos0 + i0 + rows // keys the last row of the block sees
+		for h := range c.NumHeads {
+			kvOff := (h / group) * hd
+			qh := q[(first+i0)*qd+h*hd:]
+			tensor.Gemm(false, true, rows, ctx, hd, scale, qh, qd, keys[kvOff:], kvd, 0, s, ctx)
+			tensor.Parallel(rows, 16, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					row := s[i*ctx : (i+1)*ctx]
+					seen := pos0 + i0 + i + 1
+					tensor.Softmax(row[:seen])
+					clear(row[seen:])
+				}
+			})
+			tensor.Gemm(false, false, rows, hd, ctx, 1, s, ctx, vals[kvOff:], kvd, 0, out[(first+i0)*qd+h*hd:], qd)
+		}
 	}
 }
 

@@ -132,3 +132,39 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+// TestLongPrefill feeds 300 tokens after a 5-token prefix in one call (the
+// blocked GEMM attention, across several row blocks) and checks every
+// position's logits against feeding them one at a time.
+func TestLongPrefill(t *testing.T) {
+	m, _ := loadReference(t, "testdata/tiny")
+	toks := make([]int, 305)
+	for i := range toks {
+		toks[i] = (i*37 + 11) % m.Config.VocabSize
+	}
+	c := m.NewCache(0)
+	if _, err := m.Forward([]Input{{Cache: c, Tokens: toks[:5]}}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := m.Forward([]Input{{Cache: c, Tokens: toks[5:], AllLogits: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := m.Config.VocabSize
+	step := m.NewCache(0)
+	for i, tok := range toks {
+		one, err := m.Forward([]Input{{Cache: step, Tokens: []int{tok}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 5 {
+			continue
+		}
+		got := all[0][(i-5)*v : (i-4)*v]
+		for j := range v {
+			if d := math.Abs(float64(got[j] - one[0][j])); d > 1e-4 {
+				t.Fatalf("position %d logit %d: one call %v, stepwise %v", i, j, got[j], one[0][j])
+			}
+		}
+	}
+}
