@@ -44,6 +44,7 @@ type Entity struct {
 	Borders      string `json:"borders,omitempty"`      // country: a neighbour (distractor)
 	Near         string `json:"near,omitempty"`         // city: a nearby city (distractor)
 	BornIn       string `json:"born_in,omitempty"`      // person: a city
+	StudiedIn    string `json:"studied_in,omitempty"`   // person: a city (distractor)
 	MovedTo      string `json:"moved_to,omitempty"`     // person: a city (distractor)
 	WorkedWith   string `json:"worked_with,omitempty"`  // person: a person (distractor)
 	Director     string `json:"director,omitempty"`     // film: a person
@@ -104,7 +105,7 @@ const minEntities = 40
 
 // buildWorld draws a world of n entities. Years are kept plausible: a film
 // comes out 25 to 60 years after its director's birth, a company is
-// founded 20 to 50 years after its founder's.
+// founded 20 to 50 years after its founder's, and neither after lastYear.
 func buildWorld(split string, n int, rng *rand.Rand, names *nameBook) (*World, error) {
 	if n < minEntities {
 		return nil, fmt.Errorf("world %s: %d entities, want at least %d", split, n, minEntities)
@@ -145,8 +146,9 @@ func buildWorld(split string, n int, rng *rand.Rand, names *nameBook) (*World, e
 		p := add(Person, names.word(Person)+" "+names.word(Person))
 		p.Aliases = []string{p.Surname()}
 		p.Female = rng.IntN(2) == 0
-		p.Year = 1900 + rng.IntN(86)
+		p.Year = 1900 + rng.IntN(lastBirthYear-1900+1)
 		p.BornIn = cities[rng.IntN(len(cities))].ID
+		p.StudiedIn = otherThan(rng, cities, w.Get(p.BornIn)).ID
 		p.MovedTo = otherThan(rng, cities, w.Get(p.BornIn)).ID
 	}
 	people := w.byType[Person]
@@ -157,7 +159,7 @@ func buildWorld(split string, n int, rng *rand.Rand, names *nameBook) (*World, e
 		c := add(Company, names.word(Company))
 		founder := people[rng.IntN(len(people))]
 		c.Founder = founder.ID
-		c.Year = founder.Year + 20 + rng.IntN(31)
+		c.Year = laterYear(rng, founder.Year+20, 30)
 		c.Headquarters = cities[rng.IntN(len(cities))].ID
 		c.Office = otherThan(rng, cities, w.Get(c.Headquarters)).ID
 		c.Chief = otherThan(rng, people, founder).ID
@@ -169,13 +171,25 @@ func buildWorld(split string, n int, rng *rand.Rand, names *nameBook) (*World, e
 		f := add(Film, names.word(Film))
 		director := directors[rng.IntN(len(directors))]
 		f.Director = director.ID
-		f.Year = director.Year + 25 + rng.IntN(36)
+		f.Year = laterYear(rng, director.Year+25, 35)
 		f.Producer = companies[rng.IntN(len(companies))].ID
 		f.Star = otherThan(rng, people, director).ID
 		f.Writer = otherThan(rng, people, director).ID
 		f.ShotIn = cities[rng.IntN(len(cities))].ID
 	}
 	return w, nil
+}
+
+// Years of a world: people are born up to lastBirthYear, so that their
+// films and companies fit before lastYear.
+const (
+	lastBirthYear = 1975
+	lastYear      = 2024
+)
+
+// laterYear draws a year from first to first+spread, but not after lastYear.
+func laterYear(rng *rand.Rand, first, spread int) int {
+	return first + rng.IntN(min(spread, lastYear-first)+1)
 }
 
 // otherThan picks an entity of list that is not e (list has at least two).

@@ -18,129 +18,110 @@ type Passage struct {
 // double quotes on the first line, then the text.
 func (p Passage) Contents() string { return strconv.Quote(p.Title) + "\n" + p.Text }
 
-// The sentences of the passages, one format per fact. Every entity gets one
-// passage of a few sentences; besides the facts that questions ask about,
-// it names other entities (distractors) so that a reader has to tell the
-// birthplace from the later home, the director from the star.
+// The sentences of the passages. Every entity gets one passage of a few
+// sentences; besides the facts that questions ask about, it names other
+// entities (distractors) so that a reader has to tell the birthplace from
+// the later home, the director from the writer and the star.
+//
+// A passage names only entities its own entity points to, never those
+// pointing to it (a person's passage does not list the films they
+// directed): such back-links would put the second hop's passage among the
+// hits for the question itself ("Where was the director of X born?" would
+// retrieve the director's passage through X), and one retrieval would
+// answer most bridge questions. The one back-link kept, a country's cities,
+// is never a question's second hop.
 const (
-	fmtCountry      = "%s is a country with a population of %d million. Its capital is %s. %s borders %s."
-	fmtCountryHas   = "Cities in %s include %s."
-	fmtCity         = "%s is a city in %s. It was founded in %d and has a population of %s. %s lies near %s."
-	fmtCapital      = "It is the capital of %s."
-	fmtNatives      = "People born in %s include %s."
-	fmtPerson       = "%s is a %s born in %d in %s. %s later moved to %s, where %s worked with %s."
-	fmtDirected     = "%s directed %s."
-	fmtFounded      = "%s founded %s."
-	fmtStarred      = "%s appeared in %s."
-	fmtFilm         = "%s is a %d film directed by %s. It was written by %s, produced by %s and stars %s. The film was shot in %s."
-	fmtCompany      = "%s is a company founded in %d by %s. Its headquarters are in %s. %s also has an office in %s. It is led by %s and employs %s people."
-	fmtCompanyFilms = "%s produced %s."
+	fmtCountry  = "%s is a country with a population of %d million. Its capital is %s. %s borders %s."
+	fmtCities   = "Cities in %s include %s."
+	fmtCity     = "%s is a city in %s. It was founded in %d and has a population of %s. %s lies near %s."
+	fmtCapital  = "It is the capital of %s."
+	fmtPerson   = "%s is a %s born in %d in %s. %s studied in %s and later moved to %s, where %s worked with %s."
+	fmtFilm     = "%s is a %d film directed by %s. It was written by %s, produced by %s and stars %s. The film was shot in %s."
+	fmtCompany  = "%s is a company founded in %d by %s. Its headquarters are in %s. %s also has an office in %s. It is led by %s and employs %s people."
+	maxListed   = 3 // cities a country's passage lists
+	occupations = "film director, entrepreneur, actor, writer, painter"
 )
 
-// passageFormats lists the formats above, and passageWords the words
-// passages use beyond them, so that no name can be one of these words.
-var (
-	passageFormats = []string{fmtCountry, fmtCountryHas, fmtCity, fmtCapital, fmtNatives, fmtPerson,
-		fmtDirected, fmtFounded, fmtStarred, fmtFilm, fmtCompany, fmtCompanyFilms}
-	passageWords = []string{"he", "she", "and", "film", "director", "entrepreneur", "actor", "writer", "painter"}
-)
-
-// maxListed caps the entities a passage lists in one sentence.
-const maxListed = 3
+// passageText lists the fixed text of passages, so that no name can be one
+// of its words.
+var passageText = []string{fmtCountry, fmtCities, fmtCity, fmtCapital, fmtPerson, fmtFilm, fmtCompany, occupations, "he she"}
 
 // Passages renders one passage per entity of w, in entity order; a
 // passage's ID is its entity's ID.
 func (w *World) Passages() []Passage {
-	links := w.backlinks()
+	roles := w.roles()
+	cities := map[string][]string{}
+	for _, c := range w.OfType(City) {
+		cities[c.Country] = append(cities[c.Country], c.Name)
+	}
 	ps := make([]Passage, len(w.Entities))
 	for i, e := range w.Entities {
-		ps[i] = Passage{ID: e.ID, Title: e.Name, Text: w.passageText(e, links)}
+		ps[i] = Passage{ID: e.ID, Title: e.Name, Text: w.passageText(e, roles[e.ID], cities[e.ID])}
 	}
 	return ps
 }
 
-// backlinks holds the relations read backwards (the films a person
-// directed), as names in entity order, for the passage of their target.
-type backlinks struct {
-	cities, natives, directed, founded, starred, produced map[string][]string
-}
-
-func (w *World) backlinks() backlinks {
-	b := backlinks{map[string][]string{}, map[string][]string{}, map[string][]string{},
-		map[string][]string{}, map[string][]string{}, map[string][]string{}}
-	for _, e := range w.Entities {
-		switch e.Type {
-		case City:
-			b.cities[e.Country] = append(b.cities[e.Country], e.Name)
-		case Person:
-			b.natives[e.BornIn] = append(b.natives[e.BornIn], e.Name)
-		case Film:
-			b.directed[e.Director] = append(b.directed[e.Director], e.Name)
-			b.starred[e.Star] = append(b.starred[e.Star], e.Name)
-			b.produced[e.Producer] = append(b.produced[e.Producer], e.Name)
-		case Company:
-			b.founded[e.Founder] = append(b.founded[e.Founder], e.Name)
-		}
-	}
-	return b
-}
-
-func (w *World) passageText(e *Entity, links backlinks) string {
+// passageText writes e's passage; roles are a person's occupations,
+// cities a country's cities.
+func (w *World) passageText(e *Entity, roles, cities []string) string {
 	name := func(id string) string { return w.Get(id).Name }
 	var s []string
-	// list adds a sentence naming the first maxListed entities of list.
-	list := func(format, subject string, names []string) {
-		if len(names) > 0 {
-			s = append(s, fmt.Sprintf(format, subject, joinAnd(names[:min(len(names), maxListed)])))
-		}
-	}
 	switch e.Type {
 	case Country:
 		s = append(s, fmt.Sprintf(fmtCountry, e.Name, e.Population/1_000_000, name(e.Capital), e.Name, name(e.Borders)))
-		list(fmtCountryHas, e.Name, links.cities[e.ID])
+		if len(cities) > 0 {
+			s = append(s, fmt.Sprintf(fmtCities, e.Name, joinAnd(cities[:min(len(cities), maxListed)])))
+		}
 	case City:
 		s = append(s, fmt.Sprintf(fmtCity, e.Name, name(e.Country), e.Year, thousands(e.Population), e.Name, name(e.Near)))
 		if w.Get(e.Country).Capital == e.ID {
 			s = append(s, fmt.Sprintf(fmtCapital, name(e.Country)))
 		}
-		list(fmtNatives, e.Name, links.natives[e.ID])
 	case Person:
 		he := "he"
 		if e.Female {
 			he = "she"
 		}
-		s = append(s, fmt.Sprintf(fmtPerson, e.Name, occupation(e, links), e.Year, name(e.BornIn),
-			capitalize(he), name(e.MovedTo), he, name(e.WorkedWith)))
-		list(fmtDirected, e.Surname(), links.directed[e.ID])
-		list(fmtFounded, e.Surname(), links.founded[e.ID])
-		list(fmtStarred, e.Surname(), links.starred[e.ID])
+		if len(roles) == 0 {
+			roles = []string{[]string{"writer", "painter"}[len(e.Name)%2]}
+		}
+		s = append(s, fmt.Sprintf(fmtPerson, e.Name, joinAnd(roles), e.Year, name(e.BornIn),
+			capitalize(he), name(e.StudiedIn), name(e.MovedTo), he, name(e.WorkedWith)))
 	case Film:
 		s = append(s, fmt.Sprintf(fmtFilm, e.Name, e.Year, name(e.Director), name(e.Writer), name(e.Producer), name(e.Star), name(e.ShotIn)))
 	case Company:
 		s = append(s, fmt.Sprintf(fmtCompany, e.Name, e.Year, name(e.Founder), name(e.Headquarters), e.Name, name(e.Office),
 			name(e.Chief), thousands(e.Employees)))
-		list(fmtCompanyFilms, e.Name, links.produced[e.ID])
 	}
 	return strings.Join(s, " ")
 }
 
-// occupation names what a person is known for, from their roles in the
-// world; people with no role get one of two neutral trades.
-func occupation(p *Entity, links backlinks) string {
-	var roles []string
-	if len(links.directed[p.ID]) > 0 {
-		roles = append(roles, "film director")
+// roles maps each person to what they are known for in the world, in a
+// fixed order; people with no role get a neutral trade in passageText.
+func (w *World) roles() map[string][]string {
+	has := map[string]map[string]bool{}
+	mark := func(id, role string) {
+		if has[id] == nil {
+			has[id] = map[string]bool{}
+		}
+		has[id][role] = true
 	}
-	if len(links.founded[p.ID]) > 0 {
-		roles = append(roles, "entrepreneur")
+	for _, f := range w.OfType(Film) {
+		mark(f.Director, "film director")
+		mark(f.Star, "actor")
 	}
-	if len(links.starred[p.ID]) > 0 {
-		roles = append(roles, "actor")
+	for _, c := range w.OfType(Company) {
+		mark(c.Founder, "entrepreneur")
 	}
-	if len(roles) == 0 {
-		roles = append(roles, []string{"writer", "painter"}[len(p.Name)%2])
+	roles := map[string][]string{}
+	for id, set := range has {
+		for _, r := range []string{"film director", "entrepreneur", "actor"} {
+			if set[r] {
+				roles[id] = append(roles[id], r)
+			}
+		}
 	}
-	return joinAnd(roles)
+	return roles
 }
 
 // joinAnd joins "a", "a and b", "a, b and c".

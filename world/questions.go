@@ -267,8 +267,8 @@ func questionWords() []string {
 
 // templateWords lists every fixed word of passages and questions.
 func templateWords() []string {
-	ws := append(questionWords(), passageWords...)
-	for _, f := range passageFormats {
+	ws := questionWords()
+	for _, f := range passageText {
 		ws = append(ws, words(f)...)
 	}
 	return ws

@@ -315,8 +315,13 @@ func TestEntityCounts(t *testing.T) {
 			}
 		}
 		for _, f := range w.OfType(Film) {
-			if d := w.Get(f.Director); f.Year-d.Year < 25 {
+			if d := w.Get(f.Director); f.Year-d.Year < 25 || f.Year > lastYear {
 				t.Errorf("film %s (%d) directed by %s born %d", f.Name, f.Year, d.Name, d.Year)
+			}
+		}
+		for _, c := range w.OfType(Company) {
+			if f := w.Get(c.Founder); c.Year-f.Year < 20 || c.Year > lastYear {
+				t.Errorf("company %s (%d) founded by %s born %d", c.Name, c.Year, f.Name, f.Year)
 			}
 		}
 	}

@@ -214,7 +214,7 @@ func relations(e *Entity) []relation {
 	case City:
 		return []relation{{"country", e.Country, Country}, {"near", e.Near, City}}
 	case Person:
-		return []relation{{"born_in", e.BornIn, City}, {"moved_to", e.MovedTo, City}, {"worked_with", e.WorkedWith, Person}}
+		return []relation{{"born_in", e.BornIn, City}, {"studied_in", e.StudiedIn, City}, {"moved_to", e.MovedTo, City}, {"worked_with", e.WorkedWith, Person}}
 	case Film:
 		return []relation{{"director", e.Director, Person}, {"producer", e.Producer, Company}, {"star", e.Star, Person}, {"writer", e.Writer, Person}, {"shot_in", e.ShotIn, City}}
 	case Company:
