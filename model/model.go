@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Layer holds one decoder block's weights, HF layout: a linear weight is
@@ -30,7 +31,14 @@ type Model struct {
 	Norm   []float32 // [hidden]
 	LMHead []float32 // [vocab][hidden]; the same slice as Embed when tied
 
-	ckpt *Checkpoint // keeps memory-mapped weights alive
+	src tensorSource // keeps memory-mapped weights alive
+}
+
+// tensorSource is where weights come from: a safetensors checkpoint or a GGUF
+// file, both addressed by HF tensor names.
+type tensorSource interface {
+	Tensor(name string, shape ...int) ([]float32, error)
+	Close() error
 }
 
 // tensorRef names one weight with its HF name and shape, so loading and
@@ -69,21 +77,45 @@ func (m *Model) tensors() []tensorRef {
 	return refs
 }
 
-// Load reads dir/config.json and the safetensors weights in dir. F32 weights
-// stay memory-mapped (copy-on-write); F16/BF16 are converted to float32.
-func Load(dir string) (*Model, error) {
-	cfg, err := LoadConfig(dir)
+// Load reads a model from path: a directory with HF config.json and
+// safetensors weights (F32 weights stay memory-mapped, copy-on-write; F16 and
+// BF16 are converted to float32), or a llama.cpp .gguf file of a qwen2 model
+// with F32/F16 tensors.
+func Load(path string) (*Model, error) {
+	if strings.HasSuffix(path, ".gguf") {
+		return loadGGUF(path)
+	}
+	cfg, err := LoadConfig(path)
 	if err != nil {
 		return nil, err
 	}
-	ckpt, err := OpenCheckpoint(dir)
+	ckpt, err := OpenCheckpoint(path)
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Config: cfg, Layers: make([]Layer, cfg.NumLayers), ckpt: ckpt}
+	return fill(cfg, ckpt)
+}
+
+func loadGGUF(path string) (*Model, error) {
+	g, err := OpenGGUF(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := ggufConfig(g)
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	return fill(cfg, ggufSource{g})
+}
+
+// fill reads every weight the config calls for from src.
+func fill(cfg Config, src tensorSource) (*Model, error) {
+	m := &Model{Config: cfg, Layers: make([]Layer, cfg.NumLayers), src: src}
 	for _, r := range m.tensors() {
-		if *r.dst, err = ckpt.Tensor(r.name, r.shape...); err != nil {
-			ckpt.Close()
+		var err error
+		if *r.dst, err = src.Tensor(r.name, r.shape...); err != nil {
+			src.Close()
 			return nil, err
 		}
 	}
@@ -95,11 +127,11 @@ func Load(dir string) (*Model, error) {
 
 // Close releases the memory-mapped weights; the model must not be used after.
 func (m *Model) Close() error {
-	if m.ckpt == nil {
+	if m.src == nil {
 		return nil
 	}
-	err := m.ckpt.Close()
-	m.ckpt = nil
+	err := m.src.Close()
+	m.src = nil
 	return err
 }
 

@@ -123,7 +123,7 @@ DIR/tokenizer.json) is needed for --prompt and --stop, and adds "text".`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dir, "model", "", "model directory (config.json + safetensors)")
+	f.StringVar(&dir, "model", "", "model directory (config.json + safetensors) or a .gguf file")
 	f.StringVar(&tokPath, "tokenizer", "", "tokenizer.json or a directory holding one (default: the model directory)")
 	f.StringArrayVar(&texts, "prompt", nil, "a text prompt (repeat for more prompts)")
 	f.StringArrayVar(&prompts, "ids", nil, "a prompt as comma-separated token ids (repeat for more prompts)")

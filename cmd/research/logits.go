@@ -72,7 +72,7 @@ with --all one row per position. It is meant for checks from outside.`,
 			return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
 		},
 	}
-	cmd.Flags().StringVar(&dir, "model", "", "model directory (config.json + safetensors)")
+	cmd.Flags().StringVar(&dir, "model", "", "model directory (config.json + safetensors) or a .gguf file")
 	cmd.Flags().StringVar(&ids, "ids", "", "prompt token ids, comma-separated")
 	cmd.Flags().StringVar(&text, "prompt", "", "prompt text, encoded with the tokenizer")
 	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer.json or a directory holding one (default: the model directory)")
