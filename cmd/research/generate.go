@@ -30,8 +30,8 @@ func init() {
 		Use:   "generate --model DIR (--prompt TEXT | --ids 1,2,3) …",
 		Short: "Continue prompts with a Qwen2 model",
 		Long: `generate samples continuations of one or more prompts from the Qwen2-family
-model in DIR, all sequences advancing together through one batched forward per
-step. Each --prompt (text, encoded with the tokenizer) and each --ids
+model in DIR (HF config.json + safetensors, or a .gguf file), all sequences
+advancing together through one batched forward per step. Each --prompt (text, encoded with the tokenizer) and each --ids
 (comma-separated token ids) is one prompt; --prompt prompts come first. It
 prints one JSON object per sequence:
   {"prompt": i, "sample": j, "tokens": [...], "logprobs": [...], "finish": "stop"|"length",

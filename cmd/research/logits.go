@@ -20,7 +20,8 @@ func init() {
 		Use:   "logits --model DIR (--ids 1,2,3 | --prompt TEXT)",
 		Short: "Print a Qwen2 model's next-token logits for a prompt as JSON",
 		Long: `logits runs one forward pass of the Qwen2-family model in DIR (HF config.json
-and safetensors, F32/F16/BF16, single or sharded) over the given token ids (or
+and safetensors, F32/F16/BF16, single or sharded; or a llama.cpp .gguf file
+with F32/F16 tensors) over the given token ids (or
 the text of --prompt, encoded with --tokenizer, default DIR/tokenizer.json) and
 prints {"ids": [...], "logits": [...]} with the logits of the last position, or
 with --all one row per position. It is meant for checks from outside.`,
