@@ -79,15 +79,9 @@ func attendDots(c *Config, l int, q, out []float32, rows []row, batch []Input, w
 				scores = make([]float32, n, 2*n)
 			}
 			scores = scores[:n]
-			for j := range n {
-				scores[j] = scale * tensor.Dot(qv, keys[j*kvd+kvOff:j*kvd+kvOff+hd])
-			}
+			tensor.Scores(scores, qv, keys[kvOff:], kvd, scale)
 			tensor.Softmax(scores)
-			o := out[r*qd+head*hd : r*qd+(head+1)*hd]
-			clear(o)
-			for j, p := range scores {
-				tensor.Axpy(p, vals[j*kvd+kvOff:j*kvd+kvOff+hd], o)
-			}
+			tensor.WeightedSum(out[r*qd+head*hd:r*qd+(head+1)*hd], scores, vals[kvOff:], kvd)
 		}
 	})
 }

@@ -21,3 +21,9 @@ func dotTile4x3AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, 
 
 //go:noescape
 func expAVX(x *float32, n int)
+
+//go:noescape
+func scores4AVX(q, k *float32, ldk, n, hd int, out *float32)
+
+//go:noescape
+func wsum64AVX(p, v *float32, ldv, n int, out *float32)

@@ -20,3 +20,11 @@ func dotTile4x3AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, 
 }
 
 func expAVX(x *float32, n int) { panic("tensor: no assembly kernels on this architecture") }
+
+func scores4AVX(q, k *float32, ldk, n, hd int, out *float32) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func wsum64AVX(p, v *float32, ldv, n int, out *float32) {
+	panic("tensor: no assembly kernels on this architecture")
+}
