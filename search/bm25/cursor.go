@@ -38,11 +38,6 @@ func (c *cursor) skipEnd(b int) int {
 	return int(binary.LittleEndian.Uint32(c.skips[b*skipEntrySize+4:]))
 }
 
-// blockMax is the stored maximum term score in block b.
-func (c *cursor) blockMax(b int) float64 {
-	return float64(math.Float32frombits(binary.LittleEndian.Uint32(c.skips[b*skipEntrySize+8:])))
-}
-
 // enterBlock positions the cursor at the start of block b.
 func (c *cursor) enterBlock(b int) {
 	c.block = b

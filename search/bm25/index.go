@@ -31,8 +31,22 @@ type Index struct {
 	store    []byte
 	storeIdx []byte
 
+	norms     []float64 // lengthNorm of every doc length below len(norms)
 	unmap     []func() error
 	analyzers sync.Pool
+}
+
+// normTableSize covers the passage lengths of typical corpora (wiki18
+// passages are 100 words); longer passages compute their norm.
+const normTableSize = 4096
+
+// lengthNorm is params.lengthNorm for a passage of length dl, from the table
+// when it covers dl; both give the same bits.
+func (ix *Index) lengthNorm(dl uint32) float64 {
+	if int(dl) < len(ix.norms) {
+		return ix.norms[dl]
+	}
+	return ix.params.lengthNorm(dl, ix.Meta.AvgDocLen)
 }
 
 // OpenOptions configure Open.
@@ -61,6 +75,10 @@ func Open(dir string, opt OpenOptions) (*Index, error) {
 		ix.params, ix.prune = *opt.Params, false
 	}
 	ix.analyzers.New = func() any { return new(analysis.Analyzer) }
+	ix.norms = make([]float64, normTableSize)
+	for dl := range ix.norms {
+		ix.norms[dl] = ix.params.lengthNorm(uint32(dl), meta.AvgDocLen)
+	}
 	files := map[string][]byte{}
 	for name := range fileMagic {
 		path := filepath.Join(dir, name)
