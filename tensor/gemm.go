@@ -1,6 +1,9 @@
 package tensor
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // Register tile (mr×nr) and cache blocks. A kc×nr panel of B (16 KiB) stays in
 // L1 while the mc×kc block of A (144 KiB) streams from L2; the kc×nc block of
@@ -32,6 +35,9 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	if m == 0 || n == 0 {
 		return
 	}
+	checkMatrix("A", transA, m, k, a, lda)
+	checkMatrix("B", transB, k, n, b, ldb)
+	checkMatrix("C", false, m, n, c, ldc)
 	scaleC(m, n, beta, c, ldc)
 	if k == 0 || alpha == 0 {
 		return
@@ -53,6 +59,18 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // model whose weights are stored as [out][in], as in HF checkpoints.
 func MatMulT(c, a, w []float32, m, n, k int) {
 	Gemm(false, true, m, n, k, 1, a, k, w, k, 0, c, n)
+}
+
+// checkMatrix panics unless x can hold op(X), rows×cols with leading
+// dimension ld: the assembly kernels read and write through raw pointers, so
+// a short slice must fail here rather than touch memory it does not own.
+func checkMatrix(name string, trans bool, rows, cols int, x []float32, ld int) {
+	if trans {
+		rows, cols = cols, rows
+	}
+	if rows > 0 && cols > 0 && (ld < cols || len(x) < (rows-1)*ld+cols) {
+		panic(fmt.Sprintf("tensor.Gemm: %s is %d×%d with leading dimension %d, but has %d elements", name, rows, cols, ld, len(x)))
+	}
 }
 
 func scaleC(m, n int, beta float32, c []float32, ldc int) {

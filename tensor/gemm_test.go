@@ -139,3 +139,12 @@ func TestDotAxpy(t *testing.T) {
 		}
 	})
 }
+
+func TestGemmShortSlicePanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("Gemm accepted a B too short for its shape")
+		}
+	}()
+	Gemm(false, true, 2, 3, 4, 1, make([]float32, 8), 4, make([]float32, 11), 4, 0, make([]float32, 6), 3)
+}
