@@ -65,8 +65,9 @@ func checkGeneration(t testing.TB, g *Generation) {
 // checkQuestion checks one question against the passages of its world:
 // each step's sub-question names its passage's title, the passage states
 // the step's answer in the sentence that answers that sub-question, each
-// bridge entity is named by the next step, and the gold answer follows
-// from the steps' answers.
+// bridge entity is named by the next step, later hops' passages do not
+// name the question's subject, and the gold answer follows from the steps'
+// answers.
 func checkQuestion(q Question, passages map[string]Passage) error {
 	if len(q.Answers) == 0 || q.Answers[0] == "" {
 		return fmt.Errorf("no gold answer")
@@ -102,9 +103,14 @@ func checkQuestion(q Question, passages map[string]Passage) error {
 		if !strings.Contains(q.Question, passages[steps[0].Supporting[0]].Title) {
 			return fmt.Errorf("question does not name the first passage")
 		}
+		subject := passages[steps[0].Supporting[0]].Title
 		for i := 1; i < len(steps); i++ {
 			if !strings.Contains(steps[i].Question, steps[i-1].Answer) {
 				return fmt.Errorf("step %d does not use the bridge %q", i, steps[i-1].Answer)
+			}
+			// Else retrieving with the question alone could find this hop.
+			if p := passages[steps[i].Supporting[0]]; namesWord(p.Text, subject) {
+				return fmt.Errorf("step %d's passage %s names the question's subject %q", i, p.ID, subject)
 			}
 		}
 		if last := steps[len(steps)-1].Answer; q.Answers[0] != last {
@@ -153,6 +159,12 @@ func statesAnswer(s Step, p Passage) error {
 		return nil
 	}
 	return fmt.Errorf("unknown sub-question %q", s.Question)
+}
+
+// namesWord reports whether text holds name as whole words, so that
+// "Zozo" is not found in "Zozoma".
+func namesWord(text, name string) bool {
+	return regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`).MatchString(text)
 }
 
 // number reads "1,908,000" or "1954".

@@ -131,8 +131,10 @@ func (w *World) walk(t template, e *Entity) (steps []Step, end *Entity, value in
 }
 
 // ask draws one question of template t, or false when the draw does not
-// make a question (two subjects with equal values to compare).
-func (w *World) ask(t template, rng *rand.Rand) (Question, bool) {
+// make a question (two subjects with equal values to compare, or a yes/no
+// subject paired with itself). groups is t's groupByAnswer for yes/no
+// templates.
+func (w *World) ask(t template, groups map[*Entity][]*Entity, rng *rand.Rand) (Question, bool) {
 	subjects := w.OfType(t.subject)
 	a := subjects[rng.IntN(len(subjects))]
 	q := Question{Type: t.typ, Template: t.name}
@@ -161,7 +163,7 @@ func (w *World) ask(t template, rng *rand.Rand) (Question, bool) {
 		q.Decomposition = append(stepsA, stepsB...)
 		q.Answers = append([]string{winner.Name}, winner.Aliases...)
 	case YesNo:
-		b := w.partner(t, a, rng)
+		b := w.partner(t, a, groups, rng)
 		if b == a {
 			return q, false
 		}
@@ -188,24 +190,27 @@ func (w *World) ask(t template, rng *rand.Rand) (Question, bool) {
 }
 
 // partner picks the second subject of a yes/no question: half the time one
-// that shares a's answer (when any does), so that "yes" is as common as
-// "no" even when sharing is rare.
-func (w *World) partner(t template, a *Entity, rng *rand.Rand) *Entity {
+// that shares a's answer (when another does), so that "yes" is as common
+// as "no" even when sharing is rare. groups maps each answer to the
+// subjects that have it.
+func (w *World) partner(t template, a *Entity, groups map[*Entity][]*Entity, rng *rand.Rand) *Entity {
 	subjects := w.OfType(t.subject)
-	if rng.IntN(2) == 0 {
-		return subjects[rng.IntN(len(subjects))]
+	_, end, _ := w.walk(t, a)
+	if same := groups[end]; rng.IntN(2) == 1 && len(same) > 1 {
+		return otherThan(rng, same, a)
 	}
-	_, endA, _ := w.walk(t, a)
-	var same []*Entity
-	for _, b := range subjects {
-		if _, endB, _ := w.walk(t, b); b != a && endB == endA {
-			same = append(same, b)
-		}
+	return subjects[rng.IntN(len(subjects))]
+}
+
+// groupByAnswer maps each entity a yes/no template's hops reach to the
+// subjects that reach it.
+func (w *World) groupByAnswer(t template) map[*Entity][]*Entity {
+	groups := map[*Entity][]*Entity{}
+	for _, e := range w.OfType(t.subject) {
+		_, end, _ := w.walk(t, e)
+		groups[end] = append(groups[end], e)
 	}
-	if len(same) == 0 {
-		return subjects[rng.IntN(len(subjects))]
-	}
-	return same[rng.IntN(len(same))]
+	return groups
 }
 
 // maxDrawsPerQuestion bounds the draws spent per wanted question before a
@@ -225,9 +230,15 @@ func (w *World) questions(n int, rng *rand.Rand) ([]Question, error) {
 		}
 		left -= want
 		var ts []template
+		var groups []map[*Entity][]*Entity
 		for _, t := range templates {
 			if t.typ == typ {
 				ts = append(ts, t)
+				if typ == YesNo {
+					groups = append(groups, w.groupByAnswer(t))
+				} else {
+					groups = append(groups, nil)
+				}
 			}
 		}
 		got := 0
@@ -236,7 +247,7 @@ func (w *World) questions(n int, rng *rand.Rand) ([]Question, error) {
 				return nil, fmt.Errorf("world %s: only %d distinct %s questions found of %d wanted; ask fewer questions or use more entities",
 					w.Split, got, typ, want)
 			}
-			q, ok := w.ask(ts[draw%len(ts)], rng)
+			q, ok := w.ask(ts[draw%len(ts)], groups[draw%len(ts)], rng)
 			if !ok || seen[q.Question] {
 				continue
 			}

@@ -3,6 +3,7 @@ package world
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -80,6 +81,15 @@ func TestCheckCatchesErrors(t *testing.T) {
 		{"flipped yes/no", YesNo, func(q *Question) { q.Answers = []string{map[string]string{"yes": "no", "no": "yes"}[q.Answers[0]]} }},
 		{"wrong hops", Chain, func(q *Question) { q.Hops = 2 }},
 		{"missing support", Bridge, func(q *Question) { q.Supporting = q.Supporting[:1] }},
+	}
+	// A back-link: the director's passage names the film asked about.
+	q := find(Bridge)
+	linked := maps.Clone(passages)
+	second := linked[q.Decomposition[1].Supporting[0]]
+	second.Text += " " + linked[q.Supporting[0]].Title + " is well known."
+	linked[second.ID] = second
+	if err := checkQuestion(q, linked); err == nil {
+		t.Errorf("back-link: a second hop naming the subject passes")
 	}
 	for _, c := range cases {
 		q := find(c.typ)

@@ -41,41 +41,50 @@ func (g *Generation) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("world: %w", err)
 	}
-	err := writeAtomic(filepath.Join(dir, CorpusFile), func(w io.Writer) error {
-		type line struct {
-			ID       string `json:"id"`
-			Contents string `json:"contents"`
-		}
-		enc := newEncoder(w)
-		for _, p := range g.Corpus() {
-			if err := enc.Encode(line{p.ID, p.Contents()}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := writeAtomic(filepath.Join(dir, CorpusFile), g.WriteCorpus); err != nil {
 		return err
 	}
 	for _, split := range Splits {
-		err := writeAtomic(filepath.Join(dir, QuestionFile(split)), func(w io.Writer) error {
-			enc := newEncoder(w)
-			for _, q := range g.Questions[split] {
-				if err := enc.Encode(q); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		write := func(w io.Writer) error { return g.WriteQuestions(w, split) }
+		if err := writeAtomic(filepath.Join(dir, QuestionFile(split)), write); err != nil {
 			return err
 		}
 	}
-	return writeAtomic(filepath.Join(dir, GraphFile), func(w io.Writer) error {
-		enc := newEncoder(w)
-		enc.SetIndent("", " ")
-		return enc.Encode(graph{graphFormat, graphVersion, g.Config, g.Worlds})
-	})
+	return writeAtomic(filepath.Join(dir, GraphFile), g.WriteGraph)
+}
+
+// WriteCorpus writes every passage as a FlashRAG corpus line,
+// {"id","contents"}: the input of the BM25 index builder.
+func (g *Generation) WriteCorpus(w io.Writer) error {
+	type line struct {
+		ID       string `json:"id"`
+		Contents string `json:"contents"`
+	}
+	enc := newEncoder(w)
+	for _, p := range g.Corpus() {
+		if err := enc.Encode(line{p.ID, p.Contents()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteQuestions writes a split's questions as FlashRAG dataset lines.
+func (g *Generation) WriteQuestions(w io.Writer, split string) error {
+	enc := newEncoder(w)
+	for _, q := range g.Questions[split] {
+		if err := enc.Encode(q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteGraph writes the config and the entity graph as world.json.
+func (g *Generation) WriteGraph(w io.Writer) error {
+	enc := newEncoder(w)
+	enc.SetIndent("", " ")
+	return enc.Encode(graph{graphFormat, graphVersion, g.Config, g.Worlds})
 }
 
 // newEncoder writes JSON without escaping <, > and &, as Python's json does.

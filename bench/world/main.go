@@ -11,13 +11,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"research/search/bm25"
 	"research/world"
@@ -41,9 +41,8 @@ func main() {
 	}
 	defer os.RemoveAll(dir)
 	var corpus bytes.Buffer
-	enc := json.NewEncoder(&corpus)
-	for _, p := range g.Corpus() {
-		enc.Encode(map[string]string{"id": p.ID, "contents": p.Contents()})
+	if err := g.WriteCorpus(&corpus); err != nil {
+		log.Fatal(err)
 	}
 	index := filepath.Join(dir, "index")
 	if _, err := bm25.Build(context.Background(), &corpus, "corpus", index, bm25.BuildOptions{}); err != nil {
@@ -54,19 +53,21 @@ func main() {
 		log.Fatal(err)
 	}
 	defer ix.Close()
-	retrieve := func(query string) []string {
+	// retrieve returns the IDs of the top passages and their text joined.
+	retrieve := func(query string) ([]string, string) {
 		docs, err := ix.Search(context.Background(), []string{query}, *k)
 		if err != nil {
 			log.Fatal(err)
 		}
-		var ids []string
+		var ids, texts []string
 		for _, d := range docs[0] {
 			ids = append(ids, d.ID)
+			texts = append(texts, d.Contents)
 		}
-		return ids
+		return ids, strings.Join(texts, "\n")
 	}
 
-	type tally struct{ questions, allFound, firstFound, steps, stepFound, stepTop1 int }
+	type tally struct{ questions, allFound, firstFound, answerSeen, steps, stepFound, stepTop1 int }
 	byType := map[world.QuestionType]*tally{}
 	for _, t := range world.QuestionTypes {
 		byType[t] = &tally{}
@@ -74,7 +75,11 @@ func main() {
 	for _, q := range g.Questions[*split] {
 		t := byType[q.Type]
 		t.questions++
-		got := retrieve(q.Question)
+		got, text := retrieve(q.Question)
+		// yes and no are not names to look for.
+		if q.Type != world.YesNo && strings.Contains(text, q.Answers[0]) {
+			t.answerSeen++
+		}
 		all := true
 		for _, id := range q.Supporting {
 			all = all && slices.Contains(got, id)
@@ -87,7 +92,7 @@ func main() {
 		}
 		for _, s := range q.Decomposition {
 			t.steps++
-			got := retrieve(s.Question)
+			got, _ := retrieve(s.Question)
 			if slices.Contains(got, s.Supporting[0]) {
 				t.stepFound++
 			}
@@ -98,10 +103,15 @@ func main() {
 	}
 	pct := func(a, b int) float64 { return 100 * float64(a) / float64(max(1, b)) }
 	fmt.Printf("seed %d, %d passages, %s questions, BM25 top-%d\n\n", cfg.Seed, len(g.Corpus()), *split, *k)
-	fmt.Printf("| type | questions | question finds all supporting | question finds first hop | sub-question finds its passage (top-%d / top-1) |\n|---|---:|---:|---:|---:|\n", *k)
+	fmt.Printf("| type | questions | question finds all supporting | question finds first hop | gold answer in question's hits | sub-question finds its passage (top-%d / top-1) |\n|---|---:|---:|---:|---:|---:|\n", *k)
 	for _, typ := range world.QuestionTypes {
 		t := byType[typ]
-		fmt.Printf("| %s | %d | %.1f%% | %.1f%% | %.1f%% / %.1f%% |\n", typ, t.questions,
-			pct(t.allFound, t.questions), pct(t.firstFound, t.questions), pct(t.stepFound, t.steps), pct(t.stepTop1, t.steps))
+		seen := fmt.Sprintf("%.1f%%", pct(t.answerSeen, t.questions))
+		if typ == world.YesNo {
+			seen = "–"
+		}
+		fmt.Printf("| %s | %d | %.1f%% | %.1f%% | %s | %.1f%% / %.1f%% |\n", typ, t.questions,
+			pct(t.allFound, t.questions), pct(t.firstFound, t.questions), seen,
+			pct(t.stepFound, t.steps), pct(t.stepTop1, t.steps))
 	}
 }
