@@ -3,6 +3,7 @@ package world
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -106,10 +107,7 @@ const minEntities = 40
 // buildWorld draws a world of n entities. Years are kept plausible: a film
 // comes out 25 to 60 years after its director's birth, a company is
 // founded 20 to 50 years after its founder's, and neither after lastYear.
-func buildWorld(split string, n int, rng *rand.Rand, names *nameBook) (*World, error) {
-	if n < minEntities {
-		return nil, fmt.Errorf("world %s: %d entities, want at least %d", split, n, minEntities)
-	}
+func buildWorld(split string, n int, rng *rand.Rand, names *nameBook) *World {
 	w := newWorld(split)
 	count := typeCounts(n)
 	add := func(t Type, name string) *Entity {
@@ -149,7 +147,7 @@ func buildWorld(split string, n int, rng *rand.Rand, names *nameBook) (*World, e
 		p.Year = 1900 + rng.IntN(lastBirthYear-1900+1)
 		p.BornIn = cities[rng.IntN(len(cities))].ID
 		p.StudiedIn = otherThan(rng, cities, w.Get(p.BornIn)).ID
-		p.MovedTo = otherThan(rng, cities, w.Get(p.BornIn)).ID
+		p.MovedTo = otherThan(rng, cities, w.Get(p.BornIn), w.Get(p.StudiedIn)).ID
 	}
 	people := w.byType[Person]
 	for _, p := range people {
@@ -177,7 +175,7 @@ func buildWorld(split string, n int, rng *rand.Rand, names *nameBook) (*World, e
 		f.Writer = otherThan(rng, people, director).ID
 		f.ShotIn = cities[rng.IntN(len(cities))].ID
 	}
-	return w, nil
+	return w
 }
 
 // Years of a world: people are born up to lastBirthYear, so that their
@@ -192,10 +190,11 @@ func laterYear(rng *rand.Rand, first, spread int) int {
 	return first + rng.IntN(min(spread, lastYear-first)+1)
 }
 
-// otherThan picks an entity of list that is not e (list has at least two).
-func otherThan(rng *rand.Rand, list []*Entity, e *Entity) *Entity {
+// otherThan picks an entity of list that is none of not (list has more
+// entities than not).
+func otherThan(rng *rand.Rand, list []*Entity, not ...*Entity) *Entity {
 	for {
-		if o := list[rng.IntN(len(list))]; o != e {
+		if o := list[rng.IntN(len(list))]; !slices.Contains(not, o) {
 			return o
 		}
 	}

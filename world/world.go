@@ -79,10 +79,7 @@ func Generate(cfg Config) (*Generation, error) {
 	sizes := map[string]int{Train: cfg.Entities, Dev: cfg.HeldOut, Test: cfg.HeldOut}
 	counts := map[string]int{Train: cfg.TrainQuestions, Dev: cfg.DevQuestions, Test: cfg.TestQuestions}
 	for _, split := range Splits {
-		w, err := buildWorld(split, sizes[split], cfg.rng("world "+split), names)
-		if err != nil {
-			return nil, err
-		}
+		w := buildWorld(split, sizes[split], cfg.rng("world "+split), names)
 		qs, err := w.questions(counts[split], cfg.rng("questions "+split))
 		if err != nil {
 			return nil, err
