@@ -1,14 +1,18 @@
 package analysis
 
+import "unicode/utf8"
+
 // This file is the Porter stemming algorithm in the form of Martin Porter's
 // ANSI C reference implementation, which is also what Lucene's
 // PorterStemFilter (and hence Pyserini's default analyzer) runs. It differs
 // from the 1980 paper in the two "departures" of the C version: step 2 maps
 // -bli to -ble (not -abli to -able) and -logi to -log.
 //
-// The stemmer works on bytes. Non-ASCII bytes count as consonants, so words
-// with accented letters are stemmed on their ASCII suffixes only, as in Lucene,
-// where every non a-e-i-o-u(-y) character is a consonant.
+// The stemmer works on bytes. Lucene's works on UTF-16 characters, every
+// one but a-e-i-o-u(-y) a consonant; to count characters as it does, a word
+// with non-ASCII letters is stemmed with each of them replaced by one
+// placeholder consonant byte, and they are put back afterwards (stemming
+// only ever rewrites ASCII suffixes).
 
 // stemmer holds the word being stemmed: b[0..k] is the current word and j
 // marks the end of the stem found by the last successful ends.
@@ -18,9 +22,45 @@ type stemmer struct {
 	j int
 }
 
+// placeholder stands for a non-ASCII character while stemming.
+const placeholder = 0x80
+
 // Stem appends the Porter stem of the lowercase word w to dst and returns
-// it. Words of one or two bytes are returned unchanged.
+// it. Words of one or two characters are returned unchanged.
 func Stem(dst, w []byte) []byte {
+	for _, c := range w {
+		if c >= utf8.RuneSelf {
+			return stemUnicode(dst, w)
+		}
+	}
+	return stemASCII(dst, w)
+}
+
+// stemUnicode stems w with its non-ASCII characters as placeholders.
+func stemUnicode(dst, w []byte) []byte {
+	var runes []rune
+	var masked []byte
+	for _, r := range string(w) {
+		runes = append(runes, r)
+		if r < utf8.RuneSelf {
+			masked = append(masked, byte(r))
+		} else {
+			masked = append(masked, placeholder)
+		}
+	}
+	stem := stemASCII(nil, masked)
+	for i, c := range stem {
+		if c == placeholder {
+			dst = utf8.AppendRune(dst, runes[i])
+		} else {
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// stemASCII stems w one byte per character.
+func stemASCII(dst, w []byte) []byte {
 	start := len(dst)
 	dst = append(dst, w...)
 	if len(w) <= 2 {

@@ -9,8 +9,10 @@ import (
 // boundary rules that Lucene's StandardTokenizer implements, restricted to
 // what matters for English-language corpora:
 //
-//   - a word is a run of letters, marks and digits, joined by underscores
-//     (WB5, WB8-WB10, WB13a/b);
+//   - a word is a run of letters and digits, joined by underscores
+//     (WB5, WB8-WB10, WB13a/b); combining marks and format characters
+//     stay inside the word they follow (WB4);
+//   - a run of Katakana is a word of its own (WB13);
 //   - an apostrophe, period, colon or middle dot between two letters stays
 //     inside the word: "don't", "U.S.A", "o'neill" (WB6/WB7);
 //   - a period, comma, semicolon or apostrophe between two digits stays
@@ -18,11 +20,12 @@ import (
 //   - each Han ideograph and each Hiragana character is a word of its own;
 //   - everything else (spaces, punctuation, symbols, emoji) separates words.
 //
-// Not covered: Katakana and Hebrew letter specifics, emoji sequences, and the
+// Not covered: Hebrew letter specifics, emoji sequences, and the
 // 255-character token cap. Those change tokens only in scripts and strings
 // that an English BM25 index does not rank on.
 func Tokenize(text string, fn func(tok string)) {
-	start := -1 // start of the current word, -1 when outside a word
+	start := -1   // start of the current word, -1 when outside a word
+	kana := false // whether the current word is Katakana
 	prev := classOther
 	for i := 0; i < len(text); {
 		r, size := rune(text[i]), 1
@@ -31,6 +34,11 @@ func Tokenize(text string, fn func(tok string)) {
 		}
 		c := classify(r)
 		switch {
+		case c == classExtend:
+			// Marks and format characters stay with the character before
+			// them and do not change its class (WB4).
+			i += size
+			continue
 		case c == classIdeo:
 			if start >= 0 {
 				fn(text[start:i])
@@ -40,9 +48,13 @@ func Tokenize(text string, fn func(tok string)) {
 			prev = classOther
 			i += size
 			continue
-		case c == classLetter || c == classDigit || c == classJoin:
+		case c == classLetter || c == classDigit || c == classJoin || c == classKana:
+			if start >= 0 && c != classJoin && prev != classJoin && kana != (c == classKana) {
+				fn(text[start:i]) // Katakana and other letters do not join
+				start = -1
+			}
 			if start < 0 {
-				start = i
+				start, kana = i, c == classKana
 			}
 			prev = c
 			i += size
@@ -77,6 +89,8 @@ const (
 	classJoin   // underscore (ExtendNumLet)
 	classMid    // characters that may join two letters or two digits
 	classIdeo   // Han and Hiragana: one word per character
+	classKana   // Katakana: words of their own
+	classExtend // combining marks and format characters (WB4)
 )
 
 func classify(r rune) int {
@@ -96,7 +110,11 @@ func classify(r rune) int {
 	switch {
 	case unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r):
 		return classIdeo
-	case unicode.IsLetter(r) || unicode.IsMark(r):
+	case unicode.Is(unicode.Katakana, r) || r == '\u30FC':
+		return classKana
+	case unicode.IsMark(r) || unicode.Is(unicode.Cf, r):
+		return classExtend
+	case unicode.IsLetter(r):
 		return classLetter
 	case unicode.IsDigit(r):
 		return classDigit
