@@ -10,7 +10,6 @@ import (
 
 	"research/dataset"
 	"research/protocol"
-	"research/reward"
 	"research/search"
 )
 
@@ -97,6 +96,7 @@ func (r *Runner) Run(ctx context.Context, examples []dataset.Example) ([]*Trajec
 		ids := r.Tokenizer.Encode(prompt)
 		for j := 0; j < cfg.N; j++ {
 			trajs = append(trajs, &Trajectory{
+				Version: TrajectoryVersion, EOSText: cfg.EOSText,
 				ExampleID: ex.ID, Sample: j, Question: ex.Question, Golds: ex.Answers,
 				Prompt: ids, PromptText: prompt, StopID: -1,
 			})
@@ -256,16 +256,13 @@ func (t *Trajectory) appendTokens(ids []int, logprobs []float64, mask uint8) {
 	}
 }
 
-// score decodes the response and applies the ReSearch reward to prompt and
-// response together, as the reference's reward manager does (so that its
-// split on the response marker behaves the same).
+// score decodes the response and scores the trajectory.
 func (r *Runner) score(t *Trajectory) error {
 	text, err := r.Tokenizer.Decode(t.Response, false)
 	if err != nil {
 		return fmt.Errorf("decode the response: %w", err)
 	}
 	t.ResponseText = text
-	res := reward.ScoreSolution(t.PromptText+t.ResponseText, t.Golds, r.Config.EOSText)
-	t.Reward, t.Reason = res.Score, res.Reason
+	t.Score()
 	return nil
 }

@@ -1,11 +1,16 @@
 package rollout
 
-import "time"
+import (
+	"time"
+
+	"research/reward"
+)
 
 // Trajectory is one rollout of one question: everything the trainer needs
 // (ids, mask, logprobs, reward) and everything a person needs to see what
 // happened (text, searches, timings). It is written as one JSONL record.
 type Trajectory struct {
+	Version   int      `json:"version"` // TrajectoryVersion when written
 	ExampleID string   `json:"example_id"`
 	Sample    int      `json:"sample"` // index within the group of n rollouts of one question
 	Question  string   `json:"question"`
@@ -24,12 +29,17 @@ type Trajectory struct {
 	Finish       string   `json:"finish"` // "eos", "length", "max_turns"
 	StopID       int      `json:"stop_id"`
 
-	Reward float64 `json:"reward"`
-	Reason string  `json:"reason"`
+	EOSText string  `json:"eos_token"` // what the reward expects at the end
+	Reward  float64 `json:"reward"`
+	Reason  string  `json:"reason"`
 
 	GenerateTime time.Duration `json:"generate_ns"`
 	SearchTime   time.Duration `json:"search_ns"`
 }
+
+// TrajectoryVersion is the format version of trajectory records; readers
+// refuse others.
+const TrajectoryVersion = 1
 
 // Finish reasons of a Trajectory.
 const (
@@ -56,4 +66,12 @@ func (t *Trajectory) PolicyTokens() int {
 		n += int(m)
 	}
 	return n
+}
+
+// Score sets Reward and Reason with the ReSearch reward of prompt and
+// response together, as the reference's reward manager does (so that its
+// split on the response marker behaves the same).
+func (t *Trajectory) Score() {
+	res := reward.ScoreSolution(t.PromptText+t.ResponseText, t.Golds, t.EOSText)
+	t.Reward, t.Reason = res.Score, res.Reason
 }
