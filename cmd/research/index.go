@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,9 +45,13 @@ size. The index is written next to --out and renamed into place when done.`,
 				return fmt.Errorf("index: %w", err)
 			}
 			defer in.Close()
+			// On Ctrl-C or SIGTERM the build stops and removes its temporary
+			// directory; an existing index at --out is left as it was.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			bar := progress.New(-1, "indexing", "passages")
 			start := time.Now()
-			meta, err := bm25.Build(cmd.Context(), in, name, out, bm25.BuildOptions{
+			meta, err := bm25.Build(ctx, in, name, out, bm25.BuildOptions{
 				Params:    bm25.Params{K1: k1, B: b},
 				MemBytes:  memMB << 20,
 				Workers:   workers,
