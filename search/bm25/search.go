@@ -72,10 +72,12 @@ func (ix *Index) TopK(query string, k int) []Hit {
 // bounds together cannot lift a doc above the current k-th score are
 // "non-essential": they are only probed (with block skipping) for docs
 // found in the essential terms, and probing stops as soon as the remaining
-// bounds cannot reach the threshold. (A block-max check before probing,
-// with the per-block maxima in skips.bin, scored 15% fewer docs on the
-// Zipfian bench corpus but ran 20% slower, so it is not done.) With prune false every term stays
+// bounds cannot reach the threshold. With prune false every term stays
 // essential and every matching doc is scored: the exhaustive ranking.
+//
+// A block-max check before probing (with the per-block maxima kept in
+// skips.bin) scored 15% fewer docs on the Zipfian bench corpus but ran 20%
+// slower, so it is not done.
 func (ix *Index) topK(query string, k int, prune bool) []Hit {
 	qs := ix.prepare(query)
 	n := len(qs)
@@ -136,19 +138,14 @@ func (ix *Index) topK(query string, k int, prune bool) []Hit {
 		for _, c := range contrib {
 			score += c
 		}
-		if top.offer(hit{doc: d, score: score}) && prune {
+		if top.offer(Hit{Doc: d, Score: score}) && prune {
 			theta = top.threshold()
 			for firstEssential < n && prefix[firstEssential]*boundSlack <= theta {
 				firstEssential++
 			}
 		}
 	}
-	sorted := top.sorted()
-	hits := make([]Hit, len(sorted))
-	for i, h := range sorted {
-		hits[i] = Hit{Doc: h.doc, Score: h.score}
-	}
-	return hits
+	return top.sorted()
 }
 
 // Search implements search.Retriever: it runs the queries in parallel on

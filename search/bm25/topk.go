@@ -5,31 +5,25 @@ import (
 	"slices"
 )
 
-// hit is a scored passage.
-type hit struct {
-	doc   uint32
-	score float64
-}
-
 // better orders hits best first: higher score, then lower doc id, so that
 // rankings are deterministic when scores tie.
-func better(a, b hit) bool {
-	if a.score != b.score {
-		return a.score > b.score
+func better(a, b Hit) bool {
+	if a.Score != b.Score {
+		return a.Score > b.Score
 	}
-	return a.doc < b.doc
+	return a.Doc < b.Doc
 }
 
 // topK keeps the k best hits seen, worst at the root.
 type topK struct {
 	k    int
-	hits []hit
+	hits []Hit
 }
 
 func (t *topK) Len() int           { return len(t.hits) }
 func (t *topK) Less(i, j int) bool { return better(t.hits[j], t.hits[i]) }
 func (t *topK) Swap(i, j int)      { t.hits[i], t.hits[j] = t.hits[j], t.hits[i] }
-func (t *topK) Push(x any)         { t.hits = append(t.hits, x.(hit)) }
+func (t *topK) Push(x any)         { t.hits = append(t.hits, x.(Hit)) }
 func (t *topK) Pop() any {
 	h := t.hits[len(t.hits)-1]
 	t.hits = t.hits[:len(t.hits)-1]
@@ -37,7 +31,7 @@ func (t *topK) Pop() any {
 }
 
 // offer adds h if it is among the k best and reports whether it was.
-func (t *topK) offer(h hit) bool {
+func (t *topK) offer(h Hit) bool {
 	if len(t.hits) < t.k {
 		heap.Push(t, h)
 		return true
@@ -56,13 +50,13 @@ func (t *topK) threshold() float64 {
 	if len(t.hits) < t.k {
 		return -1
 	}
-	return t.hits[0].score
+	return t.hits[0].Score
 }
 
 // sorted returns the hits best first.
-func (t *topK) sorted() []hit {
+func (t *topK) sorted() []Hit {
 	out := slices.Clone(t.hits)
-	slices.SortFunc(out, func(a, b hit) int {
+	slices.SortFunc(out, func(a, b Hit) int {
 		if better(a, b) {
 			return -1
 		}
