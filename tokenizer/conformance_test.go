@@ -26,34 +26,34 @@ func needShared(t testing.TB, rel string) string {
 }
 
 var (
-	qwenOnce *Tokenizer
-	gpt2Once *Tokenizer
+	qwenTok *Tokenizer
+	gpt2Tok *Tokenizer
 )
 
 func qwen(t testing.TB) *Tokenizer {
 	t.Helper()
 	p := needShared(t, "tokenizers/qwen2.5/tokenizer.json")
-	if qwenOnce == nil {
+	if qwenTok == nil {
 		tk, err := Load(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		qwenOnce = tk
+		qwenTok = tk
 	}
-	return qwenOnce
+	return qwenTok
 }
 
 func gpt2(t testing.TB) *Tokenizer {
 	t.Helper()
 	p := needShared(t, "tokenizers/gpt2")
-	if gpt2Once == nil {
+	if gpt2Tok == nil {
 		tk, err := Load(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		gpt2Once = tk
+		gpt2Tok = tk
 	}
-	return gpt2Once
+	return gpt2Tok
 }
 
 type encodingCase struct {
