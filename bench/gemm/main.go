@@ -58,14 +58,13 @@ func main() {
 		if s.transB {
 			ldb = s.k
 		}
-		ours := measure(*minTime, s, func() {
-			tensor.Gemm(false, s.transB, s.m, s.n, s.k, 1, a, s.k, b, ldb, 0, c1, s.n)
-		})
 		tb := C.enum_CBLAS_TRANSPOSE(C.CblasNoTrans)
 		if s.transB {
 			tb = C.CblasTrans
 		}
-		blas := measure(*minTime, s, func() {
+		ours, blas := measure(*minTime, s, func() {
+			tensor.Gemm(false, s.transB, s.m, s.n, s.k, 1, a, s.k, b, ldb, 0, c1, s.n)
+		}, func() {
 			C.cblas_sgemm(C.CblasRowMajor, C.CblasNoTrans, tb, C.blasint(s.m), C.blasint(s.n), C.blasint(s.k), 1,
 				(*C.float)(unsafe.Pointer(&a[0])), C.blasint(s.k), (*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb),
 				0, (*C.float)(unsafe.Pointer(&c2[0])), C.blasint(s.n))
@@ -78,23 +77,26 @@ func main() {
 	}
 }
 
-// measure runs f once to warm up, then repeatedly for at least minTime, and
-// returns the best-of-three-batches rate in GFLOP/s (the machine is shared,
-// so the best batch is the least disturbed).
-func measure(minTime time.Duration, s shape, f func()) float64 {
+// measure times f and g in alternating batches (five each, minTime in all),
+// so both see the same load on a shared machine, and returns the best batch
+// rate of each in GFLOP/s: the least disturbed one.
+func measure(minTime time.Duration, s shape, f, g func()) (float64, float64) {
 	f()
-	best := 0.0
-	for range 3 {
-		n := 0
-		start := time.Now()
-		for time.Since(start) < minTime/3 || n == 0 {
-			f()
-			n++
+	g()
+	var best [2]float64
+	for range 5 {
+		for i, h := range []func(){f, g} {
+			n := 0
+			start := time.Now()
+			for time.Since(start) < minTime/10 || n == 0 {
+				h()
+				n++
+			}
+			rate := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(n) / time.Since(start).Seconds() / 1e9
+			best[i] = max(best[i], rate)
 		}
-		rate := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(n) / time.Since(start).Seconds() / 1e9
-		best = max(best, rate)
 	}
-	return best
+	return best[0], best[1]
 }
 
 func randSlice(r *rand.Rand, n int) []float32 {
