@@ -185,3 +185,30 @@ func TestCacheReuse(t *testing.T) {
 		t.Errorf("after rewinding %v, want %v", again[0].Tokens, first[0].Tokens)
 	}
 }
+
+// TestLogprobsMatchScoring checks that the logprobs reported while sampling
+// are what model.Logprobs gives when the trainer rescores the same tokens.
+func TestLogprobsMatchScoring(t *testing.T) {
+	m, prompt, _ := tinyModel(t)
+	const temp = 0.8
+	res, err := Generate(m, []Request{{Prompt: prompt, MaxTokens: 20}, {Prompt: prompt[:2], MaxTokens: 9}},
+		Options{Sampling: Sampling{Temperature: temp, Seed: 9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := [][]int{append(append([]int{}, prompt...), res[0].Tokens...), append(append([]int{}, prompt[:2]...), res[1].Tokens...)}
+	got, err := m.Logprobs(seqs, []int{len(prompt), 2}, temp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if len(got[i]) != len(r.Logprobs) {
+			t.Fatalf("sequence %d: %d scores for %d tokens", i, len(got[i]), len(r.Logprobs))
+		}
+		for j := range r.Logprobs {
+			if math.Abs(got[i][j]-r.Logprobs[j]) > 1e-5 {
+				t.Errorf("sequence %d token %d: sampled with logprob %v, scored %v", i, j, r.Logprobs[j], got[i][j])
+			}
+		}
+	}
+}
