@@ -81,13 +81,20 @@ func build(c config) (*Tokenizer, error) {
 		// A repeated pair keeps its last rank, as in HF.
 		t.model.merges[pairKey(int32(a), int32(b))] = merge{rank: int32(rank), id: int32(ab)}
 	}
+	var raw, normalized []AddedToken
 	for _, a := range c.added {
 		t.pieces[a.ID], t.tokens[a.ID], t.ids[a.Content] = tokenBytes(a.Content), a.Content, a.ID
 		t.special[a.ID] = a.Special
-		t.firstByte[a.Content[0]] = true
+		if a.Normalized && c.nfc {
+			normalized = append(normalized, a)
+		} else {
+			raw = append(raw, a)
+		}
 	}
 	t.added = slices.Clone(c.added)
-	slices.SortStableFunc(t.added, func(a, b AddedToken) int { return len(b.Content) - len(a.Content) })
+	slices.SortFunc(t.added, func(a, b AddedToken) int { return a.ID - b.ID })
+	t.raw = newAddedMatcher(raw, func(s string) string { return s })
+	t.normalized = newAddedMatcher(normalized, normNFC)
 	return t, nil
 }
 

@@ -32,7 +32,7 @@ func expectedText(tk *Tokenizer, s string) string {
 	}
 	var sb strings.Builder
 	for s != "" {
-		start, end, a := tk.findAdded(s, true)
+		start, end, a := tk.raw.find(s, true)
 		if a == nil {
 			start, end = len(s), len(s)
 		}
@@ -77,7 +77,7 @@ func FuzzEncode(f *testing.F) {
 
 // findAddedNone reports whether s holds no added token.
 func (t *Tokenizer) findAddedNone(s string) bool {
-	_, _, a := t.findAdded(s, true)
+	_, _, a := t.raw.find(s, true)
 	return a == nil
 }
 

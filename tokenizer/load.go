@@ -107,7 +107,6 @@ type fileJSON struct {
 type addedJSON struct {
 	AddedToken
 	SingleWord bool `json:"single_word"`
-	Normalized bool `json:"normalized"`
 }
 
 // componentJSON is a normalizer, pre-tokenizer, post-processor or decoder.
@@ -178,12 +177,6 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 	for _, a := range f.AddedTokens {
 		if a.SingleWord {
 			return nil, fmt.Errorf("added token %q: single_word is not supported", a.Content)
-		}
-		// HF matches normalized=true tokens after normalizing the text, we
-		// before; the two agree unless NFC changes the token itself (refused
-		// here) or composes a combining mark into a token's edge character.
-		if a.Normalized && c.nfc && a.Content != normNFC(a.Content) {
-			return nil, fmt.Errorf("added token %q: normalized tokens that NFC changes are not supported", a.Content)
 		}
 	}
 	c.added = assignAddedIDs(f.AddedTokens, f.Model.Vocab)

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -66,5 +67,20 @@ func TestLoadPaths(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "merges.txt"), []byte("#version: 0.2\na a b\n"), 0o644)
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "merges.txt:2") {
 		t.Errorf("bad merges line: %v", err)
+	}
+}
+
+// TestNormalizedAddedAsHF: added tokens with normalized=true are found in
+// the NFC-normalised text in NFC form, the others in the raw text first;
+// normalized_hf.jsonl holds HF's encodings.
+func TestNormalizedAddedAsHF(t *testing.T) {
+	tk, err := Load("testdata/normalized.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range readEncodings(t, "testdata/normalized_hf.jsonl") {
+		if got := tk.Encode(c.Text); !slices.Equal(got, c.IDs) {
+			t.Errorf("case %d %q: got %v, want %v", i, c.Text, got, c.IDs)
+		}
 	}
 }

@@ -45,7 +45,7 @@ func (t *Tokenizer) MarshalJSON() ([]byte, error) {
 	added := []map[string]any{}
 	for _, a := range t.AddedTokens() {
 		added = append(added, map[string]any{"id": a.ID, "content": a.Content, "single_word": false,
-			"lstrip": a.LStrip, "rstrip": a.RStrip, "normalized": false, "special": a.Special})
+			"lstrip": a.LStrip, "rstrip": a.RStrip, "normalized": a.Normalized, "special": a.Special})
 	}
 
 	buf.WriteString(`{"version":"1.0","truncation":null,"padding":null,"added_tokens":`)

@@ -92,23 +92,28 @@ func subset(tk *Tokenizer, texts []string) (*Tokenizer, error) {
 
 // eachWord calls fn with every pre-token that encoding text runs BPE on.
 func (t *Tokenizer) eachWord(text string, fn func(string)) {
-	text = strings.ToValidUTF8(text, "\uFFFD")
-	for text != "" {
-		start, end, a := t.findAdded(text, true)
-		if a == nil {
-			start, end = len(text), len(text)
+	split := func(m *addedMatcher, text string, plain func(string)) {
+		for text != "" {
+			start, end, a := m.find(text, true)
+			if a == nil {
+				start, end = len(text), len(text)
+			}
+			plain(text[:start])
+			text = text[end:]
 		}
-		plain := normNFCIf(t, text[:start])
-		if t.addPrefixSpace && plain != "" && plain[0] != ' ' {
-			plain = " " + plain
-		}
-		for i := 0; i < len(plain); {
-			j := t.pattern.next(plain, i)
-			fn(plain[i:j])
-			i = j
-		}
-		text = text[end:]
 	}
+	split(&t.raw, strings.ToValidUTF8(text, "\uFFFD"), func(seg string) {
+		split(&t.normalized, normNFCIf(t, seg), func(plain string) {
+			if t.addPrefixSpace && plain != "" && plain[0] != ' ' {
+				plain = " " + plain
+			}
+			for i := 0; i < len(plain); {
+				j := t.pattern.next(plain, i)
+				fn(plain[i:j])
+				i = j
+			}
+		})
+	})
 }
 
 // TestSubsetFixtures rebuilds the subset fixtures from the full tokenizers

@@ -28,6 +28,9 @@ type AddedToken struct {
 	// LStrip and RStrip make the match swallow whitespace on that side.
 	LStrip bool `json:"lstrip"`
 	RStrip bool `json:"rstrip"`
+	// Normalized tokens are looked for in the normalised text, in their
+	// normalised form; the others in the raw text, first.
+	Normalized bool `json:"normalized"`
 }
 
 // Tokenizer is a byte-level BPE tokenizer. It is safe for concurrent use.
@@ -37,8 +40,9 @@ type Tokenizer struct {
 	nfc            bool
 	addPrefixSpace bool
 
-	added     []AddedToken // longest first, for leftmost-longest matching
-	firstByte [256]bool    // first bytes of added tokens
+	added      []AddedToken // by id
+	raw        addedMatcher // added tokens matched before normalisation
+	normalized addedMatcher // and after
 
 	pieces  [][]byte // id → the bytes it decodes to; nil for unused ids
 	special []bool   // id → is a special added token
@@ -68,9 +72,7 @@ func (t *Tokenizer) Token(id int) (string, bool) {
 
 // AddedTokens lists the added tokens, ordered by id.
 func (t *Tokenizer) AddedTokens() []AddedToken {
-	out := append([]AddedToken(nil), t.added...)
-	slices.SortFunc(out, func(a, b AddedToken) int { return a.ID - b.ID })
-	return out
+	return slices.Clone(t.added)
 }
 
 // IsSpecial reports whether id is a special added token.
@@ -100,8 +102,29 @@ func (t *Tokenizer) encode(text string, special bool) []int {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
 	ids := make([]int, 0, len(text)/3+1)
-	for len(text) > 0 {
-		start, end, tok := t.findAdded(text, special)
+	for text != "" {
+		start, end, tok := t.raw.find(text, special)
+		if tok == nil {
+			return t.encodeSegment(ids, text, special)
+		}
+		ids = t.encodeSegment(ids, text[:start], special)
+		ids = append(ids, tok.ID)
+		text = text[end:]
+	}
+	return ids
+}
+
+// encodeSegment encodes text between raw-matched added tokens: normalise
+// it, then cut out the added tokens matched in normalised form.
+func (t *Tokenizer) encodeSegment(ids []int, text string, special bool) []int {
+	if text == "" {
+		return ids
+	}
+	if t.nfc {
+		text = norm.NFC.String(text)
+	}
+	for text != "" {
+		start, end, tok := t.normalized.find(text, special)
 		if tok == nil {
 			return t.encodePlain(ids, text)
 		}
@@ -112,43 +135,10 @@ func (t *Tokenizer) encode(text string, special bool) []int {
 	return ids
 }
 
-// findAdded finds the leftmost-longest added token in text and the span it
-// covers, stripped whitespace included; tok is nil when there is none.
-func (t *Tokenizer) findAdded(text string, special bool) (start, end int, tok *AddedToken) {
-	if len(t.added) == 0 {
-		return 0, 0, nil
-	}
-	for i := 0; i < len(text); i++ {
-		if !t.firstByte[text[i]] {
-			continue
-		}
-		for k := range t.added {
-			a := &t.added[k]
-			if (a.Special && !special) || !strings.HasPrefix(text[i:], a.Content) {
-				continue
-			}
-			start, end = i, i+len(a.Content)
-			if a.LStrip {
-				start = len(strings.TrimRightFunc(text[:start], isSpace))
-			}
-			if a.RStrip {
-				end = len(text) - len(strings.TrimLeftFunc(text[end:], isSpace))
-			}
-			return start, end, a
-		}
-	}
-	return 0, 0, nil
-}
-
-func isSpace(r rune) bool { return slowClass(r)&cSpace != 0 }
-
-// encodePlain encodes text that holds no added tokens.
+// encodePlain encodes normalised text that holds no added tokens.
 func (t *Tokenizer) encodePlain(ids []int, text string) []int {
 	if text == "" {
 		return ids
-	}
-	if t.nfc {
-		text = norm.NFC.String(text)
 	}
 	if t.addPrefixSpace && text[0] != ' ' {
 		text = " " + text

@@ -47,7 +47,12 @@ python3 renumber.py
 node "$BENCH/hf_encode.mjs" renumber.json < renumber_texts.jsonl > renumber_hf.jsonl
 rm renumber_texts.jsonl
 
-# 5. Subset fixtures of the full tokenizers, checked with HF.
+# 5. Added tokens matched in normalised text (normalized=true).
+python3 normalized.py
+node "$BENCH/hf_encode.mjs" normalized.json < normalized_texts.jsonl > normalized_hf.jsonl
+rm normalized_texts.jsonl
+
+# 6. Subset fixtures of the full tokenizers, checked with HF.
 (cd .. && go test -run TestSubsetFixtures -update .)
 python3 check_subset.py
 echo "fixtures written"
