@@ -144,13 +144,10 @@ func rmsNormRows(out, x, w []float32, h int, eps float64) {
 	})
 }
 
-// linear sets out (n×outDim) = in (n×inDim)·Wᵀ + bias (bias may be nil).
-func linear(out, in, w, bias []float32, n, outDim, inDim int) {
-	tensor.MatMulT(out, in, w, n, outDim, inDim)
-	if bias != nil {
-		for r := range n {
-			tensor.Add(out[r*outDim:(r+1)*outDim], bias)
-		}
+// addBias adds bias to every row of x.
+func addBias(x, bias []float32) {
+	for r := 0; r < len(x); r += len(bias) {
+		tensor.Add(x[r:r+len(bias)], bias)
 	}
 }
 
@@ -159,9 +156,11 @@ func (m *Model) attentionBlock(l int, x []float32, rows []row, batch []Input, ro
 	c, w := &m.Config, &m.Layers[l]
 	n, h, qd, kvd, hd := len(rows), c.HiddenSize, c.QDim(), c.KVDim(), c.HeadDim
 	rmsNormRows(s.norm, x, w.AttnNorm, h, c.RMSNormEps)
-	linear(s.q, s.norm, w.Wq, w.Bq, n, qd, h)
-	linear(s.k, s.norm, w.Wk, w.Bk, n, kvd, h)
-	linear(s.v, s.norm, w.Wv, w.Bv, n, kvd, h)
+	tensor.MatMulTMany(s.norm, n, h, tensor.Linear{W: w.Wq, N: qd, C: s.q},
+		tensor.Linear{W: w.Wk, N: kvd, C: s.k}, tensor.Linear{W: w.Wv, N: kvd, C: s.v})
+	addBias(s.q, w.Bq)
+	addBias(s.k, w.Bk)
+	addBias(s.v, w.Bv)
 	half := hd / 2
 	for r := range rows {
 		cos, sin := ropes[2*half*r:2*half*r+half], ropes[2*half*r+half:2*half*(r+1)]
@@ -191,8 +190,7 @@ func (m *Model) mlpBlock(l int, x []float32, n int, s *scratch) {
 	c, w := &m.Config, &m.Layers[l]
 	h, f := c.HiddenSize, c.IntermediateSize
 	rmsNormRows(s.norm, x, w.MLPNorm, h, c.RMSNormEps)
-	linear(s.gate, s.norm, w.Wgate, nil, n, f, h)
-	linear(s.up, s.norm, w.Wup, nil, n, f, h)
+	tensor.MatMulTMany(s.norm, n, h, tensor.Linear{W: w.Wgate, N: f, C: s.gate}, tensor.Linear{W: w.Wup, N: f, C: s.up})
 	tensor.SwiGLU(s.gate, s.gate, s.up)
 	tensor.Gemm(false, true, n, h, f, 1, s.gate, f, w.Wdown, f, 1, x, h)
 }

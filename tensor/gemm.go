@@ -73,6 +73,35 @@ func checkMatrix(name string, trans bool, rows, cols int, x []float32, ld int) {
 	}
 }
 
+// Linear is one weight matrix W (N×k, stored [out][in]) and the m×N output C
+// it fills in MatMulTMany.
+type Linear struct {
+	W []float32
+	N int
+	C []float32
+}
+
+// MatMulTMany sets every C = A·Wᵀ for one A (m×k), packing A once for all of
+// them: the q, k and v projections (or gate and up) of a layer share their
+// input.
+func MatMulTMany(a []float32, m, k int, ls ...Linear) {
+	if (useAsm && m <= smallMAsm) || m <= smallM || k == 0 {
+		for _, l := range ls {
+			MatMulT(l.C, a, l.W, m, l.N, k)
+		}
+		return
+	}
+	checkMatrix("A", false, m, k, a, k)
+	pa := packAllA(false, m, k, 1, a, k)
+	defer packPool.Put(pa.buf)
+	for _, l := range ls {
+		checkMatrix("W", true, k, l.N, l.W, k)
+		checkMatrix("C", false, m, l.N, l.C, l.N)
+		scaleC(m, l.N, 0, l.C, l.N)
+		pa.mul(true, l.N, l.W, k, l.C, l.N)
+	}
+}
+
 func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	if beta == 1 {
 		return
@@ -102,41 +131,65 @@ func gemmDots(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb
 	})
 }
 
-// gemmPacked is the BLIS-style loop nest: for each kc×nc block of op(B) and
-// the matching m×kc slice of op(A), both are packed into panels (in parallel),
-// then the workers split the nr-wide column panels between them and sweep the
-// micro-kernel over mc-row blocks.
+// gemmPacked is the BLIS-style loop nest: op(A) is packed once into panels,
+// then multiplied by op(B) block by block (see packedA.mul).
 func gemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	mPanels := (m + mr - 1) / mr
-	bufA := getBuf(mPanels * mr * kc)
-	bufB := getBuf(min(n+nr-1, nc) / nr * nr * kc)
-	defer packPool.Put(bufA)
-	defer packPool.Put(bufB)
-	pa, pb := *bufA, *bufB
+	pa := packAllA(transA, m, k, alpha, a, lda)
+	defer packPool.Put(pa.buf)
+	pa.mul(transB, n, b, ldb, c, ldc)
+}
 
+// packedA is alpha·op(A) (m×k) packed into mr-row panels for every kc-wide
+// slice of k: the slice starting at column pc begins at pc·mPanels·mr, and
+// its panel t at t·mr·kcb within that, kcb being the slice's width.
+type packedA struct {
+	buf           *[]float32
+	m, k, mPanels int
+}
+
+func packAllA(transA bool, m, k int, alpha float32, a []float32, lda int) packedA {
+	mPanels := (m + mr - 1) / mr
+	buf := getBuf(mPanels * mr * k)
+	pa := *buf
+	nSlices := (k + kc - 1) / kc
+	Parallel(nSlices*mPanels, 4, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			pc, panel := t/mPanels*kc, t%mPanels
+			kcb := min(kc, k-pc)
+			packA(transA, a, lda, panel*mr, min(mr, m-panel*mr), pc, kcb, alpha, pa[pc*mPanels*mr+panel*mr*kcb:])
+		}
+	})
+	return packedA{buf, m, k, mPanels}
+}
+
+// mul adds A·op(B) to C (m×n). For each kc×nc block of op(B) the workers
+// split its nr-wide column panels; each packs its own panels (so no barrier
+// separates packing from use) and sweeps the micro-kernel over them, mc rows
+// of A at a time, each B panel staying in L1 while the A block streams
+// from L2.
+func (p packedA) mul(transB bool, n int, b []float32, ldb int, c []float32, ldc int) {
+	m, k, mPanels := p.m, p.k, p.mPanels
+	all := *p.buf
 	for jc := 0; jc < n; jc += nc {
 		ncb := min(nc, n-jc)
 		nPanels := (ncb + nr - 1) / nr
 		for pc := 0; pc < k; pc += kc {
 			kcb := min(kc, k-pc)
-			Parallel(mPanels+nPanels, 4, func(lo, hi int) {
-				for t := lo; t < hi; t++ {
-					if t < mPanels {
-						packA(transA, a, lda, t*mr, min(mr, m-t*mr), pc, kcb, alpha, pa[t*mr*kcb:])
-					} else {
-						p := t - mPanels
-						packB(transB, b, ldb, pc, kcb, jc+p*nr, min(nr, ncb-p*nr), pb[p*nr*kcb:])
-					}
-				}
-			})
+			pa := all[pc*mPanels*mr:]
 			Parallel(nPanels, 1, func(lo, hi int) {
+				bufB := getBuf((hi - lo) * nr * kcb)
+				defer packPool.Put(bufB)
+				pb := *bufB
+				for jp := lo; jp < hi; jp++ {
+					packB(transB, b, ldb, pc, kcb, jc+jp*nr, min(nr, ncb-jp*nr), pb[(jp-lo)*nr*kcb:])
+				}
 				var edge [mr * nr]float32
 				for ic := 0; ic < mPanels; ic += mc / mr {
 					icEnd := min(mPanels, ic+mc/mr)
 					for jp := lo; jp < hi; jp++ {
 						j0 := jc + jp*nr
 						nw := min(nr, n-j0)
-						bp := pb[jp*nr*kcb : (jp+1)*nr*kcb]
+						bp := pb[(jp-lo)*nr*kcb : (jp-lo+1)*nr*kcb]
 						for ip := ic; ip < icEnd; ip++ {
 							i0 := ip * mr
 							mh := min(mr, m-i0)

@@ -148,3 +148,28 @@ func TestGemmShortSlicePanics(t *testing.T) {
 	}()
 	Gemm(false, true, 2, 3, 4, 1, make([]float32, 8), 4, make([]float32, 11), 4, 0, make([]float32, 6), 3)
 }
+
+func TestMatMulTMany(t *testing.T) {
+	kernelModes(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(9, 10))
+		for _, m := range []int{1, 5, 70, 200} {
+			const k = 300
+			a := randSlice(r, m*k)
+			ns := []int{17, 128, 3100}
+			var ls []Linear
+			for _, n := range ns {
+				ls = append(ls, Linear{W: randSlice(r, n*k), N: n, C: randSlice(r, m*n)})
+			}
+			MatMulTMany(a, m, k, ls...)
+			for _, l := range ls {
+				want := make([]float32, m*l.N)
+				MatMulT(want, a, l.W, m, l.N, k)
+				for i := range want {
+					if math.Abs(float64(l.C[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+						t.Fatalf("m=%d n=%d: C[%d] = %v, want %v", m, l.N, i, l.C[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}
