@@ -154,18 +154,31 @@ func (b *Batch) Step() ([]Token, error) {
 	if len(active) == 0 {
 		return nil, nil
 	}
-	inputs := make([]model.Input, len(active))
+	seqs := make([]*sequence, len(active))
 	for k, i := range active {
-		s := b.seqs[i]
-		inputs[k] = model.Input{Cache: s.cache, Tokens: s.pending[:min(len(s.pending), b.opt.PrefillChunk)]}
+		seqs[k] = b.seqs[i]
 	}
-	logits, err := b.m.Forward(inputs)
+	out, err := feed(b.m, b.opt, seqs)
+	for k := range out {
+		out[k].Seq = active[out[k].Seq]
+	}
+	return out, err
+}
+
+// feed runs one forward over seqs and samples a token for each sequence
+// whose prompt is fully fed; the tokens' Seq fields index seqs. A refused
+// forward changes nothing.
+func feed(m Model, opt Options, seqs []*sequence) ([]Token, error) {
+	inputs := make([]model.Input, len(seqs))
+	for k, s := range seqs {
+		inputs[k] = model.Input{Cache: s.cache, Tokens: s.pending[:min(len(s.pending), opt.PrefillChunk)]}
+	}
+	logits, err := m.Forward(inputs)
 	if err != nil {
 		return nil, fmt.Errorf("generate: %w", err)
 	}
 	var out []Token
-	for k, i := range active {
-		s := b.seqs[i]
+	for k, s := range seqs {
 		s.pending = s.pending[len(inputs[k].Tokens):]
 		if len(s.pending) > 0 { // still prefilling
 			continue
@@ -174,7 +187,7 @@ func (b *Batch) Step() ([]Token, error) {
 		s.res.Tokens = append(s.res.Tokens, id)
 		s.res.Logprobs = append(s.res.Logprobs, lp)
 		s.pending = []int{id}
-		s.checkStop(b.opt.Decoder)
+		s.checkStop(opt.Decoder)
 		done := s.res.Finish != ""
 		if done {
 			s.pending = nil
@@ -182,7 +195,7 @@ func (b *Batch) Step() ([]Token, error) {
 				s.cache = nil // free the KV cache
 			}
 		}
-		out = append(out, Token{Seq: i, ID: id, Logprob: lp, Done: done})
+		out = append(out, Token{Seq: k, ID: id, Logprob: lp, Done: done})
 	}
 	return out, nil
 }

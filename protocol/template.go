@@ -9,6 +9,8 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+
+	"research/tokenizer"
 )
 
 var (
@@ -67,40 +69,18 @@ func BasePrompt(question string) string {
 // InstructSystemPrompt is the system message of the instruct template.
 func InstructSystemPrompt() string { return instructSystem }
 
-// InstructPrompt renders the instruct template through the Qwen2.5 chat
+// InstructPrompt renders the instruct template through Qwen2.5's chat
 // template with add_generation_prompt, as HF's apply_chat_template does for
 // [{system}, {user}].
 func InstructPrompt(question string) string {
-	return ChatML([]Message{{"system", instructSystem}, {"user", question}}, true)
-}
-
-// Message is one turn of a chat.
-type Message struct {
-	Role    string
-	Content string
+	text, err := tokenizer.QwenChat([]tokenizer.Message{{Role: "system", Content: instructSystem}, {Role: "user", Content: question}}, true)
+	if err != nil {
+		panic(err) // unreachable: both roles are valid
+	}
+	return text
 }
 
 const (
 	chatAssistantStart  = "<|im_start|>assistant\n"
 	baseAssistantMarker = "Assistant:"
 )
-
-// ChatML renders messages with the Qwen2.5 chat template (ChatML):
-// "<|im_start|>{role}\n{content}<|im_end|>\n" per turn, then the assistant
-// header when addGenerationPrompt is set. Qwen2.5's template inserts a
-// default system message when the first turn is not one; callers that want
-// that behaviour add it themselves, the ReSearch prompts always carry one.
-func ChatML(messages []Message, addGenerationPrompt bool) string {
-	var b strings.Builder
-	for _, m := range messages {
-		b.WriteString("<|im_start|>")
-		b.WriteString(m.Role)
-		b.WriteString("\n")
-		b.WriteString(m.Content)
-		b.WriteString("<|im_end|>\n")
-	}
-	if addGenerationPrompt {
-		b.WriteString(chatAssistantStart)
-	}
-	return b.String()
-}
