@@ -4,8 +4,8 @@ import "golang.org/x/sys/cpu"
 
 var hasAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// The assembly kernels, in kernels_amd64.s. Their contracts are those of the
-// Go versions in kernels_generic.go.
+// The assembly kernels, in the *_amd64.s files; each documents its contract
+// there, and the Go code that dispatches to it holds the portable twin.
 
 //go:noescape
 func kernel6x16AVX(kc int, a, b, c *float32, ldc int)
