@@ -153,6 +153,9 @@ func (r *Runner) Run(ctx context.Context, examples []dataset.Example) ([]*Trajec
 
 // runOne is the agent loop of one trajectory.
 func (r *Runner) runOne(ctx context.Context, b *batcher, key string, t *Trajectory) error {
+	if rel, ok := r.Policy.(Releaser); ok {
+		defer rel.Release(key)
+	}
 	cfg := r.Config
 	budget := cfg.MaxResponseTokens
 	for {

@@ -12,6 +12,12 @@ type Policy interface {
 	Generate(ctx context.Context, req Request) (Completion, error)
 }
 
+// Releaser is implemented by policies that keep per-sequence state (a KV
+// cache): the loop calls Release once a rollout is over.
+type Releaser interface {
+	Release(key string)
+}
+
 // Request is one continuation of one sequence.
 type Request struct {
 	// Key names the sequence across its calls (one per search turn), so that

@@ -1,0 +1,28 @@
+package policy
+
+import (
+	"context"
+
+	"research/generate"
+	"research/rollout"
+)
+
+// Local is a rollout.Policy on the in-process engine: token in, token out,
+// continuous batching across every rollout that calls it.
+type Local struct {
+	Engine *generate.Engine
+}
+
+// Generate implements rollout.Policy.
+func (p Local) Generate(ctx context.Context, req rollout.Request) (rollout.Completion, error) {
+	r, err := p.Engine.Generate(ctx, req.Key, generate.Request{
+		Prompt: req.Tokens, MaxTokens: req.MaxTokens, StopIDs: req.StopIDs, StopStrings: req.StopStrings,
+	})
+	if err != nil {
+		return rollout.Completion{}, err
+	}
+	return rollout.Completion{Tokens: r.Tokens, Logprobs: r.Logprobs, Finish: r.Finish, StopID: r.StopID, StopString: r.StopString}, nil
+}
+
+// Release frees the KV cache of a finished rollout.
+func (p Local) Release(key string) { p.Engine.Release(key) }
