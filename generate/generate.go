@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"research/model"
+	"research/tensor"
 )
 
 // Model is what generation needs from a language model; *model.Model has it.
@@ -177,13 +178,24 @@ func feed(m Model, opt Options, seqs []*sequence) ([]Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate: %w", err)
 	}
+	// Sampling reads the whole vocabulary per sequence: spread it over the
+	// cores. Each sequence owns its random stream, so the result does not
+	// depend on the split.
+	ids, lps := make([]int, len(seqs)), make([]float64, len(seqs))
+	tensor.Parallel(len(seqs), 1, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			if len(seqs[k].pending) == len(inputs[k].Tokens) { // prompt fully fed
+				ids[k], lps[k] = seqs[k].samp.next(logits[k])
+			}
+		}
+	})
 	var out []Token
 	for k, s := range seqs {
 		s.pending = s.pending[len(inputs[k].Tokens):]
 		if len(s.pending) > 0 { // still prefilling
 			continue
 		}
-		id, lp := s.samp.next(logits[k])
+		id, lp := ids[k], lps[k]
 		s.res.Tokens = append(s.res.Tokens, id)
 		s.res.Logprobs = append(s.res.Logprobs, lp)
 		s.pending = []int{id}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"research/tensor"
 )
 
 // Sampling chooses how the next token is drawn from the logits.
@@ -30,9 +32,9 @@ func (s Sampling) validate() error {
 // sampler draws tokens for one sequence.
 type sampler struct {
 	Sampling
-	rng   *rand.Rand
-	probs []float64
-	cand  []int
+	rng  *rand.Rand
+	w    []float32 // e^((logit - max) / T): unnormalised probabilities
+	cand []int
 }
 
 func newSampler(s Sampling, seq int) *sampler {
@@ -43,50 +45,58 @@ func newSampler(s Sampling, seq int) *sampler {
 // under softmax(logits / T), T = 1 when greedy.
 func (s *sampler) next(logits []float32) (int, float64) {
 	t := s.Temperature
+	var id int
 	if t == 0 {
-		id := argmax(logits)
-		return id, logprob(logits, id, 1)
+		id, t = argmax(logits), 1
 	}
-	// probs = softmax(logits / t), in float64
-	if cap(s.probs) < len(logits) {
-		s.probs = make([]float64, len(logits))
+	mass, mx := s.weigh(logits, t)
+	if s.Temperature > 0 {
+		id = s.draw(s.w, mass)
 	}
-	p := s.probs[:len(logits)]
-	mx := float64(logits[argmax(logits)])
-	var sum float64
-	for i, z := range logits {
-		p[i] = math.Exp((float64(z) - mx) / t)
-		sum += p[i]
-	}
-	for i := range p {
-		p[i] /= sum
-	}
-	id := s.draw(p)
-	return id, math.Log(p[id])
+	return id, (float64(logits[id])-mx)/t - math.Log(mass)
 }
 
-// draw samples from p after top-k/top-p truncation. Tokens below
-// (1 - TopP)/len(p) can never be in the nucleus (all of them together hold
-// less than 1 - TopP), so only the rest are sorted.
-func (s *sampler) draw(p []float64) int {
-	truncK := s.TopK > 0 && s.TopK < len(p)
+// weigh fills s.w with e^((logit - max) / t), using the vectorised float32
+// exp (relative error ~1e-7), and returns their sum and the max logit.
+func (s *sampler) weigh(logits []float32, t float64) (mass, mx float64) {
+	if cap(s.w) < len(logits) {
+		s.w = make([]float32, len(logits))
+	}
+	w := s.w[:len(logits)]
+	mx = float64(logits[argmax(logits)])
+	for i, z := range logits {
+		w[i] = float32((float64(z) - mx) / t)
+	}
+	tensor.ExpInPlace(w)
+	for _, v := range w {
+		mass += float64(v)
+	}
+	return mass, mx
+}
+
+// draw samples from the weights w (summing to mass) after top-k/top-p
+// truncation. Tokens below (1 - TopP)/len(w) of the mass can never be in
+// the nucleus (all of them together hold less than 1 - TopP), so only the
+// rest are sorted.
+func (s *sampler) draw(w []float32, mass float64) int {
+	truncK := s.TopK > 0 && s.TopK < len(w)
 	truncP := s.TopP > 0 && s.TopP < 1
 	if !truncK && !truncP {
-		return pick(p, nil, 1, s.rng.Float64())
+		return pick(w, nil, mass, s.rng.Float64())
 	}
-	floor := 0.0
+	floor := float32(0)
 	if truncP && !truncK {
-		floor = (1 - s.TopP) / float64(len(p))
+		floor = float32((1 - s.TopP) / float64(len(w)) * mass)
 	}
 	cand := s.cand[:0]
-	for i, v := range p {
+	for i, v := range w {
 		if v >= floor {
 			cand = append(cand, i)
 		}
 	}
 	slices.SortFunc(cand, func(a, b int) int {
-		if p[a] != p[b] {
-			if p[a] > p[b] {
+		if w[a] != w[b] {
+			if w[a] > w[b] {
 				return -1
 			}
 			return 1
@@ -96,34 +106,34 @@ func (s *sampler) draw(p []float64) int {
 	if truncK && len(cand) > s.TopK {
 		cand = cand[:s.TopK]
 	}
-	mass := 0.0
+	kept := 0.0
 	for i, id := range cand {
-		mass += p[id]
-		if truncP && mass >= s.TopP {
+		kept += float64(w[id])
+		if truncP && kept >= s.TopP*mass {
 			cand = cand[:i+1]
 			break
 		}
 	}
 	s.cand = cand
-	return pick(p, cand, mass, s.rng.Float64())
+	return pick(w, cand, kept, s.rng.Float64())
 }
 
-// pick returns the token at cumulative probability u·mass among cand (all
-// tokens when cand is nil).
-func pick(p []float64, cand []int, mass, u float64) int {
+// pick returns the token at cumulative weight u·mass among cand (all tokens
+// when cand is nil).
+func pick(w []float32, cand []int, mass, u float64) int {
 	target := u * mass
 	acc := 0.0
 	if cand == nil {
-		for i, v := range p {
-			acc += v
+		for i, v := range w {
+			acc += float64(v)
 			if acc > target {
 				return i
 			}
 		}
-		return len(p) - 1
+		return len(w) - 1
 	}
 	for _, id := range cand {
-		acc += p[id]
+		acc += float64(w[id])
 		if acc > target {
 			return id
 		}
@@ -139,14 +149,4 @@ func argmax(x []float32) int {
 		}
 	}
 	return best
-}
-
-// logprob returns log softmax(logits / t)[id] in float64.
-func logprob(logits []float32, id int, t float64) float64 {
-	mx := float64(logits[argmax(logits)])
-	var sum float64
-	for _, z := range logits {
-		sum += math.Exp((float64(z) - mx) / t)
-	}
-	return (float64(logits[id])-mx)/t - math.Log(sum)
 }
