@@ -77,6 +77,11 @@ type Runner struct {
 	// OnDone, when set, is called once per finished trajectory (from many
 	// goroutines, one at a time), e.g. to advance a progress bar.
 	OnDone func(*Trajectory)
+	// OnText, when set, is called with each piece of a trajectory's text as
+	// it is written: a policy turn (inserted false) or a search result
+	// (inserted true). Calls for one trajectory come in order; calls for
+	// different trajectories may be concurrent.
+	OnText func(t *Trajectory, text string, inserted bool)
 }
 
 // Run rolls out every example N times and returns the scored trajectories,
@@ -175,6 +180,7 @@ func (r *Runner) runOne(ctx context.Context, b *batcher, key string, t *Trajecto
 			return fmt.Errorf("policy returned %d tokens for a budget of %d", len(c.Tokens), budget-len(t.Response))
 		}
 		t.appendTokens(c.Tokens, c.Logprobs, 1)
+		r.emit(t, c.Tokens, false)
 		switch {
 		case c.Finish == FinishStop && c.StopID >= 0:
 			t.Finish, t.StopID = EndEOS, c.StopID
@@ -234,6 +240,7 @@ func (r *Runner) insertResults(ctx context.Context, b *batcher, t *Trajectory, q
 	}
 	s.Inserted = len(ids)
 	t.appendTokens(ids, nil, 0)
+	r.emit(t, ids, true)
 	t.Searches = append(t.Searches, s)
 	return nil
 }
@@ -245,6 +252,16 @@ func (r *Runner) searchOrExplain(ctx context.Context, b *batcher, query string) 
 		return nil, nil
 	}
 	return b.search(ctx, query)
+}
+
+// emit passes a piece of text to OnText.
+func (r *Runner) emit(t *Trajectory, ids []int, inserted bool) {
+	if r.OnText == nil {
+		return
+	}
+	if text, err := r.Tokenizer.Decode(ids, false); err == nil {
+		r.OnText(t, text, inserted)
+	}
 }
 
 func (t *Trajectory) appendTokens(ids []int, logprobs []float64, mask uint8) {

@@ -7,12 +7,17 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // runCLI runs the research command line with args and returns its standard
-// output and error streams.
+// output and error streams. Flags keep their values between executions of
+// one command tree, so every flag is first reset to its default.
 func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	resetFlags(rootCmd)
 	var out, errOut bytes.Buffer
 	rootCmd.SetIn(strings.NewReader(stdin))
 	rootCmd.SetOut(&out)
@@ -20,6 +25,24 @@ func runCLI(t *testing.T, stdin string, args ...string) (stdout, stderr string, 
 	rootCmd.SetArgs(args)
 	err = rootCmd.Execute()
 	return out.String(), errOut.String(), err
+}
+
+func resetFlags(cmd *cobra.Command) {
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			var def []string // DefValue prints a slice as "[a,b]"
+			if d := strings.Trim(f.DefValue, "[]"); d != "" {
+				def = strings.Split(d, ",")
+			}
+			sv.Replace(def)
+		} else {
+			f.Value.Set(f.DefValue)
+		}
+		f.Changed = false
+	})
+	for _, c := range cmd.Commands() {
+		resetFlags(c)
+	}
 }
 
 func decodeLines(t *testing.T, text string) []map[string]any {
