@@ -172,7 +172,9 @@ func (b *Batch) Step() ([]Token, error) {
 func feed(m Model, opt Options, seqs []*sequence) ([]Token, error) {
 	inputs := make([]model.Input, len(seqs))
 	for k, s := range seqs {
-		inputs[k] = model.Input{Cache: s.cache, Tokens: s.pending[:min(len(s.pending), opt.PrefillChunk)]}
+		n := min(len(s.pending), opt.PrefillChunk)
+		// A chunk that does not finish the prompt needs no logits.
+		inputs[k] = model.Input{Cache: s.cache, Tokens: s.pending[:n], NoLogits: n < len(s.pending)}
 	}
 	logits, err := m.Forward(inputs)
 	if err != nil {

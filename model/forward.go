@@ -44,13 +44,14 @@ type Input struct {
 	Cache     *KVCache
 	Tokens    []int
 	AllLogits bool // return logits for every new token, not just the last
+	NoLogits  bool // only feed the tokens: no logits (nil) for this input
 }
 
 // Forward feeds every input's tokens through the model at once — prompts
 // being prefilled and sequences decoding one token can share a call — and
 // appends their keys and values to their caches. For each input it returns
-// the logits of its last token ([vocab]) or, with AllLogits, of all its new
-// tokens ([len(Tokens)·vocab]). A batch it refuses leaves every cache as it was.
+// the logits of its last token ([vocab]), with AllLogits of all its new
+// tokens ([len(Tokens)·vocab]), or with NoLogits nil. A batch it refuses leaves every cache as it was.
 func (m *Model) Forward(batch []Input) ([][]float32, error) {
 	rows, err := m.layout(batch)
 	if err != nil {
@@ -205,7 +206,10 @@ func (m *Model) logits(x []float32, rows []row, batch []Input) [][]float32 {
 	for _, in := range batch {
 		first := r
 		r += len(in.Tokens)
-		if !in.AllLogits {
+		switch {
+		case in.NoLogits:
+			first = r
+		case !in.AllLogits:
 			first = r - 1
 		}
 		for i := first; i < r; i++ {
@@ -217,12 +221,17 @@ func (m *Model) logits(x []float32, rows []row, batch []Input) [][]float32 {
 		tensor.RMSNorm(sel[i*h:(i+1)*h], x[p*h:(p+1)*h], m.Norm, float32(c.RMSNormEps))
 	}
 	all := make([]float32, len(pick)*v)
-	tensor.MatMulT(all, sel, m.LMHead, len(pick), v, h)
+	if len(pick) > 0 {
+		tensor.MatMulT(all, sel, m.LMHead, len(pick), v, h)
+	}
 	out := make([][]float32, len(batch))
 	i := 0
 	for b, in := range batch {
 		k := 1
-		if in.AllLogits {
+		switch {
+		case in.NoLogits:
+			continue
+		case in.AllLogits:
 			k = len(in.Tokens)
 		}
 		out[b] = all[i*v : (i+k)*v : (i+k)*v]

@@ -168,3 +168,24 @@ func TestLongPrefill(t *testing.T) {
 		}
 	}
 }
+
+func TestNoLogits(t *testing.T) {
+	m, ref := loadReference(t, "testdata/tiny")
+	a, b := m.NewCache(0), m.NewCache(0)
+	out, err := m.Forward([]Input{{Cache: a, Tokens: ref.Prompt[:5], NoLogits: true}, {Cache: b, Tokens: ref.Prompt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0] != nil || len(out[1]) != m.Config.VocabSize || a.Len != 5 {
+		t.Fatalf("NoLogits input got %d logits (cache %d); other got %d", len(out[0]), a.Len, len(out[1]))
+	}
+	rest, err := m.Forward([]Input{{Cache: a, Tokens: ref.Prompt[5:]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range rest[0] {
+		if math.Abs(float64(rest[0][j]-out[1][j])) > 1e-5 {
+			t.Fatalf("logit %d after a NoLogits prefix: %v, want %v", j, rest[0][j], out[1][j])
+		}
+	}
+}

@@ -70,7 +70,7 @@ func run(dir string, promptLen, decode, batch, batchPrompt, threads int) error {
 		return err
 	}
 
-	cache := m.NewCache(promptLen + decode)
+	cache := m.NewCache(promptLen + 2*decode)
 	t0 := time.Now()
 	if _, err := m.Forward([]model.Input{{Cache: cache, Tokens: ids(promptLen, 0)}}); err != nil {
 		return err
@@ -84,6 +84,16 @@ func run(dir string, promptLen, decode, batch, batchPrompt, threads int) error {
 		}
 	}
 	decode1 := float64(decode) / time.Since(t0).Seconds()
+
+	// The same steps feeding tokens without computing logits (no LM head),
+	// which is what llama.cpp's speed.mjs times.
+	t0 = time.Now()
+	for i := range decode {
+		if _, err := m.Forward([]model.Input{{Cache: cache, Tokens: []int{(i*17 + 3) % 1000}, NoLogits: true}}); err != nil {
+			return err
+		}
+	}
+	decodeNoLogits := float64(decode) / time.Since(t0).Seconds()
 
 	caches := make([]*model.KVCache, batch)
 	in := make([]model.Input, batch)
@@ -113,12 +123,13 @@ func run(dir string, promptLen, decode, batch, batchPrompt, threads int) error {
 	h, q, kv, f := int64(c.HiddenSize), int64(c.QDim()), int64(c.KVDim()), int64(c.IntermediateSize)
 	params += int64(c.NumLayers) * (2*h + q*h + q + 2*(kv*h+kv) + h*q + 3*f*h)
 	weights := 4 * params
-	kvBytes := int64(4*2*c.NumLayers*c.KVDim()) * int64(promptLen+decode+batch*(batchPrompt+decode))
+	kvBytes := int64(4*2*c.NumLayers*c.KVDim()) * int64(promptLen+2*decode+batch*(batchPrompt+decode))
 	rss := peakRSS()
 	out := map[string]any{
 		"threads":                       threads,
 		"prefill_tokens_per_s":          prefill,
 		"decode_tokens_per_s":           decode1,
+		"decode_no_logits_tokens_per_s": decodeNoLogits,
 		"batch":                         batch,
 		"batch_decode_tokens_per_s":     decodeB,
 		"batch_over_single":             decodeB / decode1,
