@@ -1,0 +1,166 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// randomModel builds a model of shape c with small random weights.
+func randomModel(c Config, seed uint64) *Model {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	m := &Model{Config: c, Layers: make([]Layer, c.NumLayers)}
+	for _, r := range m.tensors() {
+		n := 1
+		for _, d := range r.shape {
+			n *= d
+		}
+		*r.dst = make([]float32, n)
+		for i := range *r.dst {
+			if len(r.shape) == 1 && !isBias(r.name) { // norm weights near 1
+				(*r.dst)[i] = float32(1 + 0.1*rng.NormFloat64())
+			} else {
+				(*r.dst)[i] = float32(0.15 * rng.NormFloat64())
+			}
+		}
+	}
+	if c.TieWordEmbeddings {
+		m.LMHead = m.Embed
+	}
+	return m
+}
+
+func isBias(name string) bool { return len(name) > 5 && name[len(name)-5:] == ".bias" }
+
+func testConfig(tied bool, heads, kvHeads int) Config {
+	return Config{ModelType: "qwen2", VocabSize: 40, HiddenSize: 32, IntermediateSize: 48, NumLayers: 2,
+		NumHeads: heads, NumKVHeads: kvHeads, HeadDim: 8, RopeTheta: 10000, RMSNormEps: 1e-6, TieWordEmbeddings: tied}
+}
+
+// trainBatch is a batch of sequences of different lengths with random
+// weights on their scored tokens.
+type trainBatch struct {
+	seqs            [][]int
+	from            []int
+	dLogp, dEntropy [][]float64
+}
+
+func randomBatch(vocab int, lens, from []int, seed uint64) trainBatch {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	b := trainBatch{from: from}
+	for i, n := range lens {
+		s := make([]int, n)
+		for j := range s {
+			s[j] = rng.IntN(vocab)
+		}
+		b.seqs = append(b.seqs, s)
+		k := n - from[i]
+		dl, dh := make([]float64, k), make([]float64, k)
+		for j := range k {
+			dl[j], dh[j] = rng.NormFloat64(), rng.NormFloat64()
+		}
+		b.dLogp, b.dEntropy = append(b.dLogp, dl), append(b.dEntropy, dh)
+	}
+	return b
+}
+
+// objective is Σ dLogp·logp + dEntropy·entropy, the function whose
+// gradient Backward computes.
+func (b trainBatch) objective(t *testing.T, m *Model, opt TrainOptions) float64 {
+	tape, err := m.TrainForward(b.seqs, b.from, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for i := range tape.Logp {
+		for j := range tape.Logp[i] {
+			sum += b.dLogp[i][j]*tape.Logp[i][j] + b.dEntropy[i][j]*tape.Entropy[i][j]
+		}
+	}
+	return sum
+}
+
+// TestGradientsFiniteDifferences checks every parameter tensor's gradient
+// along a random direction against a central difference of the objective,
+// for full fine-tuning (tied and untied heads, GQA) and for LoRA.
+func TestGradientsFiniteDifferences(t *testing.T) {
+	cases := []struct {
+		name      string
+		cfg       Config
+		lora      bool
+		recompute bool
+	}{
+		{"untied-gqa2", testConfig(false, 4, 2), false, false},
+		{"tied-mha", testConfig(true, 4, 4), false, true},
+		{"gqa4-lora", testConfig(false, 4, 1), true, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := randomModel(tc.cfg, 7)
+			b := randomBatch(tc.cfg.VocabSize, []int{9, 4, 13}, []int{3, 1, 6}, 3)
+			opt := TrainOptions{Temperature: 0.8, Recompute: tc.recompute}
+			var params, grads []Param
+			if tc.lora {
+				lora, err := NewLoRA(m, 4, 8, LoRATargets, rand.New(rand.NewPCG(1, 1)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range lora.Params() { // B starts at zero; make it count
+					for i := range p.Data {
+						if p.Data[i] == 0 {
+							p.Data[i] = 0.1
+						}
+					}
+				}
+				opt.LoRA = lora
+				gl := lora.NewGrads(&m.Config)
+				tape, err := m.TrainForward(b.seqs, b.from, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tape.Backward(b.dLogp, b.dEntropy, nil, gl); err != nil {
+					t.Fatal(err)
+				}
+				params, grads = lora.Params(), gl.Params()
+			} else {
+				g := m.NewGrads()
+				tape, err := m.TrainForward(b.seqs, b.from, opt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tape.Backward(b.dLogp, b.dEntropy, g, nil); err != nil {
+					t.Fatal(err)
+				}
+				params, grads = m.Params(), g.Params()
+			}
+			rng := rand.New(rand.NewPCG(5, 5))
+			for k, p := range params {
+				dir := make([]float32, len(p.Data))
+				var analytic float64
+				for i := range dir {
+					dir[i] = float32(rng.NormFloat64())
+					analytic += float64(dir[i]) * float64(grads[k].Data[i])
+				}
+				const eps = 1e-3
+				orig := append([]float32(nil), p.Data...)
+				shift := func(s float32) {
+					for i := range p.Data {
+						p.Data[i] = orig[i] + s*dir[i]
+					}
+				}
+				shift(eps)
+				up := b.objective(t, m, opt)
+				shift(-eps)
+				down := b.objective(t, m, opt)
+				copy(p.Data, orig)
+				numeric := (up - down) / (2 * eps)
+				if err := math.Abs(numeric - analytic); err > 1e-2*math.Abs(analytic)+1e-3 {
+					t.Errorf("%s: directional derivative %.6g, finite difference %.6g", p.Name, analytic, numeric)
+				} else if testing.Verbose() {
+					fmt.Printf("%s %s: %.6g vs %.6g\n", tc.name, p.Name, analytic, numeric)
+				}
+			}
+		})
+	}
+}
