@@ -44,6 +44,7 @@ type session struct {
 type job struct {
 	ctx  context.Context
 	key  string
+	call Call
 	seq  *sequence
 	err  error
 	done chan struct{}
@@ -73,6 +74,32 @@ func (e *Engine) Close() { e.closeOnce.Do(func() { close(e.stop) }) }
 // Generate continues req.Prompt for the sequence named key and returns when
 // it stops. req.Cache must be nil: the engine keeps the caches.
 func (e *Engine) Generate(ctx context.Context, key string, req Request) (Result, error) {
+	return e.GenerateWith(ctx, Call{Key: key}, req)
+}
+
+// Call names a sequence and, optionally, how to sample and watch it.
+type Call struct {
+	Key string
+	// Sampling, if set, replaces the engine's for a sequence that starts
+	// now (a new key, or one released or evicted).
+	Sampling *Sampling
+	// Stream, if set, picks the random stream of a sequence that starts
+	// now; by default it derives from Key. Two calls with the same seed,
+	// stream and prompt sample the same tokens.
+	Stream *uint64
+	// OnToken, if set, sees each token as it is sampled. It runs on the
+	// engine's goroutine, between steps: it must return at once.
+	OnToken func(Token)
+}
+
+// GenerateWith is Generate with the options of call.
+func (e *Engine) GenerateWith(ctx context.Context, call Call, req Request) (Result, error) {
+	key := call.Key
+	if call.Sampling != nil {
+		if err := call.Sampling.validate(); err != nil {
+			return Result{}, fmt.Errorf("generate: %w", err)
+		}
+	}
 	switch {
 	case len(req.Prompt) == 0:
 		return Result{}, errors.New("generate: empty prompt")
@@ -91,7 +118,7 @@ func (e *Engine) Generate(ctx context.Context, key string, req Request) (Result,
 		}
 		s.maxStop = max(s.maxStop, len(str))
 	}
-	j := &job{ctx: ctx, key: key, seq: s, done: make(chan struct{})}
+	j := &job{ctx: ctx, key: key, call: call, seq: s, done: make(chan struct{})}
 	select {
 	case e.submit <- j:
 	case <-e.stop:
@@ -152,7 +179,15 @@ func (e *Engine) admit(active []*job, j *job, clock *uint64) []*job {
 	s, ok := e.sessions[j.key]
 	if !ok {
 		e.evict()
-		s = &session{samp: newSampler(e.opt.Sampling, int(streamOf(j.key)))}
+		samp := e.opt.Sampling
+		if j.call.Sampling != nil {
+			samp = *j.call.Sampling
+		}
+		stream := streamOf(j.key)
+		if j.call.Stream != nil {
+			stream = *j.call.Stream
+		}
+		s = &session{samp: newSampler(samp, int(stream))}
 		e.sessions[j.key] = s
 	}
 	if s.busy {
@@ -191,9 +226,15 @@ func (e *Engine) step(active []*job) []*job {
 	if len(live) == 0 {
 		return live
 	}
-	if _, err := feed(e.m, e.opt, seqs); err != nil {
+	toks, err := feed(e.m, e.opt, seqs)
+	if err != nil {
 		e.fail(live, err)
 		return nil
+	}
+	for _, t := range toks {
+		if f := live[t.Seq].call.OnToken; f != nil {
+			f(t)
+		}
 	}
 	running := live[:0]
 	for _, j := range live {

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -96,6 +97,10 @@ func (p *OpenAI) Generate(ctx context.Context, req rollout.Request) (rollout.Com
 	}
 	resp, err := p.client.Completions.New(ctx, params)
 	if err != nil {
+		var apiErr *openai.Error
+		if errors.As(err, &apiErr) && apiErr.Message != "" {
+			return rollout.Completion{}, fmt.Errorf("policy: %s: %w: %s", p.cfg.BaseURL, err, apiErr.Message)
+		}
 		return rollout.Completion{}, fmt.Errorf("policy: %s: %w", p.cfg.BaseURL, err)
 	}
 	if len(resp.Choices) == 0 {

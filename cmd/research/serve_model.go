@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"research/generate"
+	"research/generate/server"
+	"research/internal/httpserve"
+	"research/model"
+	"research/tokenizer"
+)
+
+func init() { rootCmd.AddCommand(newServeModelCmd()) }
+
+func newServeModelCmd() *cobra.Command {
+	var (
+		dir, tokPath, addr, apiKey, name string
+		maxBatch                         int
+	)
+	cmd := &cobra.Command{
+		Use:   "serve-model --model DIR [--addr 127.0.0.1:8000]",
+		Short: "Serve a model over the OpenAI API (completions and chat), as vLLM does",
+		Long: `serve-model serves the Qwen2-family model in DIR on the in-process engine
+(continuous batching) over OpenAI-compatible routes: POST /v1/completions
+and /v1/chat/completions (stop, stop_token_ids, n, logprobs, max_tokens,
+temperature, top_p, top_k, seed, stream, and vLLM's stop_reason,
+include_stop_str_in_output, skip_special_tokens, return_tokens_as_token_ids),
+GET /v1/models and GET /health. Any OpenAI client, and research's own remote
+policy (--llm-url), can use it.`,
+		Example: `  research serve-model --model ckpt --addr 127.0.0.1:8000
+  curl -s localhost:8000/v1/completions -d '{"prompt": "The capital of France is", "max_tokens": 8, "temperature": 0}'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" {
+				return fmt.Errorf("serve-model: --model is required")
+			}
+			if apiKey == "" {
+				apiKey = os.Getenv("RESEARCH_API_KEY")
+			}
+			m, err := model.Load(dir)
+			if err != nil {
+				return fmt.Errorf("serve-model: %w", err)
+			}
+			defer m.Close()
+			if tokPath == "" {
+				tokPath = dir
+			}
+			tok, err := tokenizer.Load(tokPath)
+			if err != nil {
+				return fmt.Errorf("serve-model: tokenizer (set --tokenizer): %w", err)
+			}
+			e, err := generate.NewEngine(m, generate.Options{Decoder: decoderOf(tok), MaxBatch: maxBatch})
+			if err != nil {
+				return err
+			}
+			defer e.Close()
+			if name == "" {
+				name = filepath.Base(filepath.Clean(dir))
+			}
+			h, err := server.New(server.Config{Engine: e, Tokenizer: tok, ModelName: name, EOSIDs: m.Config.EOSTokenIDs,
+				MaxContext: m.Config.MaxPositions, APIKey: apiKey})
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("serve-model: %w", err)
+			}
+			fmt.Fprintf(os.Stderr, "serve-model: %s on http://%s/v1\n", name, ln.Addr())
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			// Generation may stream for minutes: no write timeout.
+			t := httpserve.Timeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Idle: 120 * time.Second, Shutdown: 30 * time.Second}
+			if err := httpserve.Serve(ctx, ln, h, t); err != nil {
+				return fmt.Errorf("serve-model: %w", err)
+			}
+			fmt.Fprintln(os.Stderr, "serve-model: shut down")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dir, "model", "", "model directory (config.json + safetensors) or .gguf file")
+	f.StringVar(&tokPath, "tokenizer", "", "tokenizer.json or a directory holding one (default: --model)")
+	f.StringVar(&addr, "addr", "127.0.0.1:8000", "address to listen on")
+	f.StringVar(&apiKey, "api-key", "", "require this bearer token (default $RESEARCH_API_KEY)")
+	f.StringVar(&name, "served-model-name", "", "model name clients ask for (default: the directory name)")
+	f.IntVar(&maxBatch, "max-batch", 0, "sequences decoding at once (0: all)")
+	return cmd
+}

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"encoding/json"
+	"math"
+
+	"research/generate"
+)
+
+// params are the sampling fields completions and chat share.
+type params struct {
+	Model             string          `json:"model"`
+	MaxTokens         *int            `json:"max_tokens"`
+	MaxCompletion     *int            `json:"max_completion_tokens"` // chat's newer name
+	Temperature       *float64        `json:"temperature"`
+	TopP              *float64        `json:"top_p"`
+	TopK              *int            `json:"top_k"`
+	N                 *int            `json:"n"`
+	Stop              json.RawMessage `json:"stop"`
+	StopTokenIDs      []int           `json:"stop_token_ids"`
+	Seed              *uint64         `json:"seed"`
+	Stream            bool            `json:"stream"`
+	IgnoreEOS         bool            `json:"ignore_eos"`
+	IncludeStopStr    bool            `json:"include_stop_str_in_output"`
+	SkipSpecialTokens *bool           `json:"skip_special_tokens"`
+	ReturnTokenIDs    bool            `json:"return_tokens_as_token_ids"`
+	BestOf            *int            `json:"best_of"`
+}
+
+// settings are params checked and defaulted.
+type settings struct {
+	maxTokens  int
+	n          int
+	sampling   generate.Sampling
+	seeded     bool
+	stops      []string
+	stopIDs    []int
+	skipSpec   bool
+	includeStr bool
+	tokenIDs   bool
+	stream     bool
+}
+
+// check validates params against the server's limits; defaultMax is the
+// route's default max_tokens (16 for completions as OpenAI, the rest of the
+// context for chat).
+func (s *Server) check(p params, promptLen, defaultMax int) (settings, error) {
+	st := settings{maxTokens: defaultMax, n: 1, sampling: generate.Sampling{Temperature: 1, TopP: 1}, skipSpec: true,
+		includeStr: p.IncludeStopStr, tokenIDs: p.ReturnTokenIDs, stream: p.Stream}
+	if err := s.checkModel(p.Model); err != nil {
+		return st, err
+	}
+	if p.BestOf != nil && *p.BestOf > 1 {
+		return st, badRequest("best_of", "best_of is not supported")
+	}
+	switch {
+	case p.MaxTokens != nil:
+		st.maxTokens = *p.MaxTokens
+	case p.MaxCompletion != nil:
+		st.maxTokens = *p.MaxCompletion
+	}
+	if st.maxTokens < 1 {
+		return st, badRequest("max_tokens", "max_tokens must be at least 1, got %d", st.maxTokens)
+	}
+	if s.cfg.MaxContext > 0 && promptLen+st.maxTokens > s.cfg.MaxContext {
+		return st, badRequest("max_tokens", "prompt (%d tokens) + max_tokens (%d) exceeds the model's context of %d", promptLen, st.maxTokens, s.cfg.MaxContext)
+	}
+	if p.N != nil {
+		st.n = *p.N
+	}
+	if st.n < 1 || st.n > s.cfg.MaxN {
+		return st, badRequest("n", "n must be between 1 and %d, got %d", s.cfg.MaxN, st.n)
+	}
+	if p.Temperature != nil {
+		st.sampling.Temperature = *p.Temperature
+	}
+	if p.TopP != nil {
+		st.sampling.TopP = *p.TopP
+	}
+	if p.TopK != nil && *p.TopK > 0 { // vLLM's -1 means all
+		st.sampling.TopK = *p.TopK
+	}
+	if t := st.sampling.Temperature; t < 0 || t > 100 || math.IsNaN(t) {
+		return st, badRequest("temperature", "temperature must be in [0, 100], got %v", t)
+	}
+	if tp := st.sampling.TopP; !(tp > 0 && tp <= 1) {
+		return st, badRequest("top_p", "top_p must be in (0, 1], got %v", tp)
+	}
+	if p.Seed != nil {
+		st.sampling.Seed, st.seeded = *p.Seed, true
+	}
+	stops, err := parseStop(p.Stop)
+	if err != nil {
+		return st, err
+	}
+	st.stops = stops
+	vocab := s.cfg.Tokenizer.VocabSize()
+	for _, id := range p.StopTokenIDs {
+		if id < 0 || id >= vocab {
+			return st, badRequest("stop_token_ids", "stop token id %d is outside the vocabulary (%d)", id, vocab)
+		}
+	}
+	st.stopIDs = append(st.stopIDs, p.StopTokenIDs...)
+	if !p.IgnoreEOS {
+		st.stopIDs = append(st.stopIDs, s.cfg.EOSIDs...)
+	}
+	if p.SkipSpecialTokens != nil {
+		st.skipSpec = *p.SkipSpecialTokens
+	}
+	return st, nil
+}
+
+// parseStop reads "stop" as a string or a list of up to 16 strings.
+func parseStop(raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		if one == "" {
+			return nil, nil
+		}
+		return []string{one}, nil
+	}
+	var many []string
+	if err := json.Unmarshal(raw, &many); err != nil {
+		return nil, badRequest("stop", "stop must be a string or a list of strings")
+	}
+	if len(many) > 16 {
+		return nil, badRequest("stop", "at most 16 stop strings, got %d", len(many))
+	}
+	var out []string
+	for _, s := range many {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
