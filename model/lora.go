@@ -70,11 +70,13 @@ func NewLoRA(m *Model, rank int, alpha float64, targets []string, rng *rand.Rand
 
 // emptyLoRA allocates zeroed adapters of m's shape.
 func emptyLoRA(c *Config, rank int, alpha float64, targets []string) (*LoRA, error) {
-	if rank <= 0 || rank > maxDim {
-		return nil, fmt.Errorf("lora: rank %d: want a positive integer", rank)
+	// A rank above the hidden size adds nothing a full update lacks, and
+	// bounding it keeps a corrupt config from asking for absurd memory.
+	if rank <= 0 || rank > c.HiddenSize {
+		return nil, fmt.Errorf("lora: rank %d: want 1..%d (the hidden size)", rank, c.HiddenSize)
 	}
-	if !(alpha > 0) {
-		return nil, fmt.Errorf("lora: alpha %g: want a positive number", alpha)
+	if !(alpha > 0) || math.IsInf(alpha, 0) {
+		return nil, fmt.Errorf("lora: alpha %g: want a finite positive number", alpha)
 	}
 	if len(targets) == 0 {
 		return nil, fmt.Errorf("lora: no target modules")

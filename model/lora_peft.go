@@ -38,14 +38,7 @@ func LoadLoRA(dir string, c *Config) (*LoRA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load lora: %w", err)
 	}
-	var pc peftConfig
-	if err := json.Unmarshal(data, &pc); err != nil {
-		return nil, fmt.Errorf("%s: %w (target_modules must be a list of module names)", path, err)
-	}
-	if err := pc.supported(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	l, err := emptyLoRA(c, pc.R, pc.LoRAAlpha, pc.TargetModules)
+	l, err := parseLoRAConfig(data, c)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -66,6 +59,19 @@ func LoadLoRA(dir string, c *Config) (*LoRA, error) {
 		copy(p.Data, data)
 	}
 	return l, nil
+}
+
+// parseLoRAConfig reads adapter_config.json and returns zeroed adapters of
+// its shape for a model of shape c.
+func parseLoRAConfig(data []byte, c *Config) (*LoRA, error) {
+	var pc peftConfig
+	if err := json.Unmarshal(data, &pc); err != nil {
+		return nil, fmt.Errorf("%w (target_modules must be a list of module names)", err)
+	}
+	if err := pc.supported(); err != nil {
+		return nil, err
+	}
+	return emptyLoRA(c, pc.R, pc.LoRAAlpha, pc.TargetModules)
 }
 
 func (pc *peftConfig) supported() error {

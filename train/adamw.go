@@ -30,8 +30,8 @@ func (a AdamW) check() error {
 
 // adamState is AdamW's running moments for a list of tensors.
 type adamState struct {
-	steps     int         // updates taken, for the bias corrections
-	m, v      [][]float32 // first and second moments, shaped like the params
+	steps int         // updates taken, for the bias corrections
+	m, v  [][]float32 // first and second moments, shaped like the params
 }
 
 func newAdamState(params []model.Param) *adamState {
