@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -31,7 +32,7 @@ type agentFlags struct {
 
 func (a *agentFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&a.model, "model", "", "in-process policy: a model directory (config.json + safetensors) or .gguf file")
-	f.StringVar(&a.llmURL, "llm-url", "", "remote policy: base URL of an OpenAI-compatible server (…/v1) or, with --llm-api sglang, an SGLang server")
+	f.StringVar(&a.llmURL, "llm-url", "", "remote policy: base URL of an OpenAI-compatible server (…/v1) or, with --llm-api sglang, an SGLang server; several comma-separated URLs share the load")
 	f.StringVar(&a.llmModel, "llm-model", "", "model name to ask the remote policy server for")
 	f.StringVar(&a.llmAPI, "llm-api", "openai", "remote policy API: openai (completions, vLLM/SGLang extensions) or sglang (/generate)")
 	f.StringVar(&a.apiKey, "api-key", "", "bearer token for the remote policy server")
@@ -130,18 +131,21 @@ func (f *agentFlags) build() (*agent, error) {
 
 func (f *agentFlags) buildPolicy(a *agent) error {
 	if f.model == "" {
-		switch f.llmAPI {
-		case "openai":
-			p, err := policy.NewOpenAI(policy.OpenAIConfig{BaseURL: f.llmURL, APIKey: f.apiKey, Model: f.llmModel,
-				Temperature: f.temperature, TopP: f.topP, TokenPrompt: true}, a.tok)
-			a.policy = p
-			return err
-		case "sglang":
-			p, err := policy.NewSGLang(policy.SGLangConfig{URL: f.llmURL, APIKey: f.apiKey, Temperature: f.temperature, TopP: f.topP})
-			a.policy = p
-			return err
+		var backends []rollout.Policy
+		for _, url := range strings.Split(f.llmURL, ",") {
+			p, err := f.remotePolicy(strings.TrimSpace(url), a.tok)
+			if err != nil {
+				return err
+			}
+			backends = append(backends, p)
 		}
-		return fmt.Errorf("--llm-api %q: want openai or sglang", f.llmAPI)
+		if len(backends) == 1 {
+			a.policy = backends[0]
+			return nil
+		}
+		r, err := policy.NewRouter(backends...)
+		a.policy = r
+		return err
 	}
 	m, err := model.Load(f.model)
 	if err != nil {
@@ -163,6 +167,18 @@ func (f *agentFlags) buildPolicy(a *agent) error {
 	a.closers = append(a.closers, closerFunc(e.Close))
 	a.policy = policy.Local{Engine: e}
 	return nil
+}
+
+// remotePolicy is a policy on the server at url.
+func (f *agentFlags) remotePolicy(url string, tok *tokenizer.Tokenizer) (rollout.Policy, error) {
+	switch f.llmAPI {
+	case "openai":
+		return policy.NewOpenAI(policy.OpenAIConfig{BaseURL: url, APIKey: f.apiKey, Model: f.llmModel,
+			Temperature: f.temperature, TopP: f.topP, TokenPrompt: true}, tok)
+	case "sglang":
+		return policy.NewSGLang(policy.SGLangConfig{URL: url, APIKey: f.apiKey, Temperature: f.temperature, TopP: f.topP})
+	}
+	return nil, fmt.Errorf("--llm-api %q: want openai or sglang", f.llmAPI)
 }
 
 // rolloutConfig is the paper's loop configuration for this agent.
