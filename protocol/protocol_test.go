@@ -157,3 +157,20 @@ func FuzzTags(f *testing.F) {
 		}
 	})
 }
+
+func TestExtractAnswer(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{`<think> x </think> <answer> The final answer is \[ \boxed{Paris} \] </answer>`, "Paris", true},
+		{`<answer> \boxed{a} \boxed{b} </answer> <answer> \boxed{c} </answer>`, "b", true},
+		{`<answer> \fbox{a} </answer>`, "", false},
+		{`\boxed{a}`, "", false},
+	}
+	for _, tt := range tests {
+		if got, ok := ExtractAnswer(tt.in); got != tt.want || ok != tt.ok {
+			t.Errorf("ExtractAnswer(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

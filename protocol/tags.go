@@ -115,3 +115,19 @@ func RemoveBoxed(box string) (string, error) {
 	}
 	return box[len(braced) : len(box)-1], nil
 }
+
+// ExtractAnswer reads the final answer of a response the way the reward
+// does: the last box of the first <answer> span, unboxed. ok is false when
+// any step fails.
+func ExtractAnswer(response string) (answer string, ok bool) {
+	span, ok := AnswerSpan(response)
+	if !ok {
+		return "", false
+	}
+	box, ok := LastBoxed(span)
+	if !ok {
+		return "", false
+	}
+	answer, err := RemoveBoxed(box)
+	return answer, err == nil
+}
