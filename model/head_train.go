@@ -2,13 +2,26 @@ package model
 
 import (
 	"math"
+	"slices"
 
 	"research/tensor"
 )
 
-// headChunk is the number of scored rows whose logits are in memory at
-// once: logits of a long sequence over a large vocabulary never are.
-const headChunk = 64
+// headChunkValues bounds the logits in memory at once (128 MiB): logits of
+// a long sequence over a large vocabulary never are all held, yet chunks
+// stay tall enough for the LM head's GEMMs to run at full speed. A variable
+// so tests can make chunks small.
+var headChunkValues = 1 << 25
+
+// keepLogitsValues bounds the logits a tape keeps from forward to backward
+// (1 GiB): below it backward reuses them instead of computing them again.
+// A variable so tests can take both paths.
+var keepLogitsValues = 1 << 28
+
+// headChunk is the number of scored rows per chunk of logits.
+func (t *Tape) headChunk() int {
+	return min(1024, max(64, headChunkValues/t.m.Config.VocabSize))
+}
 
 // headForward applies the final norm to the scored rows and, chunk by chunk,
 // the LM head, returning each scored token's logprob and entropy.
@@ -22,10 +35,14 @@ func (t *Tape) headForward() (logp, entropy []float64) {
 	t.last = nil
 	rmsNormTrain(t.nF, t.rstdF, t.xF, t.m.Norm, c.RMSNormEps)
 	logp, entropy = make([]float64, k), make([]float64, k)
+	keep := k*c.VocabSize <= keepLogitsValues
 	t.headChunks(func(lo, hi int, logits []float32) {
 		t.rowsOfChunk(lo, hi, logits, func(i int, z, e []float32) {
 			logp[i], entropy[i], _ = logSoftmaxStats(z, e, t.targets[i], t.opt.Temperature)
 		})
+		if keep {
+			t.logits = append(t.logits, slices.Clone(logits))
+		}
 	})
 	return logp, entropy
 }
@@ -39,9 +56,14 @@ func (t *Tape) headBackward(dLogp, dEntropy []float64, gW []float32) []float32 {
 	h, v := c.HiddenSize, c.VocabSize
 	dnF := make([]float32, len(t.scored)*h)
 	temp := t.opt.Temperature
+	// Kept logits are already scaled and shifted; shifting again is a no-op.
+	statsTemp := temp
+	if t.logits != nil {
+		statsTemp = 1
+	}
 	t.headChunks(func(lo, hi int, logits []float32) {
 		t.rowsOfChunk(lo, hi, logits, func(i int, z, e []float32) {
-			_, ent, logS := logSoftmaxStats(z, e, t.targets[i], temp)
+			_, ent, logS := logSoftmaxStats(z, e, t.targets[i], statsTemp)
 			// z holds the shifted, scaled logits and e their exponentials.
 			gl, gh := dLogp[i], dEntropy[i]
 			invS := math.Exp(-logS)
@@ -61,12 +83,22 @@ func (t *Tape) headBackward(dLogp, dEntropy []float64, gW []float32) []float32 {
 	return dnF
 }
 
-// headChunks calls fn with the logits of each chunk of scored rows.
+// headChunks calls fn with the logits of each chunk of scored rows: the
+// ones the forward kept, or computed afresh.
 func (t *Tape) headChunks(fn func(lo, hi int, logits []float32)) {
 	h, v := t.m.Config.HiddenSize, t.m.Config.VocabSize
-	logits := make([]float32, min(headChunk, len(t.scored))*v)
-	for lo := 0; lo < len(t.scored); lo += headChunk {
-		hi := min(lo+headChunk, len(t.scored))
+	chunk := t.headChunk()
+	kept := t.logits
+	var logits []float32
+	if kept == nil {
+		logits = make([]float32, min(chunk, len(t.scored))*v)
+	}
+	for c, lo := 0, 0; lo < len(t.scored); c, lo = c+1, lo+chunk {
+		hi := min(lo+chunk, len(t.scored))
+		if kept != nil {
+			fn(lo, hi, kept[c])
+			continue
+		}
 		tensor.MatMulT(logits, t.nF[lo*h:hi*h], t.m.LMHead, hi-lo, v, h)
 		fn(lo, hi, logits[:(hi-lo)*v])
 	}

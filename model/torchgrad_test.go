@@ -24,10 +24,16 @@ type torchCase struct {
 // a tied head with GQA 2:1 and sequences crossing the attention and head
 // chunk sizes, and GQA 4:1 with LoRA on every projection — and checks the
 // logprobs, entropies and every trained tensor's gradient (relative error
-// ‖ours − torch‖ / ‖torch‖ ≤ 1e-4), with and without recomputation.
+// ‖ours − torch‖ / ‖torch‖ ≤ 1e-4), with and without recomputation: of
+// the layers, and of the logits in 64-row chunks.
 func TestGradientsMatchPyTorch(t *testing.T) {
+	defer func(keep, chunk int) { keepLogitsValues, headChunkValues = keep, chunk }(keepLogitsValues, headChunkValues)
 	for _, name := range []string{"tied", "gqa4-lora"} {
 		for _, recompute := range []bool{false, true} {
+			keepLogitsValues, headChunkValues = 1<<28, 1<<25
+			if recompute {
+				keepLogitsValues, headChunkValues = 0, 0
+			}
 			dir := filepath.Join("testdata/torchgrad", name)
 			m, err := Load(dir)
 			if err != nil {

@@ -44,7 +44,8 @@ type Tape struct {
 	targets []int // the token each scored row predicts
 	xF      []float32
 	rstdF   []float32
-	nF      []float32 // final-norm output of the scored rows
+	nF      []float32   // final-norm output of the scored rows
+	logits  [][]float32 // per head chunk, scaled and shifted; nil when too large to keep
 }
 
 // tapeSeq is one sequence's place among the rows: rows start..start+n-1 hold

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"research/model"
+	"research/tensor"
 )
 
 // AdamW holds the hyper-parameters of AdamW with decoupled weight decay
@@ -53,13 +54,15 @@ func (a AdamW) update(s *adamState, params, grads []model.Param, lr float64) {
 	b1, b2 := a.Beta1, a.Beta2
 	for i, p := range params {
 		g, m, v := grads[i].Data, s.m[i], s.v[i]
-		for j := range p.Data {
-			gj := float64(g[j])
-			mj := b1*float64(m[j]) + (1-b1)*gj
-			vj := b2*float64(v[j]) + (1-b2)*gj*gj
-			m[j], v[j] = float32(mj), float32(vj)
-			w := float64(p.Data[j]) * decay
-			p.Data[j] = float32(w - lr/bc1*mj/(math.Sqrt(vj)/bc2+a.Eps))
-		}
+		tensor.Parallel(len(p.Data), 1<<14, func(lo, hi int) {
+			for j := lo; j < hi; j++ {
+				gj := float64(g[j])
+				mj := b1*float64(m[j]) + (1-b1)*gj
+				vj := b2*float64(v[j]) + (1-b2)*gj*gj
+				m[j], v[j] = float32(mj), float32(vj)
+				w := float64(p.Data[j]) * decay
+				p.Data[j] = float32(w - lr/bc1*mj/(math.Sqrt(vj)/bc2+a.Eps))
+			}
+		})
 	}
 }
