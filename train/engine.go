@@ -106,15 +106,32 @@ type Pass struct {
 // Score runs the training forward over a micro-batch of sequences of any
 // lengths.
 func (e *Engine) Score(batch []Sequence) (*Pass, error) {
-	seqs, from := make([][]int, len(batch)), make([]int, len(batch))
-	for i, s := range batch {
-		seqs[i], from[i] = s.Tokens, s.From
-	}
+	seqs, from := unzip(batch)
 	tape, err := e.Model.TrainForward(seqs, from, model.TrainOptions{Temperature: e.cfg.Temperature, LoRA: e.LoRA, Recompute: e.cfg.Recompute})
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
 	}
 	return &Pass{Logp: tape.Logp, Entropy: tape.Entropy, e: e, tape: tape}, nil
+}
+
+// Evaluate returns the per-token logprobs and entropies of a micro-batch
+// without keeping what a backward would need (old-policy logprobs, or
+// metrics): it holds one layer's activations at a time.
+func (e *Engine) Evaluate(batch []Sequence) (logp, entropy [][]float64, err error) {
+	seqs, from := unzip(batch)
+	tape, err := e.Model.TrainForward(seqs, from, model.TrainOptions{Temperature: e.cfg.Temperature, LoRA: e.LoRA, Recompute: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("evaluate: %w", err)
+	}
+	return tape.Logp, tape.Entropy, nil
+}
+
+func unzip(batch []Sequence) (seqs [][]int, from []int) {
+	seqs, from = make([][]int, len(batch)), make([]int, len(batch))
+	for i, s := range batch {
+		seqs[i], from[i] = s.Tokens, s.From
+	}
+	return seqs, from
 }
 
 // Backward accumulates into the engine's gradients the gradient of

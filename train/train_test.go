@@ -169,6 +169,15 @@ func TestAccumulation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			lp, ent, err := e.Evaluate(seqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range lp {
+				if !slices.Equal(lp[i], p.Logp[i]) || !slices.Equal(ent[i], p.Entropy[i]) {
+					t.Fatalf("sequence %d: Evaluate and Score disagree", i)
+				}
+			}
 			if err := p.Backward(dl, dl); err != nil {
 				t.Fatal(err)
 			}
