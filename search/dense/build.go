@@ -295,4 +295,3 @@ func (b *builder) buildGraph(ctx context.Context, meta *Meta) error {
 	meta.HNSW = &HNSWMeta{M: g.M(), EfConstruction: g.EfConstruction()}
 	return nil
 }
-
