@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 
 	"research/tensor"
 )
@@ -32,7 +33,7 @@ func (t *Tape) Backward(dLogp, dEntropy [][]float64, g *Model, gl *LoRA) error {
 		if t.opt.LoRA == nil {
 			return fmt.Errorf("backward: LoRA gradients for a pass without LoRA")
 		}
-		if err := gl.check(&t.m.Config); err != nil || gl.Rank != t.opt.LoRA.Rank || len(gl.Targets) != len(t.opt.LoRA.Targets) {
+		if err := gl.check(&t.m.Config); err != nil || gl.Rank != t.opt.LoRA.Rank || !slices.Equal(gl.Targets, t.opt.LoRA.Targets) {
 			return fmt.Errorf("backward: LoRA gradients do not match the pass's adapters")
 		}
 	}

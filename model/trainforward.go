@@ -51,7 +51,7 @@ type Tape struct {
 // tapeSeq is one sequence's place among the rows: rows start..start+n-1 hold
 // its tokens 0..n-1 (all but its last token, which predicts nothing scored).
 type tapeSeq struct {
-	start, n, from int
+	start, n int
 }
 
 // layerActs is what one decoder layer's backward reads.
@@ -97,7 +97,7 @@ func (m *Model) TrainForward(seqs [][]int, from []int, opt TrainOptions) (*Tape,
 	t := &Tape{m: m, opt: opt, Logp: make([][]float64, len(seqs)), Entropy: make([][]float64, len(seqs))}
 	for i, s := range seqs {
 		n := len(s) - 1
-		t.seqs = append(t.seqs, tapeSeq{start: len(t.tokens), n: n, from: from[i]})
+		t.seqs = append(t.seqs, tapeSeq{start: len(t.tokens), n: n})
 		for p := range n {
 			if p+1 >= from[i] {
 				t.scored = append(t.scored, len(t.tokens))
