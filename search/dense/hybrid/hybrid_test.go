@@ -45,7 +45,7 @@ func TestFuse(t *testing.T) {
 		want  string
 	}{
 		{"one list keeps its order", [][]string{{"a", "b", "c"}}, 3, "a,b,c"},
-		{"agreement wins", [][]string{{"a", "b", "c"}, {"c", "b", "x"}}, 4, "b,c,a,x"},
+		{"agreement wins", [][]string{{"a", "b", "c"}, {"c", "b", "x"}}, 4, "c,b,a,x"},
 		{"tie goes to first seen", [][]string{{"a", "b"}, {"b", "a"}}, 2, "a,b"},
 		{"k truncates", [][]string{{"a", "b"}, {"c", "d"}}, 1, "a"},
 		{"empty", [][]string{{}, {}}, 3, ""},
@@ -72,11 +72,12 @@ func TestFuse(t *testing.T) {
 
 func TestRetriever(t *testing.T) {
 	r := &Retriever{Retrievers: []search.Retriever{fixed{ids: []string{"a", "b", "c"}}, fixed{ids: []string{"c", "b"}}}}
+	// c: 1/63 + 1/61 beats b: 2/62 beats a: 1/61.
 	docs, err := r.Search(context.Background(), []string{"q1", "q2"}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(docs) != 2 || ids(docs[0]) != "b,c" || docs[1][0].Contents != "cb" {
+	if len(docs) != 2 || ids(docs[0]) != "c,b" || docs[1][0].Contents != "cc" {
 		t.Errorf("got %v", docs)
 	}
 	r.Retrievers = append(r.Retrievers, fixed{err: errors.New("down")})
