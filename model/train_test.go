@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -162,5 +163,62 @@ func TestGradientsFiniteDifferences(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTrainForwardMatchesLogprobs checks the training pass against the
+// inference path (KV cache, Logprobs) on the tiny checkpoint: the ratio of
+// new to old logprobs at the first GRPO step must start at 1.
+func TestTrainForwardMatchesLogprobs(t *testing.T) {
+	m, ref := loadReference(t, "testdata/tiny")
+	seqs := [][]int{ref.Prompt, ref.Prompt[:4], append(append([]int{}, ref.Prompt...), ref.Prompt...)}
+	from := []int{2, 1, len(ref.Prompt)}
+	for _, temp := range []float64{1, 0.6} {
+		want, err := m.Logprobs(seqs, from, temp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tape, err := m.TrainForward(seqs, from, TrainOptions{Temperature: temp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if len(tape.Logp[i]) != len(want[i]) {
+				t.Fatalf("sequence %d: %d logprobs, Logprobs gives %d", i, len(tape.Logp[i]), len(want[i]))
+			}
+			for j := range want[i] {
+				if !closeTo(tape.Logp[i][j], want[i][j], 1e-5) {
+					t.Errorf("temperature %g, sequence %d token %d: training pass %v, Logprobs %v", temp, i, j, tape.Logp[i][j], want[i][j])
+				}
+			}
+		}
+	}
+}
+
+func TestTrainForwardRefuses(t *testing.T) {
+	m := randomModel(testConfig(false, 4, 2), 1)
+	cases := []struct {
+		seqs [][]int
+		from []int
+		temp float64
+		want string
+	}{
+		{[][]int{{1, 2}}, []int{1, 1}, 1, "start positions"},
+		{[][]int{{1, 2}}, []int{0}, 1, "start 0"},
+		{[][]int{{1, 2}}, []int{3}, 1, "start 3"},
+		{[][]int{{1, 99}}, []int{1}, 1, "id 99"},
+		{[][]int{{1, 2}}, []int{1}, 0, "temperature"},
+	}
+	for _, c := range cases {
+		if _, err := m.TrainForward(c.seqs, c.from, TrainOptions{Temperature: c.temp}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v from %v temperature %g: error %v, want one mentioning %q", c.seqs, c.from, c.temp, err, c.want)
+		}
+	}
+	tape, err := m.TrainForward([][]int{{1, 2, 3}}, []int{1}, TrainOptions{Temperature: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tape.Backward([][]float64{{1}}, [][]float64{{1, 1}}, m.NewGrads(), nil); err == nil || !strings.Contains(err.Error(), "dlogp") {
+		t.Errorf("short weights: %v", err)
 	}
 }
