@@ -40,17 +40,25 @@ func (t *Tape) proj(l int, name string) proj {
 	return projOf(&t.m.Config, t.m, t.opt.LoRA, l, name)
 }
 
-// forward writes the projection of the n rows of x to y, keeping x·Aᵀ in
-// xa[name] when the projection is adapted.
-func (p proj) forward(x, y []float32, xa map[string][]float32, n int) {
-	tensor.MatMulT(y, x, p.w, n, p.out, p.in)
-	if p.b != nil {
-		addBias(y, p.b)
+// projectAll writes the projections ps of the n rows of x (all of the same
+// input width) to ys, packing x once for all of them, and keeps x·Aᵀ in
+// xa[name] for each adapted one.
+func projectAll(x []float32, n int, xa map[string][]float32, ps []proj, ys ...[]float32) {
+	ls := make([]tensor.Linear, len(ps))
+	for i, p := range ps {
+		ls[i] = tensor.Linear{W: p.w, N: p.out, C: ys[i]}
 	}
-	if p.ad != nil {
-		r := len(p.ad.A) / p.in
-		tensor.MatMulT(xa[p.name], x, p.ad.A, n, r, p.in)
-		tensor.Gemm(false, true, n, p.out, r, p.scale, xa[p.name], r, p.ad.B, r, 1, y, p.out)
+	tensor.MatMulTMany(x, n, ps[0].in, ls...)
+	for i, p := range ps {
+		y := ys[i]
+		if p.b != nil {
+			addBias(y, p.b)
+		}
+		if p.ad != nil {
+			r := len(p.ad.A) / p.in
+			tensor.MatMulT(xa[p.name], x, p.ad.A, n, r, p.in)
+			tensor.Gemm(false, true, n, p.out, r, p.scale, xa[p.name], r, p.ad.B, r, 1, y, p.out)
+		}
 	}
 }
 

@@ -206,19 +206,16 @@ func (t *Tape) layerForward(l int, a *layerActs, out []float32) {
 	c, w := &t.m.Config, &t.m.Layers[l]
 	n := len(t.tokens)
 	rmsNormTrain(a.n1, a.rstd1, a.x, w.AttnNorm, c.RMSNormEps)
-	t.proj(l, "q_proj").forward(a.n1, a.q, a.xa, n)
-	t.proj(l, "k_proj").forward(a.n1, a.k, a.xa, n)
-	t.proj(l, "v_proj").forward(a.n1, a.v, a.xa, n)
+	projectAll(a.n1, n, a.xa, []proj{t.proj(l, "q_proj"), t.proj(l, "k_proj"), t.proj(l, "v_proj")}, a.q, a.k, a.v)
 	t.rope(a.q, c.NumHeads, t.sin)
 	t.rope(a.k, c.NumKVHeads, t.sin)
 	t.attentionForward(a)
-	t.proj(l, "o_proj").forward(a.att, a.x2, a.xa, n)
+	projectAll(a.att, n, a.xa, []proj{t.proj(l, "o_proj")}, a.x2)
 	tensor.Add(a.x2, a.x)
 	rmsNormTrain(a.n2, a.rstd2, a.x2, w.MLPNorm, c.RMSNormEps)
-	t.proj(l, "gate_proj").forward(a.n2, a.gate, a.xa, n)
-	t.proj(l, "up_proj").forward(a.n2, a.up, a.xa, n)
+	projectAll(a.n2, n, a.xa, []proj{t.proj(l, "gate_proj"), t.proj(l, "up_proj")}, a.gate, a.up)
 	tensor.SwiGLU(a.act, a.gate, a.up)
-	t.proj(l, "down_proj").forward(a.act, out, a.xa, n)
+	projectAll(a.act, n, a.xa, []proj{t.proj(l, "down_proj")}, out)
 	tensor.Add(out, a.x2)
 }
 
