@@ -176,3 +176,13 @@ func (l Loss) weights(batch []Sequence) ([]float64, error) {
 	}
 	return w, nil
 }
+
+// Share is the weight of a micro-batch's aggregated loss within its
+// mini-batch, so that micro-batches accumulate to the mini-batch's loss:
+// its share of the loss tokens under TokenMean, of the sequences otherwise.
+func (a Aggregation) Share(microTokens, miniTokens float64, microSeqs, miniSeqs int) float64 {
+	if a == TokenMean {
+		return microTokens / miniTokens
+	}
+	return float64(microSeqs) / float64(miniSeqs)
+}

@@ -1,0 +1,259 @@
+// Package trainer runs reinforcement learning with search: each step rolls
+// out a batch of questions through the ReSearch loop, scores the
+// trajectories, turns rewards into group advantages, and updates the policy
+// with the clipped-surrogate loss, a KL term to the frozen initial policy and
+// an entropy bonus — the paper's GRPO recipe by default. It validates,
+// checkpoints, resumes, logs metrics and plots curves as it goes.
+package trainer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"research/protocol"
+	"research/rl"
+)
+
+// Config is everything a run needs; its YAML form is what `research train
+// --config` reads, and the resolved form is written beside the outputs.
+type Config struct {
+	Data      DataConfig      `yaml:"data"`
+	Model     string          `yaml:"model"`     // initial policy: an HF model directory
+	Tokenizer string          `yaml:"tokenizer"` // default: the model directory
+	Template  string          `yaml:"template"`  // instruct or base
+	EOSText   string          `yaml:"eos_text"`  // default: by template
+	Retriever RetrieverConfig `yaml:"retriever"`
+	Rollout   RolloutConfig   `yaml:"rollout"`
+	Algorithm AlgorithmConfig `yaml:"algorithm"`
+	Optim     OptimConfig     `yaml:"optim"`
+	Train     LoopConfig      `yaml:"train"`
+}
+
+// DataConfig names the datasets (any format dataset.ReadFile reads).
+type DataConfig struct {
+	Train   []string `yaml:"train"`
+	Val     []string `yaml:"val"`
+	ValSize int      `yaml:"val_size"` // questions used per validation (0: all)
+}
+
+// RetrieverConfig picks the in-process index or a search server.
+type RetrieverConfig struct {
+	Index    string `yaml:"index"`
+	URL      string `yaml:"url"`
+	Protocol string `yaml:"protocol"` // flashrag or search-r1
+	TopK     int    `yaml:"top_k"`
+}
+
+// RolloutConfig shapes the rollouts of a step.
+type RolloutConfig struct {
+	N                 int     `yaml:"n"`
+	MaxResponseTokens int     `yaml:"max_response_tokens"`
+	MaxTurns          int     `yaml:"max_turns"`
+	Temperature       float64 `yaml:"temperature"`
+	TopP              float64 `yaml:"top_p"`
+	Synchronous       bool    `yaml:"synchronous"`
+	MaxConcurrent     int     `yaml:"max_concurrent"`
+}
+
+// AlgorithmConfig is the RL objective.
+type AlgorithmConfig struct {
+	Advantage   string  `yaml:"advantage"` // grpo, rloo, reinforce_plus_plus_baseline
+	ClipLow     float64 `yaml:"clip_low"`
+	ClipHigh    float64 `yaml:"clip_high"`
+	KL          string  `yaml:"kl"` // none, k1, k2, k3
+	KLCoef      float64 `yaml:"kl_coef"`
+	EntropyCoef float64 `yaml:"entropy_coef"`
+	Aggregation string  `yaml:"aggregation"`
+	NormTokens  int     `yaml:"norm_tokens"` // Dr.GRPO's constant; default max_response_tokens
+}
+
+// OptimConfig is AdamW and its schedule.
+type OptimConfig struct {
+	LR          float64    `yaml:"lr"`
+	Schedule    string     `yaml:"schedule"` // constant, linear or cosine, after WarmupSteps of linear warmup
+	WarmupSteps int        `yaml:"warmup_steps"`
+	Betas       [2]float64 `yaml:"betas"`
+	Eps         float64    `yaml:"eps"`
+	WeightDecay float64    `yaml:"weight_decay"`
+	MaxGradNorm float64    `yaml:"max_grad_norm"`
+	Recompute   bool       `yaml:"recompute"`
+}
+
+// LoopConfig is the outer loop: sizes, cadence, outputs.
+type LoopConfig struct {
+	Steps            int    `yaml:"steps"`
+	BatchSize        int    `yaml:"batch_size"` // questions per step
+	MiniBatches      int    `yaml:"mini_batches"`
+	PPOEpochs        int    `yaml:"ppo_epochs"`
+	MicroBatchTokens int    `yaml:"micro_batch_tokens"`
+	Seed             uint64 `yaml:"seed"`
+	Out              string `yaml:"out"`
+	ValEvery         int    `yaml:"val_every"`
+	SaveEvery        int    `yaml:"save_every"`
+	Keep             int    `yaml:"keep"`
+	Collapse         Guard  `yaml:"collapse"`
+	PlotEvery        int    `yaml:"plot_every"`
+}
+
+// Guard stops or rolls back a run whose format-valid rate or validation
+// reward falls more than Margin below its best over the last Window
+// measurements.
+type Guard struct {
+	Action string  `yaml:"action"` // off, stop, rollback
+	Margin float64 `yaml:"margin"`
+	Window int     `yaml:"window"`
+}
+
+// Defaults is the paper's recipe at a CPU's scale of batch.
+func Defaults() Config {
+	return Config{
+		Template:  string(protocol.Instruct),
+		Retriever: RetrieverConfig{Protocol: "flashrag", TopK: 5},
+		Rollout:   RolloutConfig{N: 5, MaxResponseTokens: 8192, Temperature: 1, TopP: 1},
+		Algorithm: AlgorithmConfig{Advantage: string(rl.GRPO), ClipLow: 0.2, ClipHigh: 0.2, KL: string(rl.K3),
+			KLCoef: 0.001, EntropyCoef: 0.001, Aggregation: string(rl.TokenMean)},
+		Optim: OptimConfig{LR: 1e-6, Schedule: "constant", Betas: [2]float64{0.9, 0.999}, Eps: 1e-8,
+			WeightDecay: 0.01, MaxGradNorm: 1},
+		Train: LoopConfig{Steps: 100, BatchSize: 8, MiniBatches: 1, PPOEpochs: 1, MicroBatchTokens: 16384,
+			Seed: 1, Out: "runs/train", ValEvery: 10, SaveEvery: 10, Keep: 3, PlotEvery: 1,
+			Collapse: Guard{Action: "off", Margin: 0.3, Window: 5}},
+	}
+}
+
+// Load reads a YAML config over the defaults, then applies key=value
+// overrides (dotted keys, YAML values: "rollout.n=8", "data.train=[a,b]").
+// Unknown keys and wrong types are errors naming the key.
+func Load(path string, sets []string) (Config, error) {
+	cfg := Defaults()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		if err := decodeStrict(data, &cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	for _, set := range sets {
+		key, value, ok := strings.Cut(set, "=")
+		if !ok || key == "" {
+			return cfg, fmt.Errorf("--set %q: want key=value", set)
+		}
+		if err := decodeStrict([]byte(nest(key, value)), &cfg); err != nil {
+			return cfg, fmt.Errorf("--set %s: %w", key, err)
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+// nest turns a dotted key and a YAML value into a YAML document.
+func nest(key, value string) string {
+	parts := strings.Split(key, ".")
+	var b strings.Builder
+	for i, p := range parts {
+		b.WriteString(strings.Repeat("  ", i) + p + ":")
+		if i < len(parts)-1 {
+			b.WriteString("\n")
+		}
+	}
+	return b.String() + " " + value + "\n"
+}
+
+// decodeStrict decodes YAML over cfg, refusing unknown keys; an empty
+// document changes nothing.
+func decodeStrict(data []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// YAML renders the config, as written to the run directory.
+func (c Config) YAML() ([]byte, error) { return yaml.Marshal(c) }
+
+// Validate checks every key before any work starts; errors name the key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if len(c.Data.Train) == 0 {
+		bad("data.train", "no training data")
+	}
+	for _, f := range append(append([]string(nil), c.Data.Train...), c.Data.Val...) {
+		if _, err := os.Stat(f); err != nil {
+			bad("data", "%v", err)
+		}
+	}
+	if c.Model == "" {
+		bad("model", "no initial policy")
+	} else if _, err := os.Stat(c.Model); err != nil {
+		bad("model", "%v", err)
+	}
+	if _, err := protocol.ParseTemplate(c.Template); err != nil {
+		bad("template", "%v", err)
+	}
+	if (c.Retriever.Index == "") == (c.Retriever.URL == "") {
+		bad("retriever", "set exactly one of retriever.index and retriever.url")
+	}
+	if c.Retriever.TopK < 1 {
+		bad("retriever.top_k", "%d: want ≥ 1", c.Retriever.TopK)
+	}
+	est, err := rl.ParseEstimator(c.Algorithm.Advantage)
+	if err != nil {
+		bad("algorithm.advantage", "%v", err)
+	}
+	if c.Rollout.N < 1 || ((est == rl.GRPO || est == rl.RLOO) && c.Rollout.N < 2) {
+		bad("rollout.n", "%d: group estimators need at least 2 rollouts per question", c.Rollout.N)
+	}
+	if c.Rollout.MaxResponseTokens < 1 {
+		bad("rollout.max_response_tokens", "%d: want ≥ 1", c.Rollout.MaxResponseTokens)
+	}
+	if !(c.Rollout.Temperature > 0) {
+		bad("rollout.temperature", "%g: training samples, want > 0", c.Rollout.Temperature)
+	}
+	if _, err := rl.ParseKL(c.Algorithm.KL); err != nil {
+		bad("algorithm.kl", "%v", err)
+	}
+	if _, err := rl.ParseAggregation(c.Algorithm.Aggregation); err != nil {
+		bad("algorithm.aggregation", "%v", err)
+	}
+	if c.Algorithm.ClipLow < 0 || c.Algorithm.ClipLow >= 1 || c.Algorithm.ClipHigh < 0 {
+		bad("algorithm.clip_low", "clip range [%g, %g] is not valid", c.Algorithm.ClipLow, c.Algorithm.ClipHigh)
+	}
+	switch c.Optim.Schedule {
+	case "constant", "linear", "cosine":
+	default:
+		bad("optim.schedule", "%q: want constant, linear or cosine", c.Optim.Schedule)
+	}
+	if !(c.Optim.LR >= 0) {
+		bad("optim.lr", "%g: want ≥ 0", c.Optim.LR)
+	}
+	t := c.Train
+	for key, v := range map[string]int{"train.steps": t.Steps, "train.batch_size": t.BatchSize, "train.mini_batches": t.MiniBatches,
+		"train.ppo_epochs": t.PPOEpochs, "train.micro_batch_tokens": t.MicroBatchTokens} {
+		if v < 1 {
+			bad(key, "%d: want ≥ 1", v)
+		}
+	}
+	if t.MiniBatches > t.BatchSize*c.Rollout.N {
+		bad("train.mini_batches", "%d mini-batches for %d rollouts per step", t.MiniBatches, t.BatchSize*c.Rollout.N)
+	}
+	if t.Out == "" {
+		bad("train.out", "no output directory")
+	}
+	switch t.Collapse.Action {
+	case "off", "stop", "rollback":
+	default:
+		bad("train.collapse.action", "%q: want off, stop or rollback", t.Collapse.Action)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,371 @@
+package trainer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"research/dataset"
+	"research/generate"
+	"research/internal/progress"
+	"research/model"
+	"research/policy"
+	"research/protocol"
+	"research/rl"
+	"research/rollout"
+	"research/search"
+	"research/search/bm25"
+	"research/tokenizer"
+	"research/train"
+)
+
+// Trainer runs one training job.
+type Trainer struct {
+	Config Config
+	// Reward, when set, replaces the ReSearch reward of each trajectory
+	// (for toy tasks); by default the reward the rollout computed is used.
+	Reward func(*rollout.Trajectory) float64
+	// Log receives one line per step and notes; default os.Stderr.
+	Log io.Writer
+
+	tok       *tokenizer.Tokenizer
+	retriever search.Retriever
+	policy    *model.Model
+	ref       *model.Model
+	engine    *train.Engine
+	up        *updater
+	template  protocol.Template
+	eosIDs    []int
+	eosText   string
+	trainData []dataset.Example
+	valData   []dataset.Example
+	closers   []func()
+
+	step      int
+	history   []Metrics
+	guardFrom int     // history index the collapse guard watches from
+	best      float64 // best validation reward so far
+}
+
+// New opens what cfg names: data, tokenizer, model (twice, the second a
+// frozen reference when the loss has a KL term), retriever.
+func New(cfg Config) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Trainer{Config: cfg, Log: os.Stderr, best: -1}
+	ok := false
+	defer func() {
+		if !ok {
+			t.Close()
+		}
+	}()
+	var err error
+	if t.trainData, err = readAll(cfg.Data.Train); err != nil {
+		return nil, err
+	}
+	if t.valData, err = readAll(cfg.Data.Val); err != nil {
+		return nil, err
+	}
+	if cfg.Data.ValSize > 0 && len(t.valData) > cfg.Data.ValSize {
+		t.valData = t.valData[:cfg.Data.ValSize]
+	}
+	tokPath := cfg.Tokenizer
+	if tokPath == "" {
+		tokPath = cfg.Model
+	}
+	if t.tok, err = tokenizer.Load(tokPath); err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	if t.policy, err = model.Load(cfg.Model); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	t.closers = append(t.closers, func() { t.policy.Close() })
+	kl, _ := rl.ParseKL(cfg.Algorithm.KL)
+	if kl != rl.KLNone {
+		if t.ref, err = model.Load(cfg.Model); err != nil {
+			return nil, fmt.Errorf("reference model: %w", err)
+		}
+		t.closers = append(t.closers, func() { t.ref.Close() })
+	}
+	if err := t.setupRetriever(); err != nil {
+		return nil, err
+	}
+	t.template = protocol.Template(cfg.Template)
+	t.eosText = cfg.EOSText
+	if t.eosText == "" {
+		t.eosText = map[protocol.Template]string{protocol.Instruct: "<|im_end|>", protocol.Base: "<|endoftext|>"}[t.template]
+	}
+	t.eosIDs = append(t.eosIDs, t.policy.Config.EOSTokenIDs...)
+	for _, s := range []string{"<|im_end|>", "<|endoftext|>"} {
+		if id, found := t.tok.TokenID(s); found {
+			t.eosIDs = append(t.eosIDs, id)
+		}
+	}
+	if err := t.setupEngine(kl); err != nil {
+		return nil, err
+	}
+	ok = true
+	return t, nil
+}
+
+func readAll(files []string) ([]dataset.Example, error) {
+	var all []dataset.Example
+	for _, f := range files {
+		exs, err := dataset.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, exs...)
+	}
+	return all, nil
+}
+
+func (t *Trainer) setupRetriever() error {
+	rc := t.Config.Retriever
+	if rc.Index != "" {
+		ix, err := bm25.Open(rc.Index, bm25.OpenOptions{})
+		if err != nil {
+			return fmt.Errorf("retriever.index: %w", err)
+		}
+		t.retriever = ix
+		t.closers = append(t.closers, func() { ix.Close() })
+		return nil
+	}
+	proto, err := search.ParseProtocol(rc.Protocol)
+	if err != nil {
+		return fmt.Errorf("retriever.protocol: %w", err)
+	}
+	t.retriever = &search.Client{BaseURL: rc.URL, Protocol: proto}
+	return nil
+}
+
+func (t *Trainer) setupEngine(kl rl.KLEstimator) error {
+	c := t.Config
+	o := c.Optim
+	sched := train.Schedule{Kind: o.Schedule, Warmup: o.WarmupSteps, Total: c.Train.Steps * c.Train.MiniBatches * c.Train.PPOEpochs}
+	ecfg := train.Config{LR: o.LR, Schedule: sched, MaxGradNorm: o.MaxGradNorm, Temperature: c.Rollout.Temperature, Recompute: o.Recompute,
+		AdamW: train.AdamW{Beta1: o.Betas[0], Beta2: o.Betas[1], Eps: o.Eps, WeightDecay: o.WeightDecay}}
+	var err error
+	if t.engine, err = train.New(t.policy, nil, ecfg); err != nil {
+		return fmt.Errorf("optim: %w", err)
+	}
+	est, _ := rl.ParseEstimator(c.Algorithm.Advantage)
+	agg, _ := rl.ParseAggregation(c.Algorithm.Aggregation)
+	norm := c.Algorithm.NormTokens
+	if norm == 0 {
+		norm = c.Rollout.MaxResponseTokens
+	}
+	loss := rl.Loss{ClipLow: c.Algorithm.ClipLow, ClipHigh: c.Algorithm.ClipHigh, KL: kl, KLCoef: c.Algorithm.KLCoef,
+		EntropyCoef: c.Algorithm.EntropyCoef, Aggregation: agg, NormTokens: norm}
+	t.up = &updater{engine: t.engine, ref: t.ref, loss: loss, est: est, n: c.Rollout.N, miniBatches: c.Train.MiniBatches,
+		epochs: c.Train.PPOEpochs, microTokens: c.Train.MicroBatchTokens, temperature: c.Rollout.Temperature}
+	return nil
+}
+
+// Close releases the models and the index.
+func (t *Trainer) Close() {
+	for i := len(t.closers) - 1; i >= 0; i-- {
+		t.closers[i]()
+	}
+	t.closers = nil
+}
+
+// batch returns the questions of a step: consecutive slices of a seeded
+// permutation per epoch, so the data order depends only on the seed and the
+// step, and a resumed run sees what an unbroken one would.
+func (t *Trainer) batch(step int) []dataset.Example {
+	b, n := t.Config.Train.BatchSize, len(t.trainData)
+	out := make([]dataset.Example, 0, b)
+	var perm []int
+	epoch := -1
+	for i := step * b; i < (step+1)*b; i++ {
+		if e := i / n; e != epoch {
+			epoch = e
+			perm = rand.New(rand.NewPCG(t.Config.Train.Seed, uint64(e))).Perm(n)
+		}
+		out = append(out, t.trainData[perm[i%n]])
+	}
+	return out
+}
+
+// rollouts runs the loop on the current weights.
+func (t *Trainer) rollouts(ctx context.Context, examples []dataset.Example, n int, temperature float64, seed uint64) ([]*rollout.Trajectory, time.Duration, error) {
+	rc := t.Config.Rollout
+	dec := generate.DecoderFunc(func(ids []int) string { s, _ := t.tok.Decode(ids, false); return s })
+	e, err := generate.NewEngine(t.policy, generate.Options{
+		Sampling: generate.Sampling{Temperature: temperature, TopP: rc.TopP, Seed: seed}, Decoder: dec})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer e.Close()
+	cfg := rollout.Defaults(t.template, t.eosIDs, t.eosText)
+	cfg.N, cfg.MaxResponseTokens, cfg.MaxTurns, cfg.TopK = n, rc.MaxResponseTokens, rc.MaxTurns, t.Config.Retriever.TopK
+	cfg.Synchronous, cfg.MaxConcurrent = rc.Synchronous, rc.MaxConcurrent
+	r := &rollout.Runner{Policy: policy.Local{Engine: e}, Retriever: t.retriever, Tokenizer: t.tok, Config: cfg}
+	start := time.Now()
+	trajs, err := r.Run(ctx, examples)
+	return trajs, time.Since(start), err
+}
+
+func (t *Trainer) rewards(trajs []*rollout.Trajectory) []float64 {
+	out := make([]float64, len(trajs))
+	for i, tr := range trajs {
+		out[i] = tr.Reward
+		if t.Reward != nil {
+			out[i] = t.Reward(tr)
+		}
+	}
+	return out
+}
+
+// Step runs one training step: rollouts, rewards, update. It returns the
+// step's metrics and its trajectories.
+func (t *Trainer) Step(ctx context.Context) (Metrics, []*rollout.Trajectory, error) {
+	c := t.Config
+	seed := c.Train.Seed*1_000_003 + uint64(t.step)
+	trajs, genTime, err := t.rollouts(ctx, t.batch(t.step), c.Rollout.N, c.Rollout.Temperature, seed)
+	if err != nil {
+		return Metrics{}, nil, err
+	}
+	scoreStart := time.Now()
+	rewards := t.rewards(trajs)
+	m := rolloutMetrics(trajs, rewards, genTime)
+	m.ScoreSec = time.Since(scoreStart).Seconds()
+	updStart := time.Now()
+	u, err := t.up.run(trajs, rewards)
+	if err != nil {
+		return m, trajs, fmt.Errorf("step %d: update: %w", t.step+1, err)
+	}
+	m.UpdateSec = time.Since(updStart).Seconds()
+	m.addUpdate(u)
+	t.step++
+	m.Step, m.Phase = t.step, "train"
+	return m, trajs, nil
+}
+
+// Validate rolls out the validation questions greedily, one rollout each.
+func (t *Trainer) Validate(ctx context.Context) (Metrics, []*rollout.Trajectory, error) {
+	trajs, genTime, err := t.rollouts(ctx, t.valData, 1, 0, 0)
+	if err != nil {
+		return Metrics{}, nil, err
+	}
+	m := rolloutMetrics(trajs, t.rewards(trajs), genTime)
+	m.Step, m.Phase = t.step, "val"
+	return m, trajs, nil
+}
+
+// Run trains to the configured number of steps, resuming from the latest
+// checkpoint in the output directory when resume is set. Cancelling ctx
+// saves a checkpoint of the last finished step and returns ctx's error.
+func (t *Trainer) Run(ctx context.Context, resume bool) error {
+	c := t.Config
+	out := c.Train.Out
+	if err := os.MkdirAll(filepath.Join(out, "rollouts"), 0o755); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(out, "plots"), 0o755); err != nil {
+		return err
+	}
+	if resume {
+		if err := t.resume(); err != nil {
+			return err
+		}
+	} else if _, err := os.Stat(filepath.Join(out, "metrics.jsonl")); err == nil {
+		return fmt.Errorf("%s already holds a run: pass --resume to continue it, or choose another train.out", out)
+	}
+	if err := t.writeConfig(); err != nil {
+		return err
+	}
+	bar := progress.New(int64(c.Train.Steps-t.step), "training", "steps")
+	defer bar.Finish()
+	for t.step < c.Train.Steps {
+		m, trajs, err := t.Step(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintf(t.Log, "interrupted: saving step %d\n", t.step)
+				if serr := t.save(); serr != nil {
+					return errors.Join(ctx.Err(), serr)
+				}
+				return ctx.Err()
+			}
+			return err
+		}
+		if err := t.record(m, trajs); err != nil {
+			return err
+		}
+		fmt.Fprintf(t.Log, "step %d/%d  reward %.3f  valid %.2f  searches %.2f  tokens %.0f  kl %.4f  grad %.3f  %.1fs\n",
+			t.step, c.Train.Steps, m.RewardMean, m.FormatValid, m.SearchesPerRoll, m.ResponseTokens, m.KL, m.GradNorm,
+			m.GenerateSec+m.ScoreSec+m.UpdateSec)
+		bar.Add(1)
+		if c.Train.ValEvery > 0 && len(t.valData) > 0 && (t.step%c.Train.ValEvery == 0 || t.step == c.Train.Steps) {
+			if err := t.validate(ctx); err != nil {
+				return err
+			}
+		}
+		if c.Train.SaveEvery > 0 && (t.step%c.Train.SaveEvery == 0 || t.step == c.Train.Steps) {
+			if err := t.save(); err != nil {
+				return err
+			}
+		}
+		if err := t.guard(); err != nil {
+			return err
+		}
+	}
+	return t.plot()
+}
+
+func (t *Trainer) validate(ctx context.Context) error {
+	m, trajs, err := t.Validate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.Log, "validation at step %d: reward %.3f  EM %.3f  F1 %.3f  searches %.2f\n", t.step, m.RewardMean, m.EM, m.F1, m.SearchesPerRoll)
+	if err := t.record(m, trajs); err != nil {
+		return err
+	}
+	if m.RewardMean > t.best {
+		t.best = m.RewardMean
+		return t.saveTo(filepath.Join(t.Config.Train.Out, "checkpoints", "best"))
+	}
+	return nil
+}
+
+// record appends metrics, dumps the trajectories and refreshes the plots.
+func (t *Trainer) record(m Metrics, trajs []*rollout.Trajectory) error {
+	out := t.Config.Train.Out
+	t.history = append(t.history, m)
+	f, err := os.OpenFile(filepath.Join(out, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	line, _ := json.Marshal(m)
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	dump, err := os.Create(filepath.Join(out, "rollouts", fmt.Sprintf("%s-step%06d.jsonl", m.Phase, m.Step)))
+	if err != nil {
+		return err
+	}
+	if err := rollout.WriteJSONL(dump, trajs); err != nil {
+		dump.Close()
+		return err
+	}
+	if err := dump.Close(); err != nil {
+		return err
+	}
+	if every := t.Config.Train.PlotEvery; every > 0 && t.step%every == 0 {
+		return t.plot()
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package trainer
+
+import (
+	"fmt"
+	"math"
+
+	"research/model"
+	"research/rl"
+	"research/rollout"
+	"research/train"
+)
+
+// updater turns scored trajectories into optimizer steps.
+type updater struct {
+	engine      *train.Engine
+	ref         *model.Model // frozen initial policy; nil without a KL term
+	loss        rl.Loss
+	est         rl.Estimator
+	n           int // rollouts per question: trajectories i·n … i·n+n−1 form a group
+	miniBatches int
+	epochs      int
+	microTokens int
+	temperature float64
+}
+
+// UpdateStats describes one step's update, averaged over its mini-batches.
+type UpdateStats struct {
+	PGLoss, KL, Entropy, ClipFrac, PPOKL float64
+	GradNorm, LR                         float64
+	// LogprobGap is the mean |sampler logprob − trainer logprob| over the
+	// policy's tokens before the update: how far the rollout engine and the
+	// trainer disagree on the same weights.
+	LogprobGap float64
+	Advantages []float64
+}
+
+// sample is one trajectory prepared for the loss.
+type sample struct {
+	seq      train.Sequence
+	mask     []float64
+	old, ref []float64
+	adv      float64
+	tokens   float64 // loss tokens
+}
+
+func (u *updater) run(trajs []*rollout.Trajectory, rewards []float64) (UpdateStats, error) {
+	var st UpdateStats
+	samples, err := u.prepare(trajs, rewards, &st)
+	if err != nil {
+		return st, err
+	}
+	minis := split(len(samples), u.miniBatches)
+	for epoch := 0; epoch < u.epochs; epoch++ {
+		for _, mini := range minis {
+			if err := u.miniBatch(samples[mini[0]:mini[1]], &st); err != nil {
+				return st, err
+			}
+		}
+	}
+	steps := float64(u.epochs * len(minis))
+	st.PGLoss /= steps
+	st.KL /= steps
+	st.Entropy /= steps
+	st.ClipFrac /= steps
+	st.PPOKL /= steps
+	st.GradNorm /= steps
+	return st, nil
+}
+
+// prepare computes advantages and the old and reference logprobs.
+func (u *updater) prepare(trajs []*rollout.Trajectory, rewards []float64, st *UpdateStats) ([]sample, error) {
+	samples := make([]sample, len(trajs))
+	groups, counts := make([]int, len(trajs)), make([]int, len(trajs))
+	seqs, from := make([][]int, len(trajs)), make([]int, len(trajs))
+	for i, t := range trajs {
+		s := &samples[i]
+		s.seq = train.Sequence{Tokens: append(append([]int(nil), t.Prompt...), t.Response...), From: len(t.Prompt)}
+		s.mask = make([]float64, len(t.Mask))
+		for j, m := range t.Mask {
+			s.mask[j] = float64(m)
+			s.tokens += float64(m)
+		}
+		groups[i], counts[i] = i/u.n, int(s.tokens)
+		seqs[i], from[i] = s.seq.Tokens, s.seq.From
+	}
+	adv, err := rl.Advantages(u.est, rewards, groups, counts)
+	if err != nil {
+		return nil, err
+	}
+	st.Advantages = adv
+	old, err := u.engine.Model.Logprobs(seqs, from, u.temperature)
+	if err != nil {
+		return nil, fmt.Errorf("old logprobs: %w", err)
+	}
+	var ref [][]float64
+	if u.ref != nil {
+		if ref, err = u.ref.Logprobs(seqs, from, u.temperature); err != nil {
+			return nil, fmt.Errorf("reference logprobs: %w", err)
+		}
+	}
+	var gap, tokens float64
+	for i := range samples {
+		samples[i].adv, samples[i].old = adv[i], old[i]
+		if ref != nil {
+			samples[i].ref = ref[i]
+		}
+		for j, m := range samples[i].mask {
+			gap += m * math.Abs(trajs[i].Logprobs[j]-old[i][j])
+			tokens += m
+		}
+	}
+	if tokens > 0 {
+		st.LogprobGap = gap / tokens
+	}
+	return samples, nil
+}
+
+// miniBatch accumulates the mini-batch's gradient micro-batch by
+// micro-batch, then takes one optimizer step.
+func (u *updater) miniBatch(mini []sample, st *UpdateStats) error {
+	var miniTokens float64
+	lens := make([]int, len(mini))
+	for i, s := range mini {
+		miniTokens += s.tokens
+		lens[i] = len(s.seq.Tokens)
+	}
+	if miniTokens == 0 {
+		return nil // nothing the policy wrote: no gradient
+	}
+	for _, micro := range train.MicroBatches(lens, u.microTokens) {
+		batch := make([]train.Sequence, len(micro))
+		var microTokens float64
+		for k, i := range micro {
+			batch[k] = mini[i].seq
+			microTokens += mini[i].tokens
+		}
+		if microTokens == 0 {
+			continue
+		}
+		pass, err := u.engine.Score(batch)
+		if err != nil {
+			return err
+		}
+		seqs := make([]rl.Sequence, len(micro))
+		for k, i := range micro {
+			s := mini[i]
+			seqs[k] = rl.Sequence{Advantage: s.adv, Mask: s.mask, OldLogp: s.old, RefLogp: s.ref, Logp: pass.Logp[k], Entropy: pass.Entropy[k]}
+		}
+		res, err := u.loss.Compute(seqs)
+		if err != nil {
+			return err
+		}
+		share := u.loss.Aggregation.Share(microTokens, miniTokens, len(micro), len(mini))
+		tokenShare := microTokens / miniTokens
+		scale(res.DLogp, share)
+		scale(res.DEntropy, share)
+		if err := pass.Backward(res.DLogp, res.DEntropy); err != nil {
+			return err
+		}
+		st.PGLoss += share * res.PGLoss
+		st.KL += share * res.KL
+		st.Entropy += share * res.Entropy
+		st.ClipFrac += tokenShare * res.ClipFrac
+		st.PPOKL += tokenShare * res.PPOKL
+	}
+	stats, err := u.engine.Step()
+	if err != nil {
+		return err
+	}
+	st.GradNorm += stats.GradNorm
+	st.LR = stats.LR
+	return nil
+}
+
+func scale(xs [][]float64, f float64) {
+	for _, x := range xs {
+		for j := range x {
+			x[j] *= f
+		}
+	}
+}
+
+// split cuts n items into k contiguous ranges of near-equal size.
+func split(n, k int) [][2]int {
+	var out [][2]int
+	for i := 0; i < k; i++ {
+		lo, hi := i*n/k, (i+1)*n/k
+		if hi > lo {
+			out = append(out, [2]int{lo, hi})
+		}
+	}
+	return out
+}
