@@ -8,9 +8,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"research/internal/progress"
 	"research/search/bm25"
+	"research/search/dense"
+	"research/search/dense/bert"
+	"research/search/dense/hnsw"
+	"research/search/dense/remote"
 )
 
 func init() {
@@ -20,22 +25,41 @@ func init() {
 		memMB       int64
 		workers     int
 		force       bool
+		isDense     bool
+		enc         encoderFlags
+		dtype       string
+		batch       int
+		withHNSW    bool
+		hnswParams  hnsw.Params
 	)
 	cmd := &cobra.Command{
-		Use:   "index --corpus FILE --out DIR",
-		Short: "Build a BM25 index from a FlashRAG corpus JSONL",
+		Use:   "index [--dense (--encoder DIR | --embed-url URL)] --corpus FILE --out DIR",
+		Short: "Build a BM25 or dense index from a FlashRAG corpus JSONL",
 		Long: `index builds a BM25 index from a FlashRAG corpus: one JSON object per line,
 {"id","contents"} with contents "\"Title\"\ntext", or {"id","title","text"}.
 Text is analyzed like Pyserini's default (Lucene English analyzer with Porter
 stemming). The build streams the corpus, spills sorted segments to disk when
 --mem-mb is reached and merges them, so memory stays bounded for any corpus
-size. The index is written next to --out and renamed into place when done.`,
+size. The index is written next to --out and renamed into place when done.
+
+With --dense it builds a dense index instead: every passage ("passage: "
+prefixed, as E5 expects) is embedded by a BERT encoder run in-process
+(--encoder DIR holding config.json, model.safetensors, tokenizer.json) or by
+an OpenAI-compatible /v1/embeddings server (--embed-url), streamed to disk
+as f32, f16 or int8 (per-vector scale). --hnsw adds an HNSW graph for
+approximate search; exact search needs none.`,
 		Example: `  research index --corpus wiki18.jsonl --out wiki18.bm25
-  research index --corpus - --out idx --k1 1.2 --b 0.75 < corpus.jsonl`,
+  research index --corpus - --out idx --k1 1.2 --b 0.75 < corpus.jsonl
+  research index --dense --encoder e5-base-v2 --corpus wiki18.jsonl --out wiki18.e5 --dtype f16
+  research index --dense --embed-url http://127.0.0.1:8080/v1 --embed-model intfloat/e5-base-v2 \
+      --corpus wiki18.jsonl --out wiki18.e5 --hnsw`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if corpus == "" || out == "" {
 				return fmt.Errorf("index: --corpus and --out are required")
+			}
+			if isDense {
+				return buildDense(cmd, corpus, out, &enc, dtype, batch, force, withHNSW, hnswParams)
 			}
 			if memMB <= 0 {
 				return fmt.Errorf("index: --mem-mb = %d, want > 0", memMB)
@@ -79,5 +103,120 @@ size. The index is written next to --out and renamed into place when done.`,
 	f.Int64Var(&memMB, "mem-mb", 1024, "memory budget for in-memory postings before spilling a segment (MiB)")
 	f.IntVar(&workers, "workers", 0, "analysis workers (0: one per core)")
 	f.BoolVar(&force, "force", false, "replace an existing index at --out")
+	f.BoolVar(&isDense, "dense", false, "build a dense (embedding) index instead of BM25")
+	enc.register(f)
+	f.StringVar(&dtype, "dtype", "f32", "dense: vector storage, f32, f16 or int8 (per-vector scale)")
+	f.IntVar(&batch, "batch", 64, "dense: passages per encoder call")
+	f.BoolVar(&withHNSW, "hnsw", false, "dense: also build an HNSW graph for approximate search")
+	f.IntVar(&hnswParams.M, "hnsw-m", 16, "dense: HNSW links per node (2x on layer 0)")
+	f.IntVar(&hnswParams.EfConstruction, "ef-construction", 200, "dense: HNSW candidate list size while building")
 	rootCmd.AddCommand(cmd)
+}
+
+// buildDense is "index --dense".
+func buildDense(cmd *cobra.Command, corpus, out string, ef *encoderFlags, dtype string, batch int, force, withHNSW bool, hp hnsw.Params) error {
+	if corpus == "" || out == "" {
+		return fmt.Errorf("index: --corpus and --out are required")
+	}
+	dt, err := dense.ParseDType(dtype)
+	if err != nil {
+		return fmt.Errorf("index: --dtype: %w", err)
+	}
+	if batch <= 0 {
+		return fmt.Errorf("index: --batch = %d, want > 0", batch)
+	}
+	if withHNSW && (hp.M < 2 || hp.EfConstruction <= 0) {
+		return fmt.Errorf("index: --hnsw-m = %d and --ef-construction = %d, want >= 2 and > 0", hp.M, hp.EfConstruction)
+	}
+	enc, name, closeEnc, err := ef.open()
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	defer closeEnc()
+	in, inName, err := openInput([]string{corpus})
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	defer in.Close()
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opt := dense.BuildOptions{
+		DType: dt, Prefixes: ef.prefixes, EncoderName: name, BatchSize: batch, Overwrite: force,
+	}
+	bar := progress.New(-1, "encoding", "passages")
+	opt.Progress = bar.Add
+	var graphBar *progress.Bar
+	if withHNSW {
+		opt.HNSW = &hp
+		opt.HNSWProgress = func(n int) {
+			if graphBar == nil {
+				bar.Finish()
+				graphBar = progress.New(-1, "linking HNSW", "nodes")
+			}
+			graphBar.Add(n)
+		}
+	}
+	start := time.Now()
+	meta, err := dense.Build(ctx, in, inName, out, enc, opt)
+	if graphBar != nil {
+		graphBar.Finish()
+	} else {
+		bar.Finish()
+	}
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	graph := ""
+	if meta.HNSW != nil {
+		graph = fmt.Sprintf(", HNSW M=%d", meta.HNSW.M)
+	}
+	fmt.Fprintf(os.Stderr, "index: %d passages, %d dims %s%s, in %s -> %s\n",
+		meta.Count, meta.Dim, meta.DType, graph, time.Since(start).Round(time.Millisecond), out)
+	return nil
+}
+
+// encoderFlags choose and configure the dense encoder; index and
+// serve-search share them.
+type encoderFlags struct {
+	dir, url, model, apiKey string
+	pooling                 string
+	noNormalize             bool
+	maxLen                  int
+	prefixes                dense.Prefixes
+}
+
+func (e *encoderFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&e.dir, "encoder", "", "dense: BERT encoder directory (config.json, model.safetensors, tokenizer.json)")
+	f.StringVar(&e.url, "embed-url", "", "dense: OpenAI-compatible embeddings base URL, e.g. http://127.0.0.1:8080/v1")
+	f.StringVar(&e.model, "embed-model", "", "dense: model name sent to --embed-url")
+	f.StringVar(&e.apiKey, "embed-api-key", "", "dense: bearer token for --embed-url (default $RESEARCH_EMBED_API_KEY)")
+	f.StringVar(&e.pooling, "pooling", "mean", "dense: --encoder pooling, mean (E5) or cls (BGE, DPR)")
+	f.BoolVar(&e.noNormalize, "no-normalize", false, "dense: do not L2-normalise embeddings")
+	f.IntVar(&e.maxLen, "max-len", 512, "dense: --encoder tokens per text, [CLS] and [SEP] included")
+	f.StringVar(&e.prefixes.Query, "query-prefix", dense.E5Prefixes.Query, "dense: prepended to queries")
+	f.StringVar(&e.prefixes.Passage, "passage-prefix", dense.E5Prefixes.Passage, "dense: prepended to passages")
+}
+
+// open returns the encoder the flags name, a description for meta.json,
+// and a function that releases it.
+func (e *encoderFlags) open() (dense.Encoder, string, func(), error) {
+	switch {
+	case (e.dir == "") == (e.url == ""):
+		return nil, "", nil, fmt.Errorf("give exactly one of --encoder DIR and --embed-url URL")
+	case e.dir != "":
+		enc, err := bert.Open(e.dir, bert.Options{Pooling: bert.Pooling(e.pooling), Normalize: !e.noNormalize, MaxLen: e.maxLen})
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return enc, "bert:" + e.dir + " pooling=" + e.pooling, func() { enc.Close() }, nil
+	}
+	key := e.apiKey
+	if key == "" {
+		key = os.Getenv("RESEARCH_EMBED_API_KEY")
+	}
+	enc, err := remote.New(remote.Config{BaseURL: e.url, Model: e.model, APIKey: key, Normalize: !e.noNormalize})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return enc, "remote:" + e.url + " model=" + e.model, func() {}, nil
 }

@@ -10,7 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"research/search"
 	"research/search/bm25"
+	"research/search/dense"
+	"research/search/dense/hybrid"
 	"research/search/server"
 )
 
@@ -20,10 +23,13 @@ func init() {
 		k1, b                  float64
 		cfg                    server.Config
 		noVerify               bool
+		method, denseDir       string
+		enc                    encoderFlags
+		ef, rrfK               int
 	)
 	cmd := &cobra.Command{
-		Use:   "serve-search --index DIR [--addr 127.0.0.1:8000]",
-		Short: "Serve a BM25 index over HTTP (ReSearch/FlashRAG and Search-R1 APIs)",
+		Use:   "serve-search --index DIR [--method bm25|dense|hybrid] [--addr 127.0.0.1:8000]",
+		Short: "Serve a BM25, dense or hybrid index over HTTP (ReSearch/FlashRAG and Search-R1 APIs)",
 		Long: `serve-search memory-maps a BM25 index built by "research index" and answers
   POST /search         {"query", "top_n"=10, "return_score"=false}   (ReSearch/FlashRAG)
   POST /batch_search   {"query": [...], "top_n", "return_score"}
@@ -31,16 +37,27 @@ func init() {
   GET  /health, GET /metrics (Prometheus)
 It binds 127.0.0.1 unless --addr names another interface, checks a bearer
 token when --api-key is set (or RESEARCH_SEARCH_API_KEY), caps body size,
-batch size and top_n, and shuts down gracefully on SIGINT or SIGTERM.`,
+batch size and top_n, and shuts down gracefully on SIGINT or SIGTERM.
+
+--method dense serves a dense index (--dense-index, built by "research index
+--dense"), embedding queries with --encoder DIR or --embed-url URL and the
+query prefix recorded in the index; exact search unless --ef > 0, which
+searches the index's HNSW graph. --method hybrid fuses BM25 (--index) and
+dense rankings by reciprocal-rank fusion.`,
 		Example: `  research serve-search --index wiki18.bm25 --addr 127.0.0.1:8000
+  research serve-search --method dense --dense-index wiki18.e5 --encoder e5-base-v2
+  research serve-search --method hybrid --index wiki18.bm25 --dense-index wiki18.e5 --encoder e5-base-v2
   curl -s localhost:8000/search -d '{"query": "who wrote hamlet", "top_n": 3}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if indexDir == "" {
-				return fmt.Errorf("serve-search: --index is required")
-			}
 			if apiKey == "" {
 				apiKey = os.Getenv("RESEARCH_SEARCH_API_KEY")
+			}
+			if method != "bm25" {
+				return serveDense(cmd, method, indexDir, denseDir, &enc, ef, rrfK, noVerify, addr, apiKey, cfg)
+			}
+			if indexDir == "" {
+				return fmt.Errorf("serve-search: --index is required")
 			}
 			start := time.Now()
 			opt := bm25.OpenOptions{SkipVerify: noVerify}
@@ -93,5 +110,69 @@ batch size and top_n, and shuts down gracefully on SIGINT or SIGTERM.`,
 	f.IntVar(&cfg.DefaultTopK, "default-topk", 3, "/retrieve topk when the request has none")
 	f.DurationVar(&cfg.SearchTimeout, "timeout", 30*time.Second, "time limit for the search of one request")
 	f.BoolVar(&noVerify, "no-verify", false, "skip the checksum pass over the index at start-up")
+	f.StringVar(&method, "method", "bm25", "retrieval: bm25, dense or hybrid (BM25 + dense by reciprocal-rank fusion)")
+	f.StringVar(&denseDir, "dense-index", "", "dense index directory built by research index --dense")
+	f.IntVar(&ef, "ef", 0, "dense: HNSW candidate list size (0: exact search)")
+	f.IntVar(&rrfK, "rrf-k", hybrid.DefaultK, "hybrid: reciprocal-rank fusion constant")
+	enc.register(f)
 	rootCmd.AddCommand(cmd)
+}
+
+// serveDense is serve-search --method dense|hybrid.
+func serveDense(cmd *cobra.Command, method, bm25Dir, denseDir string, ef *encoderFlags, efSearch, rrfK int,
+	noVerify bool, addr, apiKey string, cfg server.Config) error {
+	switch {
+	case method != "dense" && method != "hybrid":
+		return fmt.Errorf("serve-search: --method %q, want bm25, dense or hybrid", method)
+	case denseDir == "":
+		return fmt.Errorf("serve-search: --method %s needs --dense-index", method)
+	case method == "hybrid" && bm25Dir == "":
+		return fmt.Errorf("serve-search: --method hybrid needs --index (BM25) too")
+	case efSearch < 0 || rrfK <= 0:
+		return fmt.Errorf("serve-search: --ef = %d, --rrf-k = %d, want >= 0 and > 0", efSearch, rrfK)
+	}
+	start := time.Now()
+	ix, err := dense.Open(denseDir, dense.OpenOptions{SkipVerify: noVerify})
+	if err != nil {
+		return fmt.Errorf("serve-search: %w", err)
+	}
+	defer ix.Close()
+	enc, _, closeEnc, err := ef.open()
+	if err != nil {
+		return fmt.Errorf("serve-search: %w", err)
+	}
+	defer closeEnc()
+	dr, err := dense.NewRetriever(ix, enc, efSearch)
+	if err != nil {
+		return fmt.Errorf("serve-search: %w", err)
+	}
+	if cmd.Flags().Changed("query-prefix") {
+		dr.QueryPrefix = ef.prefixes.Query
+	}
+	var r search.Retriever = dr
+	desc := fmt.Sprintf("%d passages, %d dims %s", ix.Len(), ix.Meta.Dim, ix.Meta.DType)
+	if method == "hybrid" {
+		bx, err := bm25.Open(bm25Dir, bm25.OpenOptions{SkipVerify: noVerify})
+		if err != nil {
+			return fmt.Errorf("serve-search: %w", err)
+		}
+		defer bx.Close()
+		r = &hybrid.Retriever{Retrievers: []search.Retriever{bx, dr}, K: rrfK}
+		desc += fmt.Sprintf(" + BM25 %d passages (RRF k=%d)", bx.NumDocs(), rrfK)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve-search: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "serve-search: %s: %s, loaded in %s, listening on http://%s\n",
+		method, desc, time.Since(start).Round(time.Millisecond), ln.Addr())
+	cfg.Retriever = r
+	cfg.APIKey = apiKey
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := server.Serve(ctx, ln, server.New(cfg)); err != nil {
+		return fmt.Errorf("serve-search: %w", err)
+	}
+	fmt.Fprintln(os.Stderr, "serve-search: shut down")
+	return nil
 }

@@ -3,6 +3,7 @@
 Run with Debian's python3 (python3-torch):
     /usr/bin/python3 gen_bert.py tiny OUTDIR   # the committed fixture (testdata/tiny)
     /usr/bin/python3 gen_bert.py e5 OUTDIR     # E5-base's shape (12 x 768, vocab 30522)
+    /usr/bin/python3 gen_bert.py mini OUTDIR   # vocab of ../../wordpiece/testdata, for CLI runs
 
 The forward pass below is written with plain torch ops and mirrors HF
 transformers' BertModel (transformers is not installed here): word +
@@ -19,6 +20,9 @@ import torch
 SHAPES = {
     "tiny": dict(vocab_size=211, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
                  intermediate_size=128, max_position_embeddings=40, type_vocab_size=2),
+    # mini has the committed WordPiece vocabulary's size, for end-to-end runs.
+    "mini": dict(vocab_size=4077, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                 intermediate_size=128, max_position_embeddings=512, type_vocab_size=2),
     "e5": dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
                intermediate_size=3072, max_position_embeddings=512, type_vocab_size=2),
 }
