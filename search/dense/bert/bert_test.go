@@ -73,7 +73,7 @@ func checkAgainstTorch(t *testing.T, dir string, tol float64) {
 			}
 		}
 		d, c := compare(rows, want)
-		t.Logf("last hidden state: max |diff| %.3g, min cosine %.9f", d, c)
+		t.Logf("last hidden state: max |diff| %.3g, 1 - min cosine %.2g", d, 1-c)
 		if d > tol || c < 0.99999 {
 			t.Errorf("hidden states differ from PyTorch: max |diff| %.3g, min cosine %.9f", d, c)
 		}
@@ -91,7 +91,7 @@ func checkAgainstTorch(t *testing.T, dir string, tol float64) {
 	} {
 		got := Pool(hidden, start, m.HiddenSize, tc.pool, tc.normalize)
 		d, c := compare(got, tc.want)
-		t.Logf("%s: max |diff| %.3g, min cosine %.9f", tc.name, d, c)
+		t.Logf("%s: max |diff| %.3g, 1 - min cosine %.2g", tc.name, d, 1-c)
 		if d > tol || c < 0.99999 {
 			t.Errorf("%s embeddings differ from PyTorch: max |diff| %.3g, min cosine %.9f", tc.name, d, c)
 		}

@@ -75,27 +75,28 @@ func (l linear) apply(out, x []float32, rows int) {
 	})
 }
 
-// attention computes softmax(q·kᵀ/√d)·v per sequence and head into ctx.
+// attention computes softmax(q·kᵀ/√d)·v per sequence and head into ctx,
+// as two matrix products over the head's strided columns; each product
+// spreads over the cores.
 func (m *Model) attention(ctx, q, k, v []float32, start []int) {
 	H, nh := m.HiddenSize, m.NumAttentionHeads
 	hd := H / nh
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	nseq := len(start) - 1
-	tensor.Parallel(nseq*nh, 1, func(lo, hi int) {
-		var scores []float32
-		for job := lo; job < hi; job++ {
-			s, h := job/nh, job%nh
-			L := start[s+1] - start[s]
-			scores = append(scores[:0], make([]float32, L)...)
+	var scores []float32
+	for s := range len(start) - 1 {
+		L := start[s+1] - start[s]
+		scores = append(scores[:0], make([]float32, L*L)...)
+		for h := range nh {
 			off := start[s]*H + h*hd
-			for i := range L {
-				row := off + i*H
-				tensor.Scores(scores, q[row:row+hd], k[off:], H, scale)
-				tensor.Softmax(scores)
-				tensor.WeightedSum(ctx[row:row+hd], scores, v[off:], H)
-			}
+			tensor.Gemm(false, true, L, L, hd, scale, q[off:], H, k[off:], H, 0, scores, L)
+			tensor.Parallel(L, 32, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					tensor.Softmax(scores[i*L : (i+1)*L])
+				}
+			})
+			tensor.Gemm(false, false, L, hd, L, 1, scores, L, v[off:], H, 0, ctx[off:], H)
 		}
-	})
+	}
 }
 
 // layerNorm sets out = (x − mean)/√(var + eps)·w + b per row of width n;
