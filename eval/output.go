@@ -1,0 +1,177 @@
+package eval
+
+import (
+	"bytes"
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"research/internal/safefile"
+)
+
+// Output is a results JSONL file open for appending: a run that was
+// interrupted is resumed by skipping the ids it holds. Each record is
+// written as one line and synced, so a crash loses at most the line being
+// written, which the next open drops.
+type Output struct {
+	path    string
+	mu      sync.Mutex
+	f       *os.File
+	records []Record
+	done    map[string]bool
+}
+
+// OpenOutput opens (or creates) the results file at path and reads the
+// records it already holds.
+func OpenOutput(path string) (*Output, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	o := &Output{path: path, f: f, done: map[string]bool{}}
+	good, err := o.load()
+	if err == nil {
+		if err = f.Truncate(good); err == nil {
+			_, err = f.Seek(good, io.SeekStart)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return o, nil
+}
+
+// load reads every complete line and returns the length of the good prefix.
+func (o *Output) load() (int64, error) {
+	r := bufio.NewReader(o.f)
+	var good int64
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return good, nil // a torn last line, or none
+		}
+		if err != nil {
+			return 0, fmt.Errorf("results %s: %w", o.path, err)
+		}
+		rec, err := parseRecord(line)
+		if err != nil {
+			return 0, fmt.Errorf("results %s line %d: %w", o.path, n, err)
+		}
+		if o.done[rec.ID] {
+			return 0, fmt.Errorf("results %s line %d: id %q appears twice", o.path, n, rec.ID)
+		}
+		o.done[rec.ID] = true
+		o.records = append(o.records, rec)
+		good += int64(len(line))
+	}
+}
+
+func parseRecord(line []byte) (Record, error) {
+	var rec Record
+	if err := json.Unmarshal(line, &rec); err != nil {
+		return rec, err
+	}
+	if rec.Version != RecordVersion {
+		return rec, fmt.Errorf("record format version %d, this build reads %d", rec.Version, RecordVersion)
+	}
+	if rec.ID == "" {
+		return rec, errors.New(`record without an "id"`)
+	}
+	return rec, nil
+}
+
+// Done reports whether the file holds a record for id.
+func (o *Output) Done(id string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.done[id]
+}
+
+// Records returns the records held, in file order.
+func (o *Output) Records() []Record {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]Record(nil), o.records...)
+}
+
+// Append writes a record and syncs it.
+func (o *Output) Append(rec *Record) error {
+	var line bytes.Buffer
+	if err := newEncoder(&line).Encode(rec); err != nil {
+		return fmt.Errorf("results %s: %w", o.path, err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.done[rec.ID] {
+		return fmt.Errorf("results %s: id %q written twice", o.path, rec.ID)
+	}
+	if _, err := o.f.Write(line.Bytes()); err != nil {
+		return fmt.Errorf("results %s: %w", o.path, err)
+	}
+	if err := o.f.Sync(); err != nil {
+		return fmt.Errorf("results %s: %w", o.path, err)
+	}
+	o.done[rec.ID] = true
+	o.records = append(o.records, *rec)
+	return nil
+}
+
+// Rewrite replaces the file's records (e.g. with verdicts added)
+// atomically and keeps it open for appending.
+func (o *Output) Rewrite(records []Record) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	err := safefile.Write(o.path, func(w io.Writer) error {
+		enc := newEncoder(w)
+		for i := range records {
+			if err := enc.Encode(&records[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("results %s: %w", o.path, err)
+	}
+	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("results %s: %w", o.path, err)
+	}
+	o.f.Close()
+	o.f = f
+	o.records = append([]Record(nil), records...)
+	o.done = map[string]bool{}
+	for _, r := range records {
+		o.done[r.ID] = true
+	}
+	return nil
+}
+
+// Close closes the file.
+func (o *Output) Close() error { return o.f.Close() }
+
+// ReadRecords reads a whole results file.
+func ReadRecords(path string) ([]Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	defer f.Close()
+	o := &Output{path: path, f: f, done: map[string]bool{}}
+	if _, err := o.load(); err != nil {
+		return nil, err
+	}
+	return o.records, nil
+}
+
+// newEncoder writes JSON lines that keep tags such as <answer> readable.
+func newEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}

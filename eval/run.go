@@ -1,0 +1,173 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"research/dataset"
+	"research/protocol"
+	"research/reward"
+	"research/rollout"
+	"research/search"
+)
+
+// Config holds the knobs of an evaluation; Defaults gives the paper's.
+type Config struct {
+	Method    Method
+	Template  protocol.Template // instruct: chat prompts (FlashRAG's is_chat); base: plain text
+	TopK      int               // passages per retrieval
+	MaxTokens int               // generation budget (see the package doc)
+	Workers   int               // questions in flight
+	EOSIDs    []int
+	EOSText   string // the eos_token text the ReSearch reward expects
+}
+
+// Defaults returns the paper's settings for a method.
+func Defaults(m Method, tpl protocol.Template, eosIDs []int, eosText string) Config {
+	return Config{Method: m, Template: tpl, TopK: 5, MaxTokens: 8192, Workers: 8, EOSIDs: eosIDs, EOSText: eosText}
+}
+
+func (c Config) validate() error {
+	if _, err := ParseMethod(string(c.Method)); err != nil {
+		return err
+	}
+	if _, err := protocol.ParseTemplate(string(c.Template)); err != nil {
+		return err
+	}
+	switch {
+	case c.TopK <= 0 || c.MaxTokens <= 0 || c.Workers <= 0:
+		return fmt.Errorf("eval: top-k %d, max tokens %d and workers %d must be > 0", c.TopK, c.MaxTokens, c.Workers)
+	case len(c.EOSIDs) == 0 || c.EOSText == "":
+		return errors.New("eval: EOS ids and EOS text are required")
+	}
+	return nil
+}
+
+// Runner evaluates examples with one method.
+type Runner struct {
+	Policy    rollout.Policy
+	Retriever search.Retriever
+	Tokenizer rollout.Tokenizer
+	Config    Config
+}
+
+// Run evaluates every example of one dataset and passes each record to
+// done as soon as it is ready (from many goroutines, one at a time). An
+// error from done or from the policy stops the run; records already passed
+// to done stay valid.
+func (r *Runner) Run(ctx context.Context, datasetName string, examples []dataset.Example, done func(*Record) error) error {
+	if err := r.Config.validate(); err != nil {
+		return err
+	}
+	if r.Config.Method == Research {
+		return r.runResearch(ctx, datasetName, examples, done)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+	}
+	work := make(chan dataset.Example)
+	for range min(r.Config.Workers, max(len(examples), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ex := range work {
+				rec, err := r.baseline(ctx, datasetName, ex)
+				if err != nil {
+					fail(fmt.Errorf("example %q: %w", ex.ID, err))
+					continue
+				}
+				mu.Lock()
+				err = done(rec)
+				mu.Unlock()
+				if err != nil {
+					fail(err)
+				}
+			}
+		}()
+	}
+	for _, ex := range examples {
+		select {
+		case work <- ex:
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// runResearch runs the ReSearch loop greedily, once per question.
+func (r *Runner) runResearch(ctx context.Context, datasetName string, examples []dataset.Example, done func(*Record) error) error {
+	cfg := rollout.Defaults(r.Config.Template, r.Config.EOSIDs, r.Config.EOSText)
+	cfg.N, cfg.TopK, cfg.MaxResponseTokens, cfg.MaxConcurrent = 1, r.Config.TopK, r.Config.MaxTokens, r.Config.Workers
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var doneErr error
+	loop := &rollout.Runner{Policy: r.Policy, Retriever: r.Retriever, Tokenizer: r.Tokenizer, Config: cfg,
+		OnDone: func(t *rollout.Trajectory) { // called one at a time
+			if doneErr != nil {
+				return
+			}
+			if doneErr = done(researchRecord(datasetName, t)); doneErr != nil {
+				cancel()
+			}
+		}}
+	_, err := loop.Run(ctx, examples)
+	if doneErr != nil {
+		return doneErr
+	}
+	return err
+}
+
+// researchRecord takes the prediction as FlashRAG's ReSearchPipeline
+// does: empty when the budget ran out, else the \boxed{} answer inside
+// <answer>, read by the same functions, in the same order, as the reward.
+func researchRecord(datasetName string, t *rollout.Trajectory) *Record {
+	pred := ""
+	if t.Finish != rollout.EndLength {
+		pred = ExtractAnswer(t.ResponseText)
+	}
+	return &Record{
+		Version: RecordVersion, Dataset: datasetName, ID: t.ExampleID, Method: Research,
+		Question: t.Question, Golds: t.Golds, Prediction: pred, Metrics: reward.Evaluate(pred, t.Golds),
+		Finish: t.Finish, Tokens: t.PolicyTokens(), Trajectory: t,
+	}
+}
+
+// ExtractAnswer is the ReSearch answer of a response: the last \boxed{}
+// of the first <answer>…</answer>, or "" when either is missing or the box
+// is malformed.
+func ExtractAnswer(response string) string {
+	span, ok := protocol.AnswerSpan(response)
+	if !ok {
+		return ""
+	}
+	box, ok := protocol.LastBoxed(span)
+	if !ok {
+		return ""
+	}
+	answer, err := protocol.RemoveBoxed(box)
+	if err != nil {
+		return ""
+	}
+	return answer
+}
