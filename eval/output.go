@@ -1,8 +1,8 @@
 package eval
 
 import (
-	"bytes"
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"

@@ -24,10 +24,10 @@ func TestPromptsMatchFlashRAG(t *testing.T) {
 	for s := bufio.NewScanner(f); s.Scan(); n++ {
 		var c struct {
 			Method, Question, Prompt, Chain, Pred string
-			PreviousGen                            string `json:"previous_gen"`
-			Chat                                   bool
-			Docs                                   []struct{ ID, Contents string }
-			Messages                               []tokenizer.Message
+			PreviousGen                           string `json:"previous_gen"`
+			Chat                                  bool
+			Docs                                  []struct{ ID, Contents string }
+			Messages                              []tokenizer.Message
 		}
 		if err := json.Unmarshal(s.Bytes(), &c); err != nil {
 			t.Fatal(err)

@@ -164,9 +164,9 @@ func TestIterRetGen(t *testing.T) {
 func TestIRCoT(t *testing.T) {
 	q := paris.Question
 	ret := &scoredRetriever{docs: map[string][]search.Doc{
-		q:                          {doc("a", 5), doc("b", 1)},
-		"The tower is in France.":  {doc("b", 7), doc("c", 2)},
-		"\n":                       {doc("x", 9)},
+		q:                           {doc("a", 5), doc("b", 1)},
+		"The tower is in France.":   {doc("b", 7), doc("c", 2)},
+		"\n":                        {doc("x", 9)},
 		"France's capital is Paris": nil,
 	}}
 	thoughts := []string{"The tower is in France. It is", "\n", "So the answer is: Paris. Done"}
@@ -242,11 +242,11 @@ func TestResearchMethod(t *testing.T) {
 func TestExtractAnswer(t *testing.T) {
 	for in, want := range map[string]string{
 		`<answer>\boxed{a} then \boxed{b}</answer><answer>\boxed{c}</answer>`: "b",
-		`<answer>\boxed{a{b}}</answer>`: "a{b}",
-		`<answer>\boxed x$y</answer>`:   "x",
-		`<answer>\fbox{a}</answer>`:     "",
-		`\boxed{a}`:                     "",
-		`<answer>\boxed{a</answer>`:     "",
+		`<answer>\boxed{a{b}}</answer>`:                                       "a{b}",
+		`<answer>\boxed x$y</answer>`:                                         "x",
+		`<answer>\fbox{a}</answer>`:                                           "",
+		`\boxed{a}`:                                                           "",
+		`<answer>\boxed{a</answer>`:                                           "",
 	} {
 		if got := ExtractAnswer(in); got != want {
 			t.Errorf("ExtractAnswer(%q) = %q, want %q", in, got, want)
