@@ -274,3 +274,34 @@ func TestMetaJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestSearchRejects(t *testing.T) {
+	enc := newTable(5, 4, 1)
+	ix := build(t, enc, 5, BuildOptions{HNSW: &hnsw.Params{M: 4}})
+	q := enc.rows[0]
+	for name, err := range map[string]error{
+		"exact k=0":    second(ix.Exact([][]float32{q}, 0)),
+		"exact dim":    second(ix.Exact([][]float32{q[:3]}, 1)),
+		"approx k=0":   second(ix.Approx(q, 0, 10)),
+		"approx dim":   second(ix.Approx(q[:3], 1, 10)),
+		"retriever k":  second(must(NewRetriever(ix, enc, 0)).Search(context.Background(), []string{"v1"}, 0)),
+		"encoder fail": second(must(NewRetriever(ix, enc, 0)).Search(context.Background(), []string{"nope"}, 1)),
+	} {
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	hits, err := ix.Exact([][]float32{q}, 50)
+	if err != nil || len(hits[0]) != 5 {
+		t.Errorf("k > count: %v, %v", hits, err)
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

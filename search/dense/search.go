@@ -72,6 +72,9 @@ const chunkRows = 4096
 // query: for each chunk of stored vectors, one matrix product with all the
 // queries, then a bounded heap per query keeps the best k.
 func (ix *Index) Exact(queries [][]float32, k int) ([][]Hit, error) {
+	if k <= 0 {
+		return nil, fmt.Errorf("k = %d, want k > 0", k)
+	}
 	v, d := ix.vecs, ix.Meta.Dim
 	q := make([]float32, 0, len(queries)*d)
 	for i, x := range queries {
@@ -119,6 +122,9 @@ func (ix *Index) Exact(queries [][]float32, k int) ([][]Hit, error) {
 func (ix *Index) Approx(query []float32, k, ef int) ([]Hit, error) {
 	if ix.graph == nil {
 		return nil, fmt.Errorf("dense index has no HNSW graph (build it with an HNSW option)")
+	}
+	if k <= 0 {
+		return nil, fmt.Errorf("k = %d, want k > 0", k)
 	}
 	if len(query) != ix.Meta.Dim {
 		return nil, fmt.Errorf("query has %d dimensions, the index %d", len(query), ix.Meta.Dim)

@@ -148,3 +148,19 @@ func FuzzEncode(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParse(f *testing.F) {
+	raw, err := os.ReadFile("testdata/tokenizer.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw[:2000])
+	f.Add([]byte(`{"model":{"type":"WordPiece","unk_token":"[UNK]","vocab":{"[UNK]":0,"[CLS]":1,"[SEP]":2,"a":3}},"added_tokens":[{"id":0,"content":"[UNK]"}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tok, err := Parse(data)
+		if err != nil {
+			return
+		}
+		tok.Encode("Hello, wörld [UNK] 北京", 8) // must not panic
+	})
+}

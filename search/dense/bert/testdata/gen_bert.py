@@ -130,4 +130,5 @@ def main():
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(ref, f)
 
-main()
+if __name__ == "__main__":
+    main()
