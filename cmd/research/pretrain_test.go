@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"research/model"
+	"research/tokenizer"
+)
+
+func TestPretrainWritesALoadableModel(t *testing.T) {
+	dir := t.TempDir()
+	worldDir, out := filepath.Join(dir, "world"), filepath.Join(dir, "base")
+	if _, _, err := runCLI(t, "", "world", "--seed", "3", "--entities", "40", "--held-out", "40", "--train", "20",
+		"--dev", "5", "--test", "5", "--out", worldDir); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := runCLI(t, "", "pretrain", "--world", worldDir, "--out", out, "--vocab", "400", "--hidden", "32",
+		"--layers", "1", "--heads", "2", "--kv-heads", "1", "--ffn", "64", "--epochs", "1")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	m, err := model.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tok, err := tokenizer.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.VocabSize() != m.Config.VocabSize || len(m.Config.EOSTokenIDs) != 1 {
+		t.Errorf("tokenizer %d ids, model %d, eos %v", tok.VocabSize(), m.Config.VocabSize, m.Config.EOSTokenIDs)
+	}
+	if data, err := os.ReadFile(filepath.Join(out, "pretrain.json")); err != nil || !strings.Contains(string(data), "epoch_losses") {
+		t.Errorf("pretrain.json: %v %s", err, data)
+	}
+	for _, args := range [][]string{
+		{"pretrain", "--out", out},
+		{"pretrain", "--world", worldDir, "--out", out, "--noise-whole", "0.9", "--noise-early", "0.9"},
+		{"pretrain", "--world", filepath.Join(dir, "none"), "--out", out},
+	} {
+		if _, _, err := runCLI(t, "", args...); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package pretrain
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"research/protocol"
+	"research/world"
+)
+
+// Tokenizer is what pretraining needs of a tokenizer.
+type Tokenizer interface {
+	Encode(text string) []int
+}
+
+// Sequence is one training document: every token from From on is
+// predicted, weighted by Mask (1 for text the model should learn to write,
+// 0 for the prompt and inserted results).
+type Sequence struct {
+	Tokens []int
+	From   int
+	Mask   []float64 // len(Tokens) - From
+}
+
+// PassageSequence is a passage as a document ending in eos.
+func PassageSequence(tok Tokenizer, contents string, eosID int) Sequence {
+	ids := append(tok.Encode(contents), eosID)
+	mask := make([]float64, len(ids)-1)
+	for i := range mask {
+		mask[i] = 1
+	}
+	return Sequence{Tokens: ids, From: 1, Mask: mask}
+}
+
+// TraceSequence is a trace after its prompt; each segment is tokenized on
+// its own, as the rollout inserts results.
+func TraceSequence(tok Tokenizer, prompt string, segs []Segment) Sequence {
+	s := Sequence{Tokens: tok.Encode(prompt)}
+	s.From = len(s.Tokens)
+	for _, seg := range segs {
+		ids := tok.Encode(seg.Text)
+		s.Tokens = append(s.Tokens, ids...)
+		w := 1.0
+		if seg.Inserted {
+			w = 0
+		}
+		for range ids {
+			s.Mask = append(s.Mask, w)
+		}
+	}
+	return s
+}
+
+// Corpus builds the pretraining documents of a world: its train passages
+// and, for each train question, tracesPer noisy traces.
+func Corpus(g *world.Generation, tok Tokenizer, find Searcher, template protocol.Template, eos string, eosID int,
+	tracesPer int, noise Noise, seed uint64) ([]Sequence, error) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	var out []Sequence
+	for _, doc := range g.PretrainDocuments() {
+		out = append(out, PassageSequence(tok, doc, eosID))
+	}
+	for _, q := range g.Questions[world.Train] {
+		for range tracesPer {
+			segs, err := Trace(q, find, noise, eos, rng)
+			if err != nil {
+				return nil, fmt.Errorf("question %s: %w", q.ID, err)
+			}
+			out = append(out, TraceSequence(tok, template.Prompt(q.Question), segs))
+		}
+	}
+	return out, nil
+}

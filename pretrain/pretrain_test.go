@@ -1,0 +1,127 @@
+package pretrain
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"research/model"
+	"research/protocol"
+	"research/reward"
+	"research/search"
+	"research/world"
+)
+
+func smallWorld(t *testing.T) *world.Generation {
+	t.Helper()
+	cfg := world.DefaultConfig
+	cfg.Entities, cfg.HeldOut, cfg.TrainQuestions, cfg.DevQuestions, cfg.TestQuestions = 40, 40, 60, 5, 5
+	g, err := world.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// fakeSearch finds one passage named after the query.
+func fakeSearch(q string) ([]search.Doc, error) {
+	return []search.Doc{{ID: "d", Contents: "\"" + q + "\"\nText about " + q + "."}}, nil
+}
+
+// TestCleanTracesScoreFull: a trace without noise follows the decomposition
+// and earns the full reward; its inserted results are marked.
+func TestCleanTracesScoreFull(t *testing.T) {
+	g := smallWorld(t)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, q := range g.Questions[world.Train] {
+		segs, err := Trace(q, fakeSearch, Noise{}, "<|endoftext|>", rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text strings.Builder
+		searches := 0
+		for _, s := range segs {
+			text.WriteString(s.Text)
+			if s.Inserted != strings.HasPrefix(s.Text, " "+protocol.ResultOpen) {
+				t.Fatalf("%s: segment %q marked inserted=%v", q.ID, s.Text, s.Inserted)
+			}
+			if s.Inserted {
+				searches++
+			}
+		}
+		if searches != len(q.Decomposition) {
+			t.Errorf("%s: %d searches for %d steps", q.ID, searches, len(q.Decomposition))
+		}
+		r := reward.ScoreSolution(protocol.Base.Prompt(q.Question)+text.String(), q.Answers, "<|endoftext|>")
+		if r.Score != 1 {
+			t.Errorf("%s: clean trace scores %v (%s):\n%s", q.ID, r.Score, r.Reason, text.String())
+		}
+	}
+}
+
+// TestNoisyTracesAreWellFormed: every noisy trace keeps the format (the
+// reward is positive) while a good share of them answer wrongly.
+func TestNoisyTracesAreWellFormed(t *testing.T) {
+	g := smallWorld(t)
+	rng := rand.New(rand.NewPCG(2, 2))
+	wrong := 0
+	qs := g.Questions[world.Train]
+	for _, q := range qs {
+		segs, err := Trace(q, fakeSearch, DefaultNoise, "<|endoftext|>", rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text strings.Builder
+		for _, s := range segs {
+			text.WriteString(s.Text)
+		}
+		r := reward.ScoreSolution(protocol.Base.Prompt(q.Question)+text.String(), q.Answers, "<|endoftext|>")
+		if r.Score == 0 {
+			t.Errorf("%s: noisy trace badly formed: %s", q.ID, r.Reason)
+		}
+		if r.Score < 1 {
+			wrong++
+		}
+	}
+	if share := float64(wrong) / float64(len(qs)); share < 0.2 || share > 0.8 {
+		t.Errorf("%.2f of the noisy traces answer wrongly: want a fair share", share)
+	}
+}
+
+type byteTok struct{}
+
+func (byteTok) Encode(s string) []int {
+	ids := make([]int, len(s))
+	for i := range s {
+		ids[i] = int(s[i]) % 64
+	}
+	return ids
+}
+
+// TestTrainLowersLoss: a few epochs on a handful of documents lower the
+// loss, and masked tokens carry no weight.
+func TestTrainLowersLoss(t *testing.T) {
+	c := model.Config{ModelType: "qwen2", VocabSize: 64, HiddenSize: 32, IntermediateSize: 64, NumLayers: 1,
+		NumHeads: 4, NumKVHeads: 2, HeadDim: 8, RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositions: 512, TieWordEmbeddings: true}
+	m, err := model.New(c, 0.02, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []Sequence
+	for i := range 8 {
+		seqs = append(seqs, PassageSequence(byteTok{}, fmt.Sprintf("the city number %d is in the north", i), 0))
+		seqs = append(seqs, TraceSequence(byteTok{}, "Q: ", []Segment{{Text: "<search> q </search>"}, {Text: "<result> r </result>", Inserted: true}}))
+	}
+	losses, err := Train(m, seqs, Options{Epochs: 4, LR: 1e-2, Warmup: 2, BatchTokens: 256, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if losses[len(losses)-1] > 0.8*losses[0] {
+		t.Errorf("losses %v: want the last at most 80%% of the first", losses)
+	}
+	tr := TraceSequence(byteTok{}, "Q: ", []Segment{{Text: "ab"}, {Text: "cd", Inserted: true}})
+	if fmt.Sprint(tr.Mask) != "[1 1 0 0]" || tr.From != 3 {
+		t.Errorf("trace mask %v from %d", tr.Mask, tr.From)
+	}
+}

@@ -1,0 +1,117 @@
+// Package pretrain makes the base policy of the synthetic-world experiment:
+// a small Qwen2-architecture model trained from scratch, as a language
+// model, on the train world's passages and on documents in the ReSearch
+// format whose search decisions are noisy — it learns the format and to
+// read results, but often searches for the wrong thing or answers too
+// early, as an instruct model does on real data. Reinforcement learning
+// then has something to fix.
+package pretrain
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"research/protocol"
+	"research/search"
+	"research/world"
+)
+
+// Noise sets how often a written trace goes wrong; the rest follow the
+// question's decomposition, one search per step.
+type Noise struct {
+	// WholeQuestion: search once with the whole question, then answer
+	// with a guess from the results.
+	WholeQuestion float64
+	// EarlyAnswer: stop after the first step and answer with its finding.
+	EarlyAnswer float64
+	// NoSearch: answer at once with a guess.
+	NoSearch float64
+}
+
+// DefaultNoise leaves about half of the traces right.
+var DefaultNoise = Noise{WholeQuestion: 0.2, EarlyAnswer: 0.2, NoSearch: 0.1}
+
+// Segment is a piece of a trace: written by the policy, or inserted by the
+// environment (never trained on).
+type Segment struct {
+	Text     string
+	Inserted bool
+}
+
+// Searcher returns the passages a query finds.
+type Searcher func(query string) ([]search.Doc, error)
+
+// Trace writes a ReSearch-format response to q, as segments, with the
+// results the searcher really returns inserted after each search. eos ends
+// the response.
+func Trace(q world.Question, find Searcher, noise Noise, eos string, rng *rand.Rand) ([]Segment, error) {
+	var segs []Segment
+	policy := func(s string) { segs = append(segs, Segment{Text: s}) }
+	searchFor := func(query string) (string, error) {
+		docs, err := find(query)
+		if err != nil {
+			return "", fmt.Errorf("search %q: %w", query, err)
+		}
+		policy(" " + protocol.SearchOpen + " " + query + " " + protocol.SearchClose)
+		contents := make([]string, len(docs))
+		for i, d := range docs {
+			contents[i] = d.Contents
+		}
+		segs = append(segs, Segment{Text: protocol.RenderResult(contents), Inserted: true})
+		return strings.Join(contents, "\n"), nil
+	}
+	answer := func(a string) {
+		policy(" " + protocol.AnswerOpen + ` The final answer is \[ \boxed{` + a + `} \] ` + protocol.AnswerClose + eos)
+	}
+	think := func(s string) { policy(" " + protocol.ThinkOpen + " " + s + " " + protocol.ThinkClose) }
+
+	switch r := rng.Float64(); {
+	case r < noise.NoSearch:
+		think("I think I know this.")
+		answer(guess(q, "", rng))
+	case r < noise.NoSearch+noise.WholeQuestion:
+		think("Let me search for the question.")
+		found, err := searchFor(strings.TrimSuffix(q.Question, "?"))
+		if err != nil {
+			return nil, err
+		}
+		think("The answer should be in these results.")
+		answer(guess(q, found, rng))
+	default:
+		early := len(q.Decomposition) > 1 && r < noise.NoSearch+noise.WholeQuestion+noise.EarlyAnswer
+		for i, step := range q.Decomposition {
+			think(step.Question)
+			if _, err := searchFor(strings.TrimSuffix(step.Question, "?")); err != nil {
+				return nil, err
+			}
+			think(step.Answer)
+			if early && i == 0 {
+				answer(step.Answer)
+				return segs, nil
+			}
+		}
+		answer(q.Answers[0])
+	}
+	return segs, nil
+}
+
+// guess picks a plausible wrong-or-right answer: for yes/no questions a
+// coin, else a capitalised word of the found text, else the gold answer
+// of the first step.
+func guess(q world.Question, found string, rng *rand.Rand) string {
+	if q.Type == world.YesNo {
+		return []string{"yes", "no"}[rng.IntN(2)]
+	}
+	var names []string
+	for _, w := range strings.Fields(found) {
+		w = strings.Trim(w, `".,`)
+		if len(w) > 2 && w[0] >= 'A' && w[0] <= 'Z' {
+			names = append(names, w)
+		}
+	}
+	if len(names) > 0 {
+		return names[rng.IntN(len(names))]
+	}
+	return q.Decomposition[0].Answer
+}
