@@ -29,7 +29,8 @@ func Defaults(m Method, tpl protocol.Template, eosIDs []int, eosText string) Con
 	return Config{Method: m, Template: tpl, TopK: 5, MaxTokens: 8192, Workers: 8, EOSIDs: eosIDs, EOSText: eosText}
 }
 
-func (c Config) validate() error {
+// Validate checks the configuration.
+func (c Config) Validate() error {
 	if _, err := ParseMethod(string(c.Method)); err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ type Runner struct {
 // error from done or from the policy stops the run; records already passed
 // to done stay valid.
 func (r *Runner) Run(ctx context.Context, datasetName string, examples []dataset.Example, done func(*Record) error) error {
-	if err := r.Config.validate(); err != nil {
+	if err := r.Config.Validate(); err != nil {
 		return err
 	}
 	if r.Config.Method == Research {
