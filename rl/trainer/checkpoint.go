@@ -106,6 +106,7 @@ func (t *Trainer) load(dir string) error {
 	if err := t.engine.Load(dir, nil); err != nil {
 		return err
 	}
+	t.syncGen()
 	t.step, t.best = st.Step, st.Best
 	return nil
 }

@@ -32,7 +32,16 @@ type Config struct {
 	Rollout   RolloutConfig   `yaml:"rollout"`
 	Algorithm AlgorithmConfig `yaml:"algorithm"`
 	Optim     OptimConfig     `yaml:"optim"`
+	LoRA      LoRAConfig      `yaml:"lora"`
 	Train     LoopConfig      `yaml:"train"`
+}
+
+// LoRAConfig trains low-rank adapters on a frozen base instead of every
+// weight when Rank > 0; the frozen base is then the KL reference.
+type LoRAConfig struct {
+	Rank    int      `yaml:"rank"`
+	Alpha   float64  `yaml:"alpha"`
+	Targets []string `yaml:"targets"` // PEFT module names
 }
 
 // DataConfig names the datasets (any format dataset.ReadFile reads).
@@ -120,6 +129,7 @@ func Defaults() Config {
 			KLCoef: 0.001, EntropyCoef: 0.001, Aggregation: string(rl.TokenMean)},
 		Optim: OptimConfig{LR: 1e-6, Schedule: "constant", Betas: [2]float64{0.9, 0.999}, Eps: 1e-8,
 			WeightDecay: 0.01, MaxGradNorm: 1},
+		LoRA: LoRAConfig{Alpha: 16, Targets: []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}},
 		Train: LoopConfig{Steps: 100, BatchSize: 8, MiniBatches: 1, PPOEpochs: 1, MicroBatchTokens: 16384,
 			Seed: 1, Out: "runs/train", ValEvery: 10, SaveEvery: 10, Keep: 3, PlotEvery: 1,
 			Collapse: Guard{Action: "off", Margin: 0.3, Window: 5}},
@@ -246,6 +256,9 @@ func (c Config) Validate() error {
 	}
 	if t.MiniBatches > t.BatchSize*c.Rollout.N {
 		bad("train.mini_batches", "%d mini-batches for %d rollouts per step", t.MiniBatches, t.BatchSize*c.Rollout.N)
+	}
+	if c.LoRA.Rank < 0 || (c.LoRA.Rank > 0 && !(c.LoRA.Alpha > 0)) {
+		bad("lora", "rank %d, alpha %g: want rank ≥ 0 and alpha > 0", c.LoRA.Rank, c.LoRA.Alpha)
 	}
 	if t.Out == "" {
 		bad("train.out", "no output directory")

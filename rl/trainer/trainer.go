@@ -36,8 +36,10 @@ type Trainer struct {
 
 	tok       *tokenizer.Tokenizer
 	retriever search.Retriever
-	policy    *model.Model
-	ref       *model.Model
+	policy    *model.Model // the trained model (the frozen base under LoRA)
+	ref       *model.Model // the KL reference: a frozen copy, or the base under LoRA
+	lora      *model.LoRA
+	gen       *model.Model // generates and scores: policy, or under LoRA a copy with the adapters merged
 	engine    *train.Engine
 	up        *updater
 	template  protocol.Template
@@ -88,11 +90,8 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	t.closers = append(t.closers, func() { t.policy.Close() })
 	kl, _ := rl.ParseKL(cfg.Algorithm.KL)
-	if kl != rl.KLNone {
-		if t.ref, err = model.Load(cfg.Model); err != nil {
-			return nil, fmt.Errorf("reference model: %w", err)
-		}
-		t.closers = append(t.closers, func() { t.ref.Close() })
+	if err := t.setupModels(kl); err != nil {
+		return nil, err
 	}
 	if err := t.setupRetriever(); err != nil {
 		return nil, err
@@ -113,6 +112,42 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	ok = true
 	return t, nil
+}
+
+// setupModels loads the second copy the run needs: the frozen reference
+// for full fine-tuning with a KL term, or the generation copy under LoRA
+// (the frozen base is then the reference).
+func (t *Trainer) setupModels(kl rl.KLEstimator) error {
+	t.gen = t.policy
+	lc := t.Config.LoRA
+	if lc.Rank == 0 {
+		if kl == rl.KLNone {
+			return nil
+		}
+		ref, err := model.Load(t.Config.Model)
+		if err != nil {
+			return fmt.Errorf("reference model: %w", err)
+		}
+		t.ref = ref
+		t.closers = append(t.closers, func() { ref.Close() })
+		return nil
+	}
+	var err error
+	t.lora, err = model.NewLoRA(t.policy, lc.Rank, lc.Alpha, lc.Targets, rand.New(rand.NewPCG(t.Config.Train.Seed, 5)))
+	if err != nil {
+		return fmt.Errorf("lora: %w", err)
+	}
+	gen, err := model.Load(t.Config.Model)
+	if err != nil {
+		return fmt.Errorf("generation copy: %w", err)
+	}
+	t.gen = gen
+	t.closers = append(t.closers, func() { gen.Close() })
+	if kl != rl.KLNone {
+		t.ref = t.policy
+	}
+	t.lora.MergeFrom(t.gen, t.policy)
+	return nil
 }
 
 func readAll(files []string) ([]dataset.Example, error) {
@@ -153,7 +188,7 @@ func (t *Trainer) setupEngine(kl rl.KLEstimator) error {
 	ecfg := train.Config{LR: o.LR, Schedule: sched, MaxGradNorm: o.MaxGradNorm, Temperature: c.Rollout.Temperature, Recompute: o.Recompute,
 		AdamW: train.AdamW{Beta1: o.Betas[0], Beta2: o.Betas[1], Eps: o.Eps, WeightDecay: o.WeightDecay}}
 	var err error
-	if t.engine, err = train.New(t.policy, nil, ecfg); err != nil {
+	if t.engine, err = train.New(t.policy, t.lora, ecfg); err != nil {
 		return fmt.Errorf("optim: %w", err)
 	}
 	est, _ := rl.ParseEstimator(c.Algorithm.Advantage)
@@ -164,9 +199,16 @@ func (t *Trainer) setupEngine(kl rl.KLEstimator) error {
 	}
 	loss := rl.Loss{ClipLow: c.Algorithm.ClipLow, ClipHigh: c.Algorithm.ClipHigh, KL: kl, KLCoef: c.Algorithm.KLCoef,
 		EntropyCoef: c.Algorithm.EntropyCoef, Aggregation: agg, NormTokens: norm}
-	t.up = &updater{engine: t.engine, ref: t.ref, loss: loss, est: est, n: c.Rollout.N, miniBatches: c.Train.MiniBatches,
+	t.up = &updater{engine: t.engine, scorer: t.gen, ref: t.ref, afterStep: t.syncGen, loss: loss, est: est, n: c.Rollout.N, miniBatches: c.Train.MiniBatches,
 		epochs: c.Train.PPOEpochs, microTokens: c.Train.MicroBatchTokens, temperature: c.Rollout.Temperature}
 	return nil
+}
+
+// syncGen refreshes the generation copy after the adapters changed.
+func (t *Trainer) syncGen() {
+	if t.lora != nil {
+		t.lora.MergeFrom(t.gen, t.policy)
+	}
 }
 
 // Close releases the models and the index.
@@ -199,7 +241,7 @@ func (t *Trainer) batch(step int) []dataset.Example {
 func (t *Trainer) rollouts(ctx context.Context, examples []dataset.Example, n int, temperature float64, seed uint64) ([]*rollout.Trajectory, time.Duration, error) {
 	rc := t.Config.Rollout
 	dec := generate.DecoderFunc(func(ids []int) string { s, _ := t.tok.Decode(ids, false); return s })
-	e, err := generate.NewEngine(t.policy, generate.Options{
+	e, err := generate.NewEngine(t.gen, generate.Options{
 		Sampling: generate.Sampling{Temperature: temperature, TopP: rc.TopP, Seed: seed}, Decoder: dec})
 	if err != nil {
 		return nil, 0, err

@@ -13,7 +13,9 @@ import (
 // updater turns scored trajectories into optimizer steps.
 type updater struct {
 	engine      *train.Engine
+	scorer      *model.Model // computes the current policy's logprobs before the update
 	ref         *model.Model // frozen initial policy; nil without a KL term
+	afterStep   func()       // called after every optimizer step
 	loss        rl.Loss
 	est         rl.Estimator
 	n           int // rollouts per question: trajectories i·n … i·n+n−1 form a group
@@ -88,7 +90,7 @@ func (u *updater) prepare(trajs []*rollout.Trajectory, rewards []float64, st *Up
 		return nil, err
 	}
 	st.Advantages = adv
-	old, err := u.engine.Model.Logprobs(seqs, from, u.temperature)
+	old, err := u.scorer.Logprobs(seqs, from, u.temperature)
 	if err != nil {
 		return nil, fmt.Errorf("old logprobs: %w", err)
 	}
@@ -169,6 +171,9 @@ func (u *updater) miniBatch(mini []sample, st *UpdateStats) error {
 	}
 	st.GradNorm += stats.GradNorm
 	st.LR = stats.LR
+	if u.afterStep != nil {
+		u.afterStep()
+	}
 	return nil
 }
 
