@@ -46,6 +46,7 @@ newest checkpoint with the same data order and sampling.
               aggregation: token-mean|seq-mean-token-mean|seq-mean-token-sum-norm, norm_tokens: 0}
   optim:     {lr: 1e-6, schedule: constant|linear|cosine, warmup_steps: 0, betas: [0.9, 0.999], eps: 1e-8,
               weight_decay: 0.01, max_grad_norm: 1, recompute: false}
+  lora:      {rank: 0 (full fine-tuning), alpha: 16, targets: [q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj]}
   train:     {steps: 100, batch_size: 8, mini_batches: 1, ppo_epochs: 1, micro_batch_tokens: 16384, seed: 1,
               out: runs/train, val_every: 10, save_every: 10, keep: 3, plot_every: 1,
               collapse: {action: off|stop|rollback, margin: 0.3, window: 5}}`,
