@@ -155,14 +155,22 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// Release, when set at link time (-ldflags "-X research/eval.Release=v1.2"),
+// names the build in manifests; useful where the build records no VCS
+// information (GOFLAGS=-buildvcs=false).
+var Release string
+
 // ToolVersion names this build: module version, VCS revision and whether
-// the tree was modified.
+// the tree was modified, and Release when set.
 func ToolVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "unknown"
+		return "unknown " + Release
 	}
 	v := info.Main.Path + " " + info.Main.Version
+	if Release != "" {
+		v += " " + Release
+	}
 	for _, s := range info.Settings {
 		switch {
 		case s.Key == "vcs.revision":

@@ -149,8 +149,9 @@ func (r *Report) Markdown() string {
 	})
 	b.WriteString("LJ counts judge failures as incorrect; – means not (fully) judged.\n\n## Runs\n\n")
 	for _, m := range r.Manifests {
-		fmt.Fprintf(&b, "- **%s** (%s): policy %s %s %s; retriever %s %s top-%d; prompt %s %.12s; temperature %g, max %d tokens; %s\n",
-			m.Method.Title(), m.Created.UTC().Format("2006-01-02 15:04Z"), m.Policy.Kind, m.Policy.Location, m.Policy.Model,
+		policy := strings.TrimSpace(m.Policy.Kind + " " + m.Policy.Location + " " + m.Policy.Model)
+		fmt.Fprintf(&b, "- **%s** (%s): policy %s; retriever %s %s top-%d; prompt %s %.12s; temperature %g, max %d tokens; %s\n",
+			m.Method.Title(), m.Created.UTC().Format("2006-01-02 15:04Z"), policy,
 			m.Retriever.Kind, m.Retriever.Location, m.Retriever.TopK, m.Prompt.Template, m.Prompt.SHA256,
 			m.Decoding.Temperature, m.Decoding.MaxTokens, m.Tool)
 		for _, d := range m.Data {

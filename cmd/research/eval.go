@@ -249,7 +249,11 @@ func readDatasets(files, names []string, limit int) ([]namedSet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}
-		sets = append(sets, namedSet{eval.DataFile{Name: name, Path: path, SHA256: sum, Examples: len(examples)}, examples})
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, fmt.Errorf("--data %s: %w", path, err)
+		}
+		sets = append(sets, namedSet{eval.DataFile{Name: name, Path: abs, SHA256: sum, Examples: len(examples)}, examples})
 	}
 	return sets, nil
 }
@@ -289,10 +293,14 @@ func evalDataset(ctx context.Context, r *eval.Runner, dir string, s namedSet) er
 	}
 	bar := progress.New(int64(len(pending)), fmt.Sprintf("%s %s", r.Config.Method, s.file.Name), "questions")
 	defer bar.Finish()
-	return r.Run(ctx, s.file.Name, pending, func(rec *eval.Record) error {
+	err = r.Run(ctx, s.file.Name, pending, func(rec *eval.Record) error {
 		bar.Add(1)
 		return o.Append(rec)
 	})
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %d of %d results of %s kept in %s; rerun the same command to resume", len(o.Records()), len(s.examples), s.file.Name, path)
+	}
+	return err
 }
 
 // judgeDir judges the pending results of the given methods in dir.
