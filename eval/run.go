@@ -100,13 +100,13 @@ func (r *Runner) Run(ctx context.Context, datasetName string, examples []dataset
 			}
 		}()
 	}
+feed:
 	for _, ex := range examples {
 		select {
 		case work <- ex:
-			continue
 		case <-ctx.Done():
+			break feed
 		}
-		break
 	}
 	close(work)
 	wg.Wait()
@@ -116,10 +116,17 @@ func (r *Runner) Run(ctx context.Context, datasetName string, examples []dataset
 	return ctx.Err()
 }
 
+// EmptyQueryText is what FlashRAG's ReSearchPipeline inserts as the result
+// of an empty <search></search>.
+const EmptyQueryText = "nothing to search"
+
 // runResearch runs the ReSearch loop greedily, once per question.
 func (r *Runner) runResearch(ctx context.Context, datasetName string, examples []dataset.Example, done func(*Record) error) error {
 	cfg := rollout.Defaults(r.Config.Template, r.Config.EOSIDs, r.Config.EOSText)
 	cfg.N, cfg.TopK, cfg.MaxResponseTokens, cfg.MaxConcurrent = 1, r.Config.TopK, r.Config.MaxTokens, r.Config.Workers
+	// ReSearchPipeline inserts this for an empty query, where the training
+	// rollout inserts "invalid query".
+	cfg.EmptyQueryText = EmptyQueryText
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var doneErr error

@@ -217,14 +217,19 @@ func TestResearchMethod(t *testing.T) {
 			return strings.Repeat("a", 9000)
 		case call == 0 && strings.Contains(prompt, "tower"):
 			return "<think>look</think><search>tower city</search>"
+		case call == 1 && strings.Contains(prompt, "tower"):
+			return "<think>again</think><search> </search>"
 		case strings.Contains(prompt, "tower"):
 			return "<think>ok</think><answer>The answer is \\boxed{Paris}</answer>"
 		}
 		return "<answer>Ann</answer>" // no box: no prediction
 	}}
 	recs := runAll(t, newRunner(Research, p, &rollouttest.Retriever{}), examples)
-	if r := recs["q1"]; r.Prediction != "Paris" || r.Metrics.EM != 1 || len(r.Trajectory.Searches) != 1 || r.Trajectory.Reward != 1 {
+	if r := recs["q1"]; r.Prediction != "Paris" || r.Metrics.EM != 1 || len(r.Trajectory.Searches) != 2 || r.Trajectory.Reward != 1 {
 		t.Errorf("q1: %+v", r)
+	}
+	if text := recs["q1"].Trajectory.ResponseText; !strings.Contains(text, "<search> </search> <result>\nnothing to search\n</result>") {
+		t.Errorf("empty query: response %q, want FlashRAG's \"nothing to search\"", text)
 	}
 	if r := recs["q2"]; r.Prediction != "" || r.Metrics.EM != 0 {
 		t.Errorf("q2: prediction %q, want none without \\boxed", r.Prediction)

@@ -119,6 +119,9 @@ hash, decoding, policy identity, tool version.`,
 			if out == "" {
 				return fmt.Errorf("--out DIR is required")
 			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return fmt.Errorf("--out: %w", err)
+			}
 			jd, err := jf.open(out)
 			if err != nil {
 				return err
@@ -186,6 +189,9 @@ DIR/report.json, printing the Markdown.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return fmt.Errorf("%s is not a results directory of research eval", dir)
+			}
 			jd, err := jf.open(dir)
 			if err != nil {
 				return err

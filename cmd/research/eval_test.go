@@ -201,8 +201,30 @@ func TestEvalResumeAndJudge(t *testing.T) {
 		t.Errorf("changed top-k into the same directory: %v", err)
 	}
 
-	var calls atomic.Int32
-	judgeSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url, calls := fakeJudge(t)
+	stdout, _, err := runCLI(t, "", "eval-report", out, "--judge-url", url, "--judge-model", "j", "--judge-attempts", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 5 || !strings.Contains(stdout, "| Naive RAG | 0.00 | 0.00 |") {
+		t.Errorf("%d judge calls, report:\n%s", calls.Load(), stdout)
+	}
+	// Verdicts are cached: judging again asks nothing.
+	if _, _, err := runCLI(t, "", "eval-report", out, "--judge-url", url, "--judge-model", "j"); err != nil || calls.Load() != 5 {
+		t.Errorf("second judging: %v, %d calls", err, calls.Load())
+	}
+	for _, name := range []string{eval.ReportJSON, eval.ReportMarkdown, eval.JudgeCacheFile} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// fakeJudge is an OpenAI-compatible chat endpoint that answers "not json"
+// once, then "incorrect"; it counts its calls.
+func fakeJudge(t *testing.T) (string, *atomic.Int32) {
+	calls := new(atomic.Int32)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		content := `{"rationale": "r", "judgement": "incorrect"}`
 		if calls.Add(1) == 1 {
 			content = "not json"
@@ -211,22 +233,23 @@ func TestEvalResumeAndJudge(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"id": "x", "object": "chat.completion", "model": "j",
 			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": content}}}})
 	}))
-	defer judgeSrv.Close()
-	stdout, _, err := runCLI(t, "", "eval-report", out, "--judge-url", judgeSrv.URL+"/v1", "--judge-model", "j", "--judge-attempts", "2")
+	t.Cleanup(srv.Close)
+	return srv.URL + "/v1", calls
+}
+
+// TestEvalJudgesIntoNewDir: eval --judge-url judges as it goes, into an
+// output directory that does not exist yet.
+func TestEvalJudgesIntoNewDir(t *testing.T) {
+	fx := newEvalFixture(t)
+	url, calls := fakeJudge(t)
+	out := filepath.Join(fx.dir, "new", "dir")
+	stdout, _, err := runCLI(t, "", "eval", "--method", "naive-gen", "--data", fx.questions, "--limit", "2", "--index", fx.index,
+		"--tokenizer", fx.tokenizer, "--model", "../../model/testdata/tiny", "--max-tokens", "4", "--out", out, "--judge-url", url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls.Load() != 5 || !strings.Contains(stdout, "| Naive RAG | 0.00 | 0.00 |") {
+	if calls.Load() != 3 || !strings.Contains(stdout, "| Naive Generation | 0.00 | 0.00 |") {
 		t.Errorf("%d judge calls, report:\n%s", calls.Load(), stdout)
-	}
-	// Verdicts are cached: judging again asks nothing.
-	if _, _, err := runCLI(t, "", "eval-report", out, "--judge-url", judgeSrv.URL+"/v1", "--judge-model", "j"); err != nil || calls.Load() != 5 {
-		t.Errorf("second judging: %v, %d calls", err, calls.Load())
-	}
-	for _, name := range []string{eval.ReportJSON, eval.ReportMarkdown, eval.JudgeCacheFile} {
-		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
-			t.Error(err)
-		}
 	}
 }
 
