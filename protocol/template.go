@@ -59,6 +59,20 @@ func (t Template) ResponseMarker() string {
 	return baseAssistantMarker
 }
 
+// EOSText is the end-of-sequence text a Qwen2.5 model of the template's
+// kind ends its response with, which the reward expects: <|im_end|> closes
+// an instruct model's turn, <|endoftext|> a base model's document.
+func (t Template) EOSText() string {
+	if t == Instruct {
+		return "<|im_end|>"
+	}
+	return "<|endoftext|>"
+}
+
+// StopTokens are the texts of the tokens that end a Qwen2.5 response;
+// Qwen2.5-Instruct may end with either.
+var StopTokens = []string{"<|im_end|>", "<|endoftext|>"}
+
 // BasePrompt fills the base template. The reference fills it with
 // str.format, so the question is inserted verbatim and followed by the
 // template's literal ". Assistant:".

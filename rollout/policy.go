@@ -1,6 +1,11 @@
 package rollout
 
-import "context"
+import (
+	"context"
+	"slices"
+
+	"research/protocol"
+)
 
 // Policy continues token sequences. Token in, token out: the rollout never
 // re-tokenizes what a policy produced.
@@ -50,4 +55,25 @@ type Completion struct {
 type Tokenizer interface {
 	Encode(text string) []int
 	Decode(ids []int, skipSpecial bool) (string, error)
+}
+
+// StopIDs returns the ids that end a response: the model config's
+// eos_token_id and the tokenizer's stop tokens (protocol.StopTokens), each
+// once.
+func StopIDs(tok interface{ TokenID(string) (int, bool) }, configIDs []int) []int {
+	var ids []int
+	add := func(id int) {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range configIDs {
+		add(id)
+	}
+	for _, s := range protocol.StopTokens {
+		if id, ok := tok.TokenID(s); ok {
+			add(id)
+		}
+	}
+	return ids
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -82,7 +81,7 @@ func (f *agentFlags) build() (*agent, error) {
 	}
 	a := &agent{template: tpl, eosText: f.eosText}
 	if a.eosText == "" {
-		a.eosText = map[protocol.Template]string{protocol.Instruct: "<|im_end|>", protocol.Base: "<|endoftext|>"}[tpl]
+		a.eosText = tpl.EOSText()
 	}
 	ok := false
 	defer func() {
@@ -100,11 +99,7 @@ func (f *agentFlags) build() (*agent, error) {
 	if a.tok, err = tokenizer.Load(tokPath); err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	for _, s := range []string{"<|im_end|>", "<|endoftext|>"} {
-		if id, found := a.tok.TokenID(s); found {
-			a.eosIDs = append(a.eosIDs, id)
-		}
-	}
+	a.eosIDs = rollout.StopIDs(a.tok, nil)
 	if err := f.buildPolicy(a); err != nil {
 		return nil, err
 	}
@@ -152,11 +147,7 @@ func (f *agentFlags) buildPolicy(a *agent) error {
 		return fmt.Errorf("--model: %w", err)
 	}
 	a.closers = append(a.closers, closerFunc(func() { m.Close() }))
-	for _, id := range m.Config.EOSTokenIDs {
-		if !slices.Contains(a.eosIDs, id) {
-			a.eosIDs = append(a.eosIDs, id)
-		}
-	}
+	a.eosIDs = rollout.StopIDs(a.tok, m.Config.EOSTokenIDs)
 	e, err := generate.NewEngine(m, generate.Options{
 		Sampling: generate.Sampling{Temperature: f.temperature, TopP: f.topP, Seed: f.seed},
 		Decoder:  decoderOf(a.tok),

@@ -96,9 +96,9 @@ func runScore(in io.Reader, name string, out, summary io.Writer, defaultEOS stri
 // documents with <|endoftext|>.
 func inferEOS(solution string) string {
 	if strings.Contains(solution, protocol.Instruct.ResponseMarker()) {
-		return "<|im_end|>"
+		return protocol.Instruct.EOSText()
 	}
-	return "<|endoftext|>"
+	return protocol.Base.EOSText()
 }
 
 // reasonCategory drops the variable tail of a reward reason (the F1 value or

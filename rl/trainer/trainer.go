@@ -99,14 +99,9 @@ func New(cfg Config) (*Trainer, error) {
 	t.template = protocol.Template(cfg.Template)
 	t.eosText = cfg.EOSText
 	if t.eosText == "" {
-		t.eosText = map[protocol.Template]string{protocol.Instruct: "<|im_end|>", protocol.Base: "<|endoftext|>"}[t.template]
+		t.eosText = t.template.EOSText()
 	}
-	t.eosIDs = append(t.eosIDs, t.policy.Config.EOSTokenIDs...)
-	for _, s := range []string{"<|im_end|>", "<|endoftext|>"} {
-		if id, found := t.tok.TokenID(s); found {
-			t.eosIDs = append(t.eosIDs, id)
-		}
-	}
+	t.eosIDs = rollout.StopIDs(t.tok, t.policy.Config.EOSTokenIDs)
 	if err := t.setupEngine(kl); err != nil {
 		return nil, err
 	}
