@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"research/protocol"
 	"research/tokenizer"
 )
 
@@ -37,7 +38,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	for _, tok := range []string{"<|im_end|>", "<|endoftext|>"} {
+	for _, tok := range protocol.StopTokens {
 		if id, ok := s.cfg.Tokenizer.TokenID(tok); ok && !req.IgnoreEOS {
 			st.stopIDs = append(st.stopIDs, id)
 		}
