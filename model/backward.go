@@ -93,9 +93,9 @@ func (t *Tape) layerBackward(l int, a *layerActs, dx []float32, g *Model, gl *Lo
 	c := &t.m.Config
 	n, h, qd, kvd, f := len(t.tokens), c.HiddenSize, c.QDim(), c.KVDim(), c.IntermediateSize
 	grad := func(name string) proj { return projOf(c, g, gl, l, name) }
-	var gw *Layer
+	var gAttnNorm, gMLPNorm []float32 // nil when the base is frozen
 	if g != nil {
-		gw = &g.Layers[l]
+		gAttnNorm, gMLPNorm = g.Layers[l].AttnNorm, g.Layers[l].MLPNorm
 	}
 	w := &t.m.Layers[l]
 
@@ -107,32 +107,20 @@ func (t *Tape) layerBackward(l int, a *layerActs, dx []float32, g *Model, gl *Lo
 	dn := make([]float32, n*h)
 	t.proj(l, "gate_proj").backward(a.n2, dgate, dn, a.xa, n, grad("gate_proj"))
 	t.proj(l, "up_proj").backward(a.n2, dup, dn, a.xa, n, grad("up_proj"))
-	rmsNormBackward(dx, dn, a.x2, w.MLPNorm, a.rstd2, layerField(gw, func(l *Layer) []float32 { return l.MLPNorm }))
+	rmsNormBackward(dx, dn, a.x2, w.MLPNorm, a.rstd2, gMLPNorm)
 
 	// Attention: x2 = x + o(attend(rope(q(n1)), rope(k(n1)), v(n1))).
 	datt := make([]float32, n*qd)
 	t.proj(l, "o_proj").backward(a.att, dx, datt, a.xa, n, grad("o_proj"))
 	dq, dk, dv := make([]float32, n*qd), make([]float32, n*kvd), make([]float32, n*kvd)
 	t.attentionBackward(a, datt, dq, dk, dv)
-	neg := make([]float32, len(t.sin))
-	for i, s := range t.sin {
-		neg[i] = -s
-	}
-	t.rope(dq, c.NumHeads, neg)
-	t.rope(dk, c.NumKVHeads, neg)
+	t.rope(dq, c.NumHeads, t.negSin)
+	t.rope(dk, c.NumKVHeads, t.negSin)
 	clear(dn)
 	t.proj(l, "q_proj").backward(a.n1, dq, dn, a.xa, n, grad("q_proj"))
 	t.proj(l, "k_proj").backward(a.n1, dk, dn, a.xa, n, grad("k_proj"))
 	t.proj(l, "v_proj").backward(a.n1, dv, dn, a.xa, n, grad("v_proj"))
-	rmsNormBackward(dx, dn, a.x, w.AttnNorm, a.rstd1, layerField(gw, func(l *Layer) []float32 { return l.AttnNorm }))
-}
-
-// layerField returns field(l), or nil when l is.
-func layerField(l *Layer, field func(*Layer) []float32) []float32 {
-	if l == nil {
-		return nil
-	}
-	return field(l)
+	rmsNormBackward(dx, dn, a.x, w.AttnNorm, a.rstd1, gAttnNorm)
 }
 
 // rmsNormBackward adds to dx the gradient through y = x·r·w, r = 1/rms(x),

@@ -37,6 +37,7 @@ type Tape struct {
 	tokens []int     // per row: the token fed
 	cos    []float32 // per row: rotary cos, headDim/2 each
 	sin    []float32
+	negSin []float32    // −sin, which rotates back: RoPE's backward
 	acts   []*layerActs // per layer; with Recompute only their x is kept
 	last   []float32    // the residual stream after the last layer
 
@@ -162,12 +163,15 @@ func (t *Tape) ropeTables() {
 	hd := t.m.Config.HeadDim
 	half := hd / 2
 	n := len(t.tokens)
-	t.cos, t.sin = make([]float32, n*half), make([]float32, n*half)
+	t.cos, t.sin, t.negSin = make([]float32, n*half), make([]float32, n*half), make([]float32, n*half)
 	for _, s := range t.seqs {
 		for p := range s.n {
 			r := s.start + p
 			tensor.RopeAngles(t.cos[r*half:(r+1)*half], t.sin[r*half:(r+1)*half], p, hd, t.m.Config.RopeTheta)
 		}
+	}
+	for i, v := range t.sin {
+		t.negSin[i] = -v
 	}
 }
 
