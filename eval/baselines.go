@@ -110,8 +110,8 @@ func (q *question) ircot(ctx context.Context, question string) (string, error) {
 		if strings.Contains(thought, ircotAnswerPrefix) {
 			break
 		}
-		if protocol.TrimSpace(thought) == "" {
-			continue
+		if thought == "" {
+			continue // FlashRAG would send it, and its server answers 400
 		}
 		found, err := q.retrieve(ctx, thought)
 		if err != nil {

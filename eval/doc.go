@@ -19,7 +19,8 @@
 //     halves on token ids, where FlashRAG decodes both halves without
 //     special tokens and re-encodes them;
 //   - IRCoT does not search for an empty thought (FlashRAG's server
-//     answers 400 and the pipeline raises);
+//     answers 400 and the pipeline raises); a thought of blanks is
+//     searched, as FlashRAG does;
 //   - questions run concurrently, each through all of its iterations,
 //     where FlashRAG runs every question's iteration i before any i+1; with
 //     greedy decoding the results are the same.

@@ -169,31 +169,32 @@ func TestIRCoT(t *testing.T) {
 		"\n":                        {doc("x", 9)},
 		"France's capital is Paris": nil,
 	}}
-	thoughts := []string{"The tower is in France. It is", "\n", "So the answer is: Paris. Done"}
+	thoughts := []string{"The tower is in France. It is", "\n", "", "So the answer is: Paris. Done"}
 	p := &replyPolicy{reply: func(prompt string, call int) string { return thoughts[call] }}
 	rec := runAll(t, newRunner(IRCoT, p, ret), []dataset.Example{paris})["q1"]
-	if len(rec.Steps) != 3 {
-		t.Fatalf("%d steps, want 3 (stop after the answer)", len(rec.Steps))
+	if len(rec.Steps) != 4 {
+		t.Fatalf("%d steps, want 4 (stop after the answer)", len(rec.Steps))
 	}
 	// Thoughts end at the first "." or newline, which they keep.
-	if rec.Steps[0].Output != "The tower is in France." || rec.Steps[2].Output != "So the answer is: Paris." {
-		t.Errorf("thoughts %q, %q", rec.Steps[0].Output, rec.Steps[2].Output)
+	if rec.Steps[0].Output != "The tower is in France." || rec.Steps[3].Output != "So the answer is: Paris." {
+		t.Errorf("thoughts %q, %q", rec.Steps[0].Output, rec.Steps[3].Output)
 	}
 	if rec.Prediction != "Paris." || rec.Metrics.EM != 1 {
 		t.Errorf("prediction %q metrics %+v", rec.Prediction, rec.Metrics)
 	}
-	// A whitespace thought is not searched; the pool is sorted by best score
-	// ascending: a (5), b (max 1, 7) → c 2, a 5, b 7.
-	if got := strings.Join(ret.queries, "|"); got != q+"|The tower is in France." {
+	// A newline thought is searched as FlashRAG does; the pool is sorted by
+	// best score ascending: a (5), b (max 1, 7), x (9) → c 2, a 5, b 7, x 9.
+	if got := strings.Join(ret.queries, "|"); got != q+"|The tower is in France.|\n" {
 		t.Errorf("queries %q", got)
 	}
-	p3 := rec.Steps[2].Prompt
-	ic, ia, ib := strings.Index(p3, "Wikipedia Title: \"c\""), strings.Index(p3, "Wikipedia Title: \"a\""), strings.Index(p3, "Wikipedia Title: \"b\"")
-	if !(ic >= 0 && ic < ia && ia < ib) {
-		t.Errorf("third prompt's passages not in ascending score order c, a, b:\n%s", p3[len(p3)-300:])
+	// The empty thought is not searched: the last prompt has the same pool.
+	p4 := rec.Steps[3].Prompt
+	ic, ia, ib, ix := strings.Index(p4, "Wikipedia Title: \"c\""), strings.Index(p4, "Wikipedia Title: \"a\""), strings.Index(p4, "Wikipedia Title: \"b\""), strings.Index(p4, "Wikipedia Title: \"x\"")
+	if !(ic >= 0 && ic < ia && ia < ib && ib < ix) {
+		t.Errorf("last prompt's passages not in ascending score order c, a, b, x:\n%s", p4)
 	}
-	if !strings.HasSuffix(p3, "Thought:The tower is in France. \n") {
-		t.Errorf("third prompt ends %q: want the previous thoughts joined by spaces after \"Thought:\"", p3[len(p3)-60:])
+	if !strings.HasSuffix(p4, "Thought:The tower is in France. \n ") {
+		t.Errorf("last prompt ends %q: want the previous thoughts joined by spaces after \"Thought:\"", p4[len(p4)-60:])
 	}
 	if req := p.reqs[0]; strings.Join(req.StopStrings, "|") != ".|\n" {
 		t.Errorf("stop strings %q", req.StopStrings)
