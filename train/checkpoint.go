@@ -80,7 +80,8 @@ func (e *Engine) Save(dir string, rng encoding.BinaryMarshaler) error {
 // Load restores a checkpoint written by Save into the engine: the trained
 // weights, the optimizer state, the step and, if rng is not nil, rng's state.
 // The engine must train the same kind of weights (full or LoRA) of the same
-// shapes.
+// shapes. A failed Load may leave the engine partly loaded: start again
+// from a fresh engine.
 func (e *Engine) Load(dir string, rng encoding.BinaryUnmarshaler) error {
 	path := filepath.Join(dir, stateFile)
 	data, err := os.ReadFile(path)
@@ -90,18 +91,12 @@ func (e *Engine) Load(dir string, rng encoding.BinaryUnmarshaler) error {
 	if err != nil {
 		return fmt.Errorf("load checkpoint: %w", err)
 	}
-	var st trainerState
-	if err := json.Unmarshal(data, &st); err != nil {
+	st, err := parseState(data)
+	if err != nil {
 		return fmt.Errorf("load checkpoint: %s: %w", path, err)
-	}
-	if st.Version != CheckpointVersion {
-		return fmt.Errorf("load checkpoint: %s: format version %d is not supported (this build reads %d)", path, st.Version, CheckpointVersion)
 	}
 	if st.LoRA != (e.LoRA != nil) {
 		return fmt.Errorf("load checkpoint: %s: lora %v, but this run's lora is %v", path, st.LoRA, e.LoRA != nil)
-	}
-	if st.Step < 0 || st.AdamSteps < 0 {
-		return fmt.Errorf("load checkpoint: %s: negative step", path)
 	}
 	weights := "model.safetensors"
 	if st.LoRA {
@@ -126,6 +121,22 @@ func (e *Engine) Load(dir string, rng encoding.BinaryUnmarshaler) error {
 	e.step, e.adam.steps = st.Step, st.AdamSteps
 	e.ZeroGrads()
 	return nil
+}
+
+// parseState reads trainer_state.json, refusing versions this build does not
+// know.
+func parseState(data []byte) (trainerState, error) {
+	var st trainerState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return trainerState{}, err
+	}
+	if st.Version != CheckpointVersion {
+		return trainerState{}, fmt.Errorf("format version %d is not supported (this build reads %d)", st.Version, CheckpointVersion)
+	}
+	if st.Step < 0 || st.AdamSteps < 0 {
+		return trainerState{}, fmt.Errorf("negative step (%d, adam %d)", st.Step, st.AdamSteps)
+	}
+	return st, nil
 }
 
 // readInto copies every listed tensor from the safetensors file at path into

@@ -277,3 +277,14 @@ func TestLoadRefuses(t *testing.T) {
 		t.Errorf("version 7: %v", err)
 	}
 }
+
+func FuzzParseState(f *testing.F) {
+	f.Add([]byte(`{"research_train_checkpoint_version": 1, "step": 3, "adam_steps": 3, "lora": true, "rng": "AQID"}`))
+	f.Add([]byte(`{"research_train_checkpoint_version": 2}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		st, err := parseState(data)
+		if err == nil && (st.Version != CheckpointVersion || st.Step < 0 || st.AdamSteps < 0) {
+			t.Fatalf("accepted %+v", st)
+		}
+	})
+}
