@@ -23,7 +23,7 @@ func (r *Runner) baseline(ctx context.Context, datasetName string, ex dataset.Ex
 	)
 	switch r.Config.Method {
 	case NaiveGen:
-		pred, err = q.generate(ctx, ex.Question, nil, "", nil)
+		pred, err = q.generate(ctx, Step{}, ex.Question, nil, "", nil)
 	case NaiveRAG:
 		pred, err = q.naiveRAG(ctx, ex.Question)
 	case IterRetGen:
@@ -54,18 +54,16 @@ type question struct {
 	key   string
 	tpl   promptTemplate
 	steps []Step
-	// pending is a retrieval not yet followed by its generation.
-	pending *Step
 }
 
 // naiveRAG is SequentialPipeline.run: retrieve top-k for the question,
 // answer from the default RAG prompt.
 func (q *question) naiveRAG(ctx context.Context, question string) (string, error) {
-	docs, err := q.retrieve(ctx, question)
+	docs, step, err := q.retrieve(ctx, question)
 	if err != nil {
 		return "", err
 	}
-	return q.generate(ctx, question, docs, "", nil)
+	return q.generate(ctx, step, question, docs, "", nil)
 }
 
 // iterRetGen is IterativePipeline.run: each iteration retrieves with the
@@ -78,11 +76,11 @@ func (q *question) iterRetGen(ctx context.Context, question string) (string, err
 		if i > 0 {
 			query = question + " " + answer
 		}
-		docs, err := q.retrieve(ctx, query)
+		docs, step, err := q.retrieve(ctx, query)
 		if err != nil {
 			return "", err
 		}
-		if answer, err = q.generate(ctx, question, docs, "", nil); err != nil {
+		if answer, err = q.generate(ctx, step, question, docs, "", nil); err != nil {
 			return "", err
 		}
 	}
@@ -95,17 +93,18 @@ func (q *question) iterRetGen(ctx context.Context, question string) (string, err
 // passages into the pool by their best score. The prediction is
 // ircot_pred_parse of the thoughts joined by spaces.
 func (q *question) ircot(ctx context.Context, question string) (string, error) {
-	docs, err := q.retrieve(ctx, question)
+	docs, step, err := q.retrieve(ctx, question)
 	if err != nil {
 		return "", err
 	}
 	pool := newDocPool(docs)
 	var thoughts []string
 	for range IRCoTMaxIterations {
-		thought, err := q.generate(ctx, question, docs, strings.Join(thoughts, " "), ircotStops)
+		thought, err := q.generate(ctx, step, question, docs, strings.Join(thoughts, " "), ircotStops)
 		if err != nil {
 			return "", err
 		}
+		step = Step{}
 		thoughts = append(thoughts, thought)
 		if strings.Contains(thought, ircotAnswerPrefix) {
 			break
@@ -113,8 +112,8 @@ func (q *question) ircot(ctx context.Context, question string) (string, error) {
 		if thought == "" {
 			continue // FlashRAG would send it, and its server answers 400
 		}
-		found, err := q.retrieve(ctx, thought)
-		if err != nil {
+		var found []search.Doc
+		if found, step, err = q.retrieve(ctx, thought); err != nil {
 			return "", err
 		}
 		docs = pool.merge(found)
@@ -173,28 +172,30 @@ func (p *docPool) merge(docs []search.Doc) []search.Doc {
 	return sorted
 }
 
-// retrieve searches for one query and opens a step with it.
-func (q *question) retrieve(ctx context.Context, query string) ([]search.Doc, error) {
+// retrieve searches for one query and returns the passages and the step
+// that records the search, for generate to complete.
+func (q *question) retrieve(ctx context.Context, query string) ([]search.Doc, Step, error) {
 	res, err := q.r.Retriever.Search(ctx, []string{query}, q.r.Config.TopK)
 	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", query, err)
+		return nil, Step{}, fmt.Errorf("search %q: %w", query, err)
 	}
 	if len(res) != 1 {
-		return nil, fmt.Errorf("search %q: retriever returned %d result lists for 1 query", query, len(res))
+		return nil, Step{}, fmt.Errorf("search %q: retriever returned %d result lists for 1 query", query, len(res))
 	}
-	s := &Step{Query: query}
+	s := Step{Query: query}
 	for _, d := range res[0] {
 		s.DocIDs = append(s.DocIDs, d.ID)
 		s.Scores = append(s.Scores, d.Score)
 	}
-	q.pending = s
-	return res[0], nil
+	return res[0], s, nil
 }
 
 // generate renders the prompt and generates greedily until EOS, a stop
 // string or the budget, returning the text as FlashRAG's SGLang generator
 // does: special tokens skipped, cut after the stop string that ended it.
-func (q *question) generate(ctx context.Context, question string, docs []search.Doc, previous string, stops []string) (string, error) {
+// It records the generation in s (which may hold the search before it) and
+// appends s to the steps.
+func (q *question) generate(ctx context.Context, s Step, question string, docs []search.Doc, previous string, stops []string) (string, error) {
 	prompt, err := q.tpl.render(question, docs, previous)
 	if err != nil {
 		return "", err
@@ -216,11 +217,7 @@ func (q *question) generate(ctx context.Context, question string, docs []search.
 	if c.StopString != "" {
 		text = cutAfter(text, stops)
 	}
-	s := Step{Prompt: prompt, Output: text, Finish: c.Finish, Tokens: len(c.Tokens)}
-	if q.pending != nil {
-		s.Query, s.DocIDs, s.Scores = q.pending.Query, q.pending.DocIDs, q.pending.Scores
-		q.pending = nil
-	}
+	s.Prompt, s.Output, s.Finish, s.Tokens = prompt, text, c.Finish, len(c.Tokens)
 	q.steps = append(q.steps, s)
 	return text, nil
 }

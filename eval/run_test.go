@@ -187,7 +187,11 @@ func TestIRCoT(t *testing.T) {
 	if got := strings.Join(ret.queries, "|"); got != q+"|The tower is in France.|\n" {
 		t.Errorf("queries %q", got)
 	}
-	// The empty thought is not searched: the last prompt has the same pool.
+	// The empty thought is not searched: the last step has no query and
+	// its prompt the same pool.
+	if rec.Steps[2].Query != "\n" || rec.Steps[3].Query != "" || rec.Steps[3].DocIDs != nil {
+		t.Errorf("steps 3 and 4 searched %q and %q %v", rec.Steps[2].Query, rec.Steps[3].Query, rec.Steps[3].DocIDs)
+	}
 	p4 := rec.Steps[3].Prompt
 	ic, ia, ib, ix := strings.Index(p4, "Wikipedia Title: \"c\""), strings.Index(p4, "Wikipedia Title: \"a\""), strings.Index(p4, "Wikipedia Title: \"b\""), strings.Index(p4, "Wikipedia Title: \"x\"")
 	if !(ic >= 0 && ic < ia && ia < ib && ib < ix) {
