@@ -51,17 +51,19 @@ func (t *Tape) Backward(dLogp, dEntropy [][]float64, g *Model, gl *LoRA) error {
 		tensor.Add(dx[r*h:(r+1)*h], dxF[i*h:(i+1)*h])
 	}
 	var work *layerActs
+	var out []float32
+	s := newBackScratch(c, len(t.tokens))
 	for l := len(t.acts) - 1; l >= 0; l-- {
 		a := t.acts[l]
 		if t.opt.Recompute {
 			if work == nil {
-				work = newLayerActs(c, len(t.tokens), t.opt.LoRA)
+				work, out = newLayerActs(c, len(t.tokens), t.opt.LoRA), make([]float32, len(dx))
 			}
 			work.x = a.x
-			t.layerForward(l, work, make([]float32, len(dx)))
+			t.layerForward(l, work, out)
 			a = work
 		}
-		t.layerBackward(l, a, dx, g, gl)
+		t.layerBackward(l, a, dx, g, gl, s)
 	}
 	if g != nil {
 		for r, tok := range t.tokens {
@@ -87,11 +89,33 @@ func (t *Tape) flatten(what string, w [][]float64) ([]float64, error) {
 	return flat, nil
 }
 
+// backScratch holds a layer backward's gradients of activations, reused
+// from layer to layer so a long sequence's backward does not churn memory.
+type backScratch struct {
+	dact, dgate, dup, dn, datt, dq, dk, dv []float32
+}
+
+func newBackScratch(c *Config, n int) *backScratch {
+	h, q, kv, f := c.HiddenSize, c.QDim(), c.KVDim(), c.IntermediateSize
+	return &backScratch{
+		dact: make([]float32, n*f), dgate: make([]float32, n*f), dup: make([]float32, n*f),
+		dn: make([]float32, n*h), datt: make([]float32, n*q),
+		dq: make([]float32, n*q), dk: make([]float32, n*kv), dv: make([]float32, n*kv),
+	}
+}
+
 // layerBackward turns dx, the gradient of layer l's output, into the
 // gradient of its input (in place), accumulating parameter gradients.
-func (t *Tape) layerBackward(l int, a *layerActs, dx []float32, g *Model, gl *LoRA) {
+func (t *Tape) layerBackward(l int, a *layerActs, dx []float32, g *Model, gl *LoRA, s *backScratch) {
 	c := &t.m.Config
-	n, h, qd, kvd, f := len(t.tokens), c.HiddenSize, c.QDim(), c.KVDim(), c.IntermediateSize
+	n := len(t.tokens)
+	// Gradients that the projections accumulate into start at zero; the
+	// others are overwritten.
+	clear(s.dact)
+	clear(s.dn)
+	clear(s.datt)
+	clear(s.dk)
+	clear(s.dv)
 	grad := func(name string) proj { return projOf(c, g, gl, l, name) }
 	var gAttnNorm, gMLPNorm []float32 // nil when the base is frozen
 	if g != nil {
@@ -100,27 +124,22 @@ func (t *Tape) layerBackward(l int, a *layerActs, dx []float32, g *Model, gl *Lo
 	w := &t.m.Layers[l]
 
 	// MLP: out = x2 + down(silu(gate(n2))·up(n2)).
-	dact := make([]float32, n*f)
-	t.proj(l, "down_proj").backward(a.act, dx, dact, a.xa, n, grad("down_proj"))
-	dgate, dup := make([]float32, n*f), make([]float32, n*f)
-	swigluBackward(dgate, dup, dact, a.gate, a.up)
-	dn := make([]float32, n*h)
-	t.proj(l, "gate_proj").backward(a.n2, dgate, dn, a.xa, n, grad("gate_proj"))
-	t.proj(l, "up_proj").backward(a.n2, dup, dn, a.xa, n, grad("up_proj"))
-	rmsNormBackward(dx, dn, a.x2, w.MLPNorm, a.rstd2, gMLPNorm)
+	t.proj(l, "down_proj").backward(a.act, dx, s.dact, a.xa, n, grad("down_proj"))
+	swigluBackward(s.dgate, s.dup, s.dact, a.gate, a.up)
+	t.proj(l, "gate_proj").backward(a.n2, s.dgate, s.dn, a.xa, n, grad("gate_proj"))
+	t.proj(l, "up_proj").backward(a.n2, s.dup, s.dn, a.xa, n, grad("up_proj"))
+	rmsNormBackward(dx, s.dn, a.x2, w.MLPNorm, a.rstd2, gMLPNorm)
 
 	// Attention: x2 = x + o(attend(rope(q(n1)), rope(k(n1)), v(n1))).
-	datt := make([]float32, n*qd)
-	t.proj(l, "o_proj").backward(a.att, dx, datt, a.xa, n, grad("o_proj"))
-	dq, dk, dv := make([]float32, n*qd), make([]float32, n*kvd), make([]float32, n*kvd)
-	t.attentionBackward(a, datt, dq, dk, dv)
-	t.rope(dq, c.NumHeads, t.negSin)
-	t.rope(dk, c.NumKVHeads, t.negSin)
-	clear(dn)
-	t.proj(l, "q_proj").backward(a.n1, dq, dn, a.xa, n, grad("q_proj"))
-	t.proj(l, "k_proj").backward(a.n1, dk, dn, a.xa, n, grad("k_proj"))
-	t.proj(l, "v_proj").backward(a.n1, dv, dn, a.xa, n, grad("v_proj"))
-	rmsNormBackward(dx, dn, a.x, w.AttnNorm, a.rstd1, gAttnNorm)
+	t.proj(l, "o_proj").backward(a.att, dx, s.datt, a.xa, n, grad("o_proj"))
+	t.attentionBackward(a, s.datt, s.dq, s.dk, s.dv)
+	t.rope(s.dq, c.NumHeads, t.negSin)
+	t.rope(s.dk, c.NumKVHeads, t.negSin)
+	clear(s.dn)
+	t.proj(l, "q_proj").backward(a.n1, s.dq, s.dn, a.xa, n, grad("q_proj"))
+	t.proj(l, "k_proj").backward(a.n1, s.dk, s.dn, a.xa, n, grad("k_proj"))
+	t.proj(l, "v_proj").backward(a.n1, s.dv, s.dn, a.xa, n, grad("v_proj"))
+	rmsNormBackward(dx, s.dn, a.x, w.AttnNorm, a.rstd1, gAttnNorm)
 }
 
 // rmsNormBackward adds to dx the gradient through y = x·r·w, r = 1/rms(x),
