@@ -200,6 +200,15 @@ func TestEvalResumeAndJudge(t *testing.T) {
 	if _, _, err := runCLI(t, "", append(args, "--top-k", "3")...); err == nil || !strings.Contains(err.Error(), "another setup") {
 		t.Errorf("changed top-k into the same directory: %v", err)
 	}
+	changed := filepath.Join(fx.dir, "changed", "test.jsonl")
+	os.MkdirAll(filepath.Dir(changed), 0o755)
+	orig, _ := os.ReadFile(fx.questions)
+	os.WriteFile(changed, append(orig, '\n'), 0o644)
+	changedArgs := append([]string(nil), args...)
+	changedArgs[4] = changed
+	if _, _, err := runCLI(t, "", changedArgs...); err == nil || !strings.Contains(err.Error(), "another file named \"test\"") {
+		t.Errorf("another file under the same name: %v", err)
+	}
 
 	url, calls := fakeJudge(t)
 	stdout, _, err := runCLI(t, "", "eval-report", out, "--judge-url", url, "--judge-model", "j", "--judge-attempts", "2")
