@@ -40,6 +40,16 @@ func appendVector(dst []byte, v []float32, dt DType) ([]byte, float32) {
 	return dst, 0
 }
 
+// f16ToF32 decodes halves by table: 256 KiB that stay in L2, several times
+// faster than the branchy conversion in the exact-search scan.
+var f16ToF32 = func() *[1 << 16]float32 {
+	var t [1 << 16]float32
+	for h := range t {
+		t[h] = model.F16ToF32(uint16(h))
+	}
+	return &t
+}()
+
 // Vectors is a read-only view of stored vectors, the Space an HNSW graph
 // searches: f32 rows are used in place, f16 and int8 rows are decoded.
 type Vectors struct {
@@ -66,7 +76,7 @@ func (v *Vectors) Vector(i int, dst []float32) []float32 {
 	case F16:
 		row := v.raw[2*i*d : 2*(i+1)*d]
 		for j := range dst[:d] {
-			dst[j] = model.F16ToF32(binary.LittleEndian.Uint16(row[2*j:]))
+			dst[j] = f16ToF32[binary.LittleEndian.Uint16(row[2*j:])]
 		}
 	case Int8:
 		row := v.raw[i*d : (i+1)*d]
@@ -88,7 +98,7 @@ func (v *Vectors) Dot(q []float32, i int) float32 {
 		row := v.raw[2*i*d : 2*(i+1)*d]
 		var s float32
 		for j, x := range q {
-			s += x * model.F16ToF32(binary.LittleEndian.Uint16(row[2*j:]))
+			s += x * f16ToF32[binary.LittleEndian.Uint16(row[2*j:])]
 		}
 		return s
 	}
@@ -114,7 +124,7 @@ func (v *Vectors) rows(lo, hi int, buf []float32) []float32 {
 			if v.dtype == F16 {
 				row := v.raw[2*(lo+i)*d:]
 				for j := range dst {
-					dst[j] = model.F16ToF32(binary.LittleEndian.Uint16(row[2*j:]))
+					dst[j] = f16ToF32[binary.LittleEndian.Uint16(row[2*j:])]
 				}
 				continue
 			}
