@@ -201,7 +201,7 @@ func (q *question) generate(ctx context.Context, s Step, question string, docs [
 		return "", err
 	}
 	cfg := q.r.Config
-	ids := truncate(q.r.Tokenizer.Encode(prompt), cfg.MaxTokens)
+	ids := truncate(q.r.Tokenizer.Encode(prompt), cfg.MaxPromptTokens)
 	key := fmt.Sprintf("eval/%s/%d", q.key, len(q.steps))
 	c, err := q.r.Policy.Generate(ctx, rollout.Request{Key: key, Tokens: ids, MaxTokens: cfg.MaxTokens, StopIDs: cfg.EOSIDs, StopStrings: stops})
 	if rel, ok := q.r.Policy.(rollout.Releaser); ok {
@@ -217,7 +217,7 @@ func (q *question) generate(ctx context.Context, s Step, question string, docs [
 	if c.StopString != "" {
 		text = cutAfter(text, stops)
 	}
-	s.Prompt, s.Output, s.Finish, s.Tokens = prompt, text, c.Finish, len(c.Tokens)
+	s.Prompt, s.PromptTokens, s.Output, s.Finish, s.Tokens = prompt, len(ids), text, c.Finish, len(c.Tokens)
 	q.steps = append(q.steps, s)
 	return text, nil
 }

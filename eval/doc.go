@@ -15,9 +15,10 @@
 // prompt in it too).
 //
 // Differences from FlashRAG, on purpose:
-//   - prompts longer than the budget are cut to their first and last
-//     halves on token ids, where FlashRAG decodes both halves without
-//     special tokens and re-encodes them;
+//   - baseline prompts longer than Config.MaxPromptTokens (8,192, FlashRAG's
+//     generator_max_input_len) are cut to their first and last halves on
+//     token ids, where FlashRAG decodes both halves without special tokens
+//     and re-encodes them;
 //   - IRCoT does not search for an empty thought (FlashRAG's server
 //     answers 400 and the pipeline raises); a thought of blanks is
 //     searched, as FlashRAG does;

@@ -64,6 +64,7 @@ type Decoding struct {
 	TopP        float64 `json:"top_p"`
 	Seed        uint64  `json:"seed"`
 	MaxTokens   int     `json:"max_tokens"`
+	MaxPrompt   int     `json:"max_prompt_tokens"`
 	EOSIDs      []int   `json:"eos_ids"`
 }
 

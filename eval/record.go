@@ -44,7 +44,10 @@ type Step struct {
 	DocIDs []string  `json:"doc_ids,omitempty"`
 	Scores []float64 `json:"scores,omitempty"`
 	Prompt string    `json:"prompt"`
-	Output string    `json:"output"`
-	Finish string    `json:"finish"`
-	Tokens int       `json:"tokens"`
+	// PromptTokens counts the prompt's tokens as sent: fewer than the
+	// prompt's when it was cut to Config.MaxPromptTokens.
+	PromptTokens int    `json:"prompt_tokens"`
+	Output       string `json:"output"`
+	Finish       string `json:"finish"`
+	Tokens       int    `json:"tokens"`
 }

@@ -19,14 +19,17 @@ type Config struct {
 	Template  protocol.Template // instruct: chat prompts (FlashRAG's is_chat); base: plain text
 	TopK      int               // passages per retrieval
 	MaxTokens int               // generation budget (see the package doc)
-	Workers   int               // questions in flight
-	EOSIDs    []int
-	EOSText   string // the eos_token text the ReSearch reward expects
+	// MaxPromptTokens bounds a baseline's prompt: a longer one keeps its
+	// first and last halves (FlashRAG's generator_max_input_len).
+	MaxPromptTokens int
+	Workers         int // questions in flight
+	EOSIDs          []int
+	EOSText         string // the eos_token text the ReSearch reward expects
 }
 
 // Defaults returns the paper's settings for a method.
 func Defaults(m Method, tpl protocol.Template, eosIDs []int, eosText string) Config {
-	return Config{Method: m, Template: tpl, TopK: 5, MaxTokens: 8192, Workers: 8, EOSIDs: eosIDs, EOSText: eosText}
+	return Config{Method: m, Template: tpl, TopK: 5, MaxTokens: 8192, MaxPromptTokens: 8192, Workers: 8, EOSIDs: eosIDs, EOSText: eosText}
 }
 
 // Validate checks the configuration.
@@ -38,8 +41,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	switch {
-	case c.TopK <= 0 || c.MaxTokens <= 0 || c.Workers <= 0:
-		return fmt.Errorf("eval: top-k %d, max tokens %d and workers %d must be > 0", c.TopK, c.MaxTokens, c.Workers)
+	case c.TopK <= 0 || c.MaxTokens <= 0 || c.MaxPromptTokens < 2 || c.Workers <= 0:
+		return fmt.Errorf("eval: top-k %d, max tokens %d, max prompt tokens %d and workers %d must be > 0 (max prompt tokens >= 2)",
+			c.TopK, c.MaxTokens, c.MaxPromptTokens, c.Workers)
 	case len(c.EOSIDs) == 0 || c.EOSText == "":
 		return errors.New("eval: EOS ids and EOS text are required")
 	}

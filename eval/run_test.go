@@ -295,3 +295,17 @@ func TestTruncate(t *testing.T) {
 		t.Errorf("truncate at the limit = %s", got)
 	}
 }
+
+// TestPromptLimit: a prompt over MaxPromptTokens is sent as its first and
+// last halves, and the step says how many tokens went.
+func TestPromptLimit(t *testing.T) {
+	p := &replyPolicy{reply: func(string, int) string { return "x" }}
+	r := newRunner(NaiveGen, p, nil)
+	r.Config.MaxPromptTokens = 10
+	rec := runAll(t, r, []dataset.Example{paris})["q1"]
+	full := rollouttest.ByteTokenizer{}.Encode(rec.Steps[0].Prompt)
+	sent := p.reqs[0].Tokens
+	if rec.Steps[0].PromptTokens != 10 || len(sent) != 10 || fmt.Sprint(sent) != fmt.Sprint(append(full[:5:5], full[len(full)-5:]...)) {
+		t.Errorf("sent %v (%d recorded) of a %d-token prompt", sent, rec.Steps[0].PromptTokens, len(full))
+	}
+}

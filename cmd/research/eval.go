@@ -72,6 +72,7 @@ func newEvalCmd() *cobra.Command {
 		out       string
 		workers   int
 		maxTokens int
+		maxPrompt int
 		topK      int
 		limit     int
 	)
@@ -135,9 +136,9 @@ hash, decoding, policy identity, tool version.`,
 			}
 			defer a.close()
 			cfg := eval.Defaults(m, a.template, a.eosIDs, a.eosText)
-			cfg.Workers, cfg.MaxTokens, cfg.TopK = workers, maxTokens, topK
+			cfg.Workers, cfg.MaxTokens, cfg.MaxPromptTokens, cfg.TopK = workers, maxTokens, maxPrompt, topK
 			if err := cfg.Validate(); err != nil {
-				return fmt.Errorf("--workers, --max-tokens, --top-k: %w", err)
+				return fmt.Errorf("--workers, --max-tokens, --max-prompt-tokens, --top-k: %w", err)
 			}
 			man, err := evalManifest(&flags, a, cfg, sets)
 			if err != nil {
@@ -171,6 +172,7 @@ hash, decoding, policy identity, tool version.`,
 	f.StringVar(&out, "out", "", "results directory")
 	f.IntVar(&workers, "workers", 8, "questions in flight")
 	f.IntVar(&maxTokens, "max-tokens", 8192, "token budget: per generation for the baselines, per response (results included) for research")
+	f.IntVar(&maxPrompt, "max-prompt-tokens", 8192, "baselines: a longer prompt keeps its first and last halves (FlashRAG's generator_max_input_len)")
 	f.IntVar(&topK, "top-k", 5, "passages per retrieval")
 	f.IntVar(&limit, "limit", 0, "evaluate only the first N questions of each file (0: all)")
 	return cmd

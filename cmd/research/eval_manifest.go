@@ -20,7 +20,7 @@ func evalManifest(f *agentFlags, a *agent, cfg eval.Config, sets []namedSet) (*e
 	m := &eval.Manifest{
 		Version: eval.ManifestVersion, Tool: eval.ToolVersion(), Created: time.Now().UTC(), Method: cfg.Method,
 		Prompt:   eval.Prompt{Template: string(cfg.Template), SHA256: eval.PromptHash(cfg.Method, cfg.Template)},
-		Decoding: eval.Decoding{Temperature: f.temperature, TopP: f.topP, Seed: f.seed, MaxTokens: cfg.MaxTokens, EOSIDs: cfg.EOSIDs},
+		Decoding: eval.Decoding{Temperature: f.temperature, TopP: f.topP, Seed: f.seed, MaxTokens: cfg.MaxTokens, MaxPrompt: cfg.MaxPromptTokens, EOSIDs: cfg.EOSIDs},
 		Workers:  cfg.Workers,
 	}
 	for _, s := range sets {
