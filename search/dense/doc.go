@@ -24,7 +24,10 @@
 // hybrid (reciprocal-rank fusion of retrievers).
 package dense
 
-import "context"
+import (
+	"context"
+	"math"
+)
 
 // Encoder turns texts into vectors, one per text, all of one length.
 // Implementations are safe for concurrent use.
@@ -41,3 +44,19 @@ type Prefixes struct {
 
 // E5Prefixes are the prefixes of the E5 family.
 var E5Prefixes = Prefixes{Query: "query: ", Passage: "passage: "}
+
+// L2Normalize scales v to unit length in place (a zero vector stays zero,
+// as torch.nn.functional.normalize leaves it).
+func L2Normalize(v []float32) {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 {
+		return
+	}
+	inv := 1 / math.Max(math.Sqrt(ss), 1e-12)
+	for i := range v {
+		v[i] = float32(float64(v[i]) * inv)
+	}
+}

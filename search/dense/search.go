@@ -178,8 +178,14 @@ func (r *Retriever) Search(ctx context.Context, queries []string, k int) ([][]se
 	var hits [][]Hit
 	if r.Ef > 0 {
 		hits = make([][]Hit, len(vecs))
-		for i, v := range vecs {
-			if hits[i], err = r.Index.Approx(v, k, r.Ef); err != nil {
+		errs := make([]error, len(vecs))
+		tensor.Parallel(len(vecs), 1, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				hits[i], errs[i] = r.Index.Approx(vecs[i], k, r.Ef)
+			}
+		})
+		for i, err := range errs {
+			if err != nil {
 				return nil, fmt.Errorf("dense: query %d: %w", i, err)
 			}
 		}

@@ -3,9 +3,9 @@ package bert
 import (
 	"context"
 	"fmt"
-	"math"
 	"path/filepath"
 
+	"research/search/dense"
 	"research/search/dense/wordpiece"
 )
 
@@ -130,25 +130,9 @@ func Pool(hidden []float32, start []int, h int, p Pooling, normalize bool) [][]f
 			}
 		}
 		if normalize {
-			L2Normalize(v)
+			dense.L2Normalize(v)
 		}
 		out[i] = v
 	}
 	return out
-}
-
-// L2Normalize scales v to unit length in place (a zero vector stays zero,
-// as torch.nn.functional.normalize leaves it).
-func L2Normalize(v []float32) {
-	var ss float64
-	for _, x := range v {
-		ss += float64(x) * float64(x)
-	}
-	if ss == 0 {
-		return
-	}
-	inv := 1 / math.Max(math.Sqrt(ss), 1e-12)
-	for i := range v {
-		v[i] = float32(float64(v[i]) * inv)
-	}
 }

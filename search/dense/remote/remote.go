@@ -13,7 +13,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
-	"research/search/dense/bert"
+	"research/search/dense"
 )
 
 // Config configures an Encoder.
@@ -106,7 +106,7 @@ func (e *Encoder) request(ctx context.Context, texts []string) ([][]float32, err
 			v[j] = float32(x)
 		}
 		if e.cfg.Normalize {
-			bert.L2Normalize(v)
+			dense.L2Normalize(v)
 		}
 		out[i] = v
 	}
