@@ -111,19 +111,18 @@ func (b *builder) abort() {
 }
 
 func (b *builder) run(ctx context.Context, r io.Reader, name string) (*Meta, error) {
-	var err error
-	for _, f := range []struct {
-		name string
-		fw   **fileWriter
-	}{{"vectors.bin", &b.vecs}, {"store.bin", &b.store}, {"storeidx.bin", &b.storeIdx}} {
-		if *f.fw, err = b.create(f.name); err != nil {
+	names := []string{"vectors.bin", "store.bin", "storeidx.bin"}
+	if b.opt.DType == Int8 {
+		names = append(names, "scales.bin")
+	}
+	for _, n := range names {
+		if _, err := b.create(n); err != nil {
 			return nil, err
 		}
 	}
+	b.vecs, b.store, b.storeIdx = b.open[0], b.open[1], b.open[2]
 	if b.opt.DType == Int8 {
-		if b.scales, err = b.create("scales.bin"); err != nil {
-			return nil, err
-		}
+		b.scales = b.open[3]
 	}
 	b.storeOff = headerSize
 	if err := b.readCorpus(ctx, r, name); err != nil {
@@ -132,18 +131,12 @@ func (b *builder) run(ctx context.Context, r io.Reader, name string) (*Meta, err
 	if err := binary.Write(b.storeIdx, binary.LittleEndian, b.storeOff); err != nil {
 		return nil, err
 	}
-	for _, f := range []struct {
-		name string
-		fw   *fileWriter
-	}{{"vectors.bin", b.vecs}, {"store.bin", b.store}, {"storeidx.bin", b.storeIdx}, {"scales.bin", b.scales}} {
-		if f.fw == nil {
-			continue
-		}
-		info, err := f.fw.Close()
+	for i, n := range names {
+		info, err := b.open[i].Close()
 		if err != nil {
 			return nil, err
 		}
-		b.files[f.name] = info
+		b.files[n] = info
 	}
 	b.open = nil
 	if b.count == 0 {
