@@ -17,11 +17,11 @@ import (
 
 // BuildOptions configure Build.
 type BuildOptions struct {
-	DType        DType    // storage type; default F32
-	Prefixes     Prefixes // recorded in meta.json; Passage is prepended here
-	EncoderName  string   // recorded in meta.json
-	BatchSize    int      // passages per Encode call; default 64
-	HNSW         *hnsw.Params
+	DType        DType        // storage type; default F32
+	Prefixes     Prefixes     // recorded in meta.json; Passage is prepended here
+	EncoderName  string       // recorded in meta.json
+	BatchSize    int          // passages per Encode call; default 64
+	HNSW         *hnsw.Params // if set, also link an HNSW graph (Progress ignored)
 	Overwrite    bool
 	Progress     func(n int) // called with passages encoded
 	HNSWProgress func(n int) // called with nodes linked

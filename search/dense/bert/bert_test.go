@@ -3,11 +3,16 @@ package bert
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"research/search"
+	"research/search/dense"
+	"research/search/dense/hnsw"
 )
 
 type reference struct {
@@ -112,9 +117,8 @@ func TestMatchesTorchE5Shape(t *testing.T) {
 	checkAgainstTorch(t, dir, 1e-4)
 }
 
-// TestEncoder checks that Encode is tokenize-then-EmbedIDs, that batching
-// by token budget changes nothing, and the option checks.
-func TestEncoder(t *testing.T) {
+// tinyEncoderDir is the tiny model with a small WordPiece vocabulary.
+func tinyEncoderDir(t *testing.T) string {
 	dir := t.TempDir()
 	for _, f := range []string{"config.json", "model.safetensors"} {
 		raw, err := os.ReadFile(filepath.Join("testdata/tiny", f))
@@ -132,7 +136,59 @@ func TestEncoder(t *testing.T) {
 		"model":      map[string]any{"type": "WordPiece", "unk_token": "[UNK]", "vocab": vocab},
 	})
 	os.WriteFile(filepath.Join(dir, "tokenizer.json"), tj, 0o644)
+	return dir
+}
 
+// TestDenseIndex runs the encoder through a dense index end to end: a
+// query equal to a passage (no prefixes) must find that passage first,
+// with cosine 1, by exact search and by HNSW.
+func TestDenseIndex(t *testing.T) {
+	enc, err := Open(tinyEncoderDir(t), Options{Normalize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	texts := []string{"who wrote hamlet", "a play by shakespeare", "the plays", "hamlet ?", "shakespeare wrote a play"}
+	var corpus strings.Builder
+	for i, s := range texts {
+		fmt.Fprintf(&corpus, "{\"id\":\"d%d\",\"title\":\"t\",\"text\":%q}\n", i, s)
+	}
+	out := filepath.Join(t.TempDir(), "idx")
+	_, err = dense.Build(context.Background(), strings.NewReader(corpus.String()), "corpus", out, enc,
+		dense.BuildOptions{DType: dense.F16, HNSW: &hnsw.Params{M: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := dense.Open(out, dense.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	for _, ef := range []int{0, 10} {
+		r, err := dense.NewRetriever(ix, enc, ef)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries := make([]string, len(texts))
+		for i, s := range texts {
+			queries[i] = search.JoinContents("t", s)
+		}
+		docs, err := r.Search(context.Background(), queries, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, d := range docs {
+			if d[0].ID != fmt.Sprintf("d%d", i) || math.Abs(d[0].Score-1) > 2e-3 {
+				t.Errorf("ef=%d query %d: top hit %s score %.4f, want d%d with 1", ef, i, d[0].ID, d[0].Score, i)
+			}
+		}
+	}
+}
+
+// TestEncoder checks that Encode is tokenize-then-EmbedIDs, that batching
+// by token budget changes nothing, and the option checks.
+func TestEncoder(t *testing.T) {
+	dir := tinyEncoderDir(t)
 	texts := []string{"query: who wrote Hamlet?", "passage: Hamlet, a play by Shakespeare", "the plays"}
 	whole, err := Open(dir, Options{Normalize: true})
 	if err != nil {
