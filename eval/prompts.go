@@ -105,7 +105,7 @@ func (p promptTemplate) formatReference(docs []search.Doc) string {
 	return b.String()
 }
 
-// templates returns the prompt templates of a baseline method: the
+// templateOf returns the prompt template of a baseline method: the
 // default (naive RAG, Iter-RetGen), the zero-shot one or IRCoT's.
 func templateOf(m Method, chat bool) promptTemplate {
 	switch m {
