@@ -179,6 +179,7 @@ func buildDense(cmd *cobra.Command, corpus, out string, ef *encoderFlags, dtype 
 // serve-search share them.
 type encoderFlags struct {
 	dir, url, model, apiKey string
+	retries                 int
 	pooling                 string
 	noNormalize             bool
 	maxLen                  int
@@ -190,6 +191,7 @@ func (e *encoderFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&e.url, "embed-url", "", "dense: OpenAI-compatible embeddings base URL, e.g. http://127.0.0.1:8080/v1")
 	f.StringVar(&e.model, "embed-model", "", "dense: model name sent to --embed-url")
 	f.StringVar(&e.apiKey, "embed-api-key", "", "dense: bearer token for --embed-url (default $RESEARCH_EMBED_API_KEY)")
+	f.IntVar(&e.retries, "embed-retries", 3, "dense: retries per --embed-url request (with backoff)")
 	f.StringVar(&e.pooling, "pooling", "mean", "dense: --encoder pooling, mean (E5) or cls (BGE, DPR)")
 	f.BoolVar(&e.noNormalize, "no-normalize", false, "dense: do not L2-normalise embeddings")
 	f.IntVar(&e.maxLen, "max-len", 512, "dense: --encoder tokens per text, [CLS] and [SEP] included")
@@ -214,7 +216,7 @@ func (e *encoderFlags) open() (dense.Encoder, string, func(), error) {
 	if key == "" {
 		key = os.Getenv("RESEARCH_EMBED_API_KEY")
 	}
-	enc, err := remote.New(remote.Config{BaseURL: e.url, Model: e.model, APIKey: key, Normalize: !e.noNormalize})
+	enc, err := remote.New(remote.Config{BaseURL: e.url, Model: e.model, APIKey: key, MaxRetries: e.retries, Normalize: !e.noNormalize})
 	if err != nil {
 		return nil, "", nil, err
 	}

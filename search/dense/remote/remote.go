@@ -22,7 +22,7 @@ type Config struct {
 	Model      string
 	APIKey     string
 	BatchSize  int           // texts per request; default 64
-	MaxRetries int           // per request, with backoff (429, 5xx, connection errors); default 3
+	MaxRetries int           // extra attempts per request, with backoff, on 408/409/429/5xx and connection errors
 	Timeout    time.Duration // per attempt; default 60s
 	Normalize  bool          // L2-normalise what the server returns
 }
