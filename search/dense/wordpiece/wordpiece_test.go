@@ -56,37 +56,77 @@ func TestMatchesHF(t *testing.T) {
 	}
 }
 
-// TestSharedCorpus compares the ids of every shared corpus text (wiki18
-// sample, then 2Wiki) at max length 512 with HF's, by hash.
+// sharedTexts returns every text of the shared corpora in gen_ids.js's
+// order: wiki18 contents, 2Wiki "title\ntext", then for HotpotQA and MuSiQue
+// each question followed by its paragraphs.
+func sharedTexts(t *testing.T, dir string) []string {
+	read := func(name string) []byte {
+		raw, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	unmarshal := func(raw []byte, v any) {
+		if err := json.Unmarshal(raw, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var texts []string
+	for _, line := range strings.Split(strings.TrimSpace(string(read("wiki18_sample_1000.jsonl"))), "\n") {
+		var p struct{ Contents string }
+		unmarshal([]byte(line), &p)
+		texts = append(texts, p.Contents)
+	}
+	var ps []struct{ Title, Text string }
+	unmarshal(read("2wiki_dev_corpus.json"), &ps)
+	for _, p := range ps {
+		texts = append(texts, p.Title+"\n"+p.Text)
+	}
+	for _, line := range strings.Split(string(read("hotpotqa_dev500_distractor.jsonl")), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var q struct {
+			Question string
+			Context  [][2]json.RawMessage
+		}
+		unmarshal([]byte(line), &q)
+		texts = append(texts, q.Question)
+		for _, c := range q.Context {
+			var title string
+			var sents []string
+			unmarshal(c[0], &title)
+			unmarshal(c[1], &sents)
+			texts = append(texts, title+"\n"+strings.Join(sents, ""))
+		}
+	}
+	var mq []struct {
+		Question   string
+		Paragraphs []struct {
+			Title         string
+			ParagraphText string `json:"paragraph_text"`
+		}
+	}
+	unmarshal(read("musique_train100_with_paragraphs.json"), &mq)
+	for _, q := range mq {
+		texts = append(texts, q.Question)
+		for _, p := range q.Paragraphs {
+			texts = append(texts, p.Title+"\n"+p.ParagraphText)
+		}
+	}
+	return texts
+}
+
+// TestSharedCorpus compares the ids of every shared corpus text (passages
+// and questions) at max length 512 with HF's, by hash.
 func TestSharedCorpus(t *testing.T) {
 	dir := "../../../../shared/data/corpus"
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("shared corpus not found at %s: %v", dir, err)
 	}
-	var texts []string
-	wiki, err := os.ReadFile(filepath.Join(dir, "wiki18_sample_1000.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(wiki)), "\n") {
-		var p struct{ Contents string }
-		if err := json.Unmarshal([]byte(line), &p); err != nil {
-			t.Fatal(err)
-		}
-		texts = append(texts, p.Contents)
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, "2wiki_dev_corpus.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ps []struct{ Title, Text string }
-	if err := json.Unmarshal(raw, &ps); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range ps {
-		texts = append(texts, p.Title+"\n"+p.Text)
-	}
-	want, err := os.ReadFile("testdata/hashes.jsonl")
+	texts := sharedTexts(t, dir)
+	want, err := os.ReadFile("testdata/hashes.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +143,7 @@ func TestSharedCorpus(t *testing.T) {
 			s[j] = strconv.Itoa(id)
 		}
 		sum := sha256.Sum256([]byte(strings.Join(s, ",")))
-		if got := `{"sha":"` + hex.EncodeToString(sum[:8]) + `"}`; got != lines[i] {
+		if hex.EncodeToString(sum[:8]) != lines[i] {
 			if bad++; bad <= 5 {
 				t.Errorf("text %d %.80q: ids differ from HF", i, text)
 			}

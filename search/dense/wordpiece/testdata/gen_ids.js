@@ -3,8 +3,9 @@
 //   npm install tokenizers@0.23.2   (anywhere on NODE_PATH)
 //   node gen_ids.js ../../../../../shared/data/corpus
 // Writes ids.jsonl (full ids of the edge cases and the first 200 wiki18
-// passages, untruncated and truncated to 32) and hashes.jsonl (a SHA-256 of
-// the ids of every shared corpus text at max length 512).
+// passages, untruncated and truncated to 32) and hashes.txt (the first 16 hex
+// digits of a SHA-256 of the ids of every shared corpus text at max length
+// 512, one per line).
 const fs = require("fs");
 const path = require("path");
 const crypto = require("crypto");
@@ -15,6 +16,23 @@ const wiki = fs.readFileSync(path.join(corpus, "wiki18_sample_1000.jsonl"), "utf
   .split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l).contents);
 const twowiki = JSON.parse(fs.readFileSync(path.join(corpus, "2wiki_dev_corpus.json"), "utf8"))
   .map((p) => p.title + "\n" + p.text);
+// Every text of the shared corpora, in a fixed order: wiki18 contents, 2Wiki
+// "title\ntext", then for HotpotQA and MuSiQue each question followed by its
+// paragraphs ("title\n" + sentences joined, or "title\nparagraph_text").
+function allTexts() {
+  const out = wiki.concat(twowiki);
+  for (const line of fs.readFileSync(path.join(corpus, "hotpotqa_dev500_distractor.jsonl"), "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    const q = JSON.parse(line);
+    out.push(q.question);
+    for (const [title, sents] of q.context) out.push(title + "\n" + sents.join(""));
+  }
+  for (const q of JSON.parse(fs.readFileSync(path.join(corpus, "musique_train100_with_paragraphs.json"), "utf8"))) {
+    out.push(q.question);
+    for (const p of q.paragraphs) out.push(p.title + "\n" + p.paragraph_text);
+  }
+  return out;
+}
 const edge = [
   "", "   ", "Hello, World!", "query: who wrote Hamlet?", "passage: \"Hamlet\"\nHamlet is a tragedy.",
   "Café déjà vu — naïve façade", "ÀÉÎÕÜ ǅ İstanbul Straße ΣΊΣΥΦΟΣ", "北京是中国的首都。東京", "한국어 テスト",
@@ -42,8 +60,8 @@ function sha(ids) {
   }
   fs.writeFileSync("ids.jsonl", out.join("\n") + "\n");
   const hashes = [];
-  for (const text of wiki.concat(twowiki)) {
-    hashes.push(JSON.stringify({ sha: sha((await tok512.encode(text)).getIds()) }));
+  for (const text of allTexts()) {
+    hashes.push(sha((await tok512.encode(text)).getIds()));
   }
-  fs.writeFileSync("hashes.jsonl", hashes.join("\n") + "\n");
+  fs.writeFileSync("hashes.txt", hashes.join("\n") + "\n");
 })();
