@@ -267,3 +267,41 @@ func TestLoRALearnsToyReward(t *testing.T) {
 		t.Errorf("no adapter checkpoint: %v", err)
 	}
 }
+
+// TestGuardRollsBack: once the format-valid rate stays far below its best
+// for a window, the guard loads the best checkpoint and starts watching
+// afresh; with action stop it ends the run with an error.
+func TestGuardRollsBack(t *testing.T) {
+	cfg := toyRun(t)
+	cfg.Train.Steps, cfg.Train.ValEvery, cfg.Train.SaveEvery = 1, 1, 0
+	cfg.Train.Collapse = Guard{Action: "rollback", Margin: 0.3, Window: 2}
+	tr, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	tr.Reward, tr.Log = asciiShare, io.Discard
+	if err := tr.Run(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	saved := weights(t, tr)
+	tr.engine.Params()[0].Data[0] += 1 // drift away from the best checkpoint
+	tr.history = append(tr.history,
+		Metrics{Step: 2, Phase: "train", FormatValid: 0.9},
+		Metrics{Step: 3, Phase: "train", FormatValid: 0.1},
+		Metrics{Step: 4, Phase: "train", FormatValid: 0.2})
+	if err := tr.guard(); err != nil {
+		t.Fatal(err)
+	}
+	if got := weights(t, tr); got[0][0] != saved[0][0] || tr.guardFrom != len(tr.history) {
+		t.Errorf("no rollback: weight %v (best %v), watching from %d of %d", got[0][0], saved[0][0], tr.guardFrom, len(tr.history))
+	}
+	if err := tr.guard(); err != nil {
+		t.Errorf("the guard fired again right after a rollback: %v", err)
+	}
+	tr.Config.Train.Collapse.Action = "stop"
+	tr.guardFrom = 0
+	if err := tr.guard(); err == nil || !strings.Contains(err.Error(), "format-valid rate") {
+		t.Errorf("stop: %v", err)
+	}
+}
