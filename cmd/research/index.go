@@ -26,11 +26,7 @@ func init() {
 		workers     int
 		force       bool
 		isDense     bool
-		enc         encoderFlags
-		dtype       string
-		batch       int
-		withHNSW    bool
-		hnswParams  hnsw.Params
+		df          denseFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "index [--dense (--encoder DIR | --embed-url URL)] --corpus FILE --out DIR",
@@ -59,7 +55,7 @@ approximate search; exact search needs none.`,
 				return fmt.Errorf("index: --corpus and --out are required")
 			}
 			if isDense {
-				return buildDense(cmd, corpus, out, &enc, dtype, batch, force, withHNSW, hnswParams)
+				return buildDense(cmd, corpus, out, force, &df)
 			}
 			if memMB <= 0 {
 				return fmt.Errorf("index: --mem-mb = %d, want > 0", memMB)
@@ -104,31 +100,44 @@ approximate search; exact search needs none.`,
 	f.IntVar(&workers, "workers", 0, "analysis workers (0: one per core)")
 	f.BoolVar(&force, "force", false, "replace an existing index at --out")
 	f.BoolVar(&isDense, "dense", false, "build a dense (embedding) index instead of BM25")
-	enc.register(f)
-	f.StringVar(&dtype, "dtype", "f32", "dense: vector storage, f32, f16 or int8 (per-vector scale)")
-	f.IntVar(&batch, "batch", 64, "dense: passages per encoder call")
-	f.BoolVar(&withHNSW, "hnsw", false, "dense: also build an HNSW graph for approximate search")
-	f.IntVar(&hnswParams.M, "hnsw-m", 16, "dense: HNSW links per node (2x on layer 0)")
-	f.IntVar(&hnswParams.EfConstruction, "ef-construction", 200, "dense: HNSW candidate list size while building")
+	df.enc.register(f)
+	f.StringVar(&df.dtype, "dtype", "f32", "dense: vector storage, f32, f16 or int8 (per-vector scale)")
+	f.IntVar(&df.batch, "batch", 64, "dense: passages per encoder call")
+	f.BoolVar(&df.hnsw, "hnsw", false, "dense: also build an HNSW graph for approximate search")
+	f.IntVar(&df.hnswParams.M, "hnsw-m", 16, "dense: HNSW links per node (2x on layer 0)")
+	f.IntVar(&df.hnswParams.EfConstruction, "ef-construction", 200, "dense: HNSW candidate list size while building")
 	rootCmd.AddCommand(cmd)
 }
 
+// denseFlags are the flags of "index --dense".
+type denseFlags struct {
+	enc        encoderFlags
+	dtype      string
+	batch      int
+	hnsw       bool
+	hnswParams hnsw.Params
+}
+
 // buildDense is "index --dense".
-func buildDense(cmd *cobra.Command, corpus, out string, ef *encoderFlags, dtype string, batch int, force, withHNSW bool, hp hnsw.Params) error {
+func buildDense(cmd *cobra.Command, corpus, out string, force bool, df *denseFlags) error {
 	if corpus == "" || out == "" {
 		return fmt.Errorf("index: --corpus and --out are required")
 	}
-	dt, err := dense.ParseDType(dtype)
+	dt, err := dense.ParseDType(df.dtype)
 	if err != nil {
 		return fmt.Errorf("index: --dtype: %w", err)
 	}
-	if batch <= 0 {
-		return fmt.Errorf("index: --batch = %d, want > 0", batch)
+	if df.batch <= 0 {
+		return fmt.Errorf("index: --batch = %d, want > 0", df.batch)
 	}
-	if withHNSW && (hp.M < 2 || hp.EfConstruction <= 0) {
+	if _, err := os.Stat(out); err == nil && !force {
+		return fmt.Errorf("index: %s already exists (use --force to replace it)", out)
+	}
+	hp := df.hnswParams
+	if df.hnsw && (hp.M < 2 || hp.EfConstruction <= 0) {
 		return fmt.Errorf("index: --hnsw-m = %d and --ef-construction = %d, want >= 2 and > 0", hp.M, hp.EfConstruction)
 	}
-	enc, name, closeEnc, err := ef.open()
+	enc, name, closeEnc, err := df.enc.open()
 	if err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
@@ -141,12 +150,12 @@ func buildDense(cmd *cobra.Command, corpus, out string, ef *encoderFlags, dtype 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opt := dense.BuildOptions{
-		DType: dt, Prefixes: ef.prefixes, EncoderName: name, BatchSize: batch, Overwrite: force,
+		DType: dt, Prefixes: df.enc.prefixes, EncoderName: name, BatchSize: df.batch, Overwrite: force,
 	}
 	bar := progress.New(-1, "encoding", "passages")
 	opt.Progress = bar.Add
 	var graphBar *progress.Bar
-	if withHNSW {
+	if df.hnsw {
 		opt.HNSW = &hp
 		opt.HNSWProgress = func(n int) {
 			if graphBar == nil {
