@@ -156,30 +156,11 @@ func (r *Runner) runResearch(ctx context.Context, datasetName string, examples [
 func researchRecord(datasetName string, t *rollout.Trajectory) *Record {
 	pred := ""
 	if t.Finish != rollout.EndLength {
-		pred = ExtractAnswer(t.ResponseText)
+		pred, _ = protocol.ExtractAnswer(t.ResponseText)
 	}
 	return &Record{
 		Version: RecordVersion, Dataset: datasetName, ID: t.ExampleID, Method: Research,
 		Question: t.Question, Golds: t.Golds, Prediction: pred, Metrics: reward.Evaluate(pred, t.Golds),
 		Finish: t.Finish, Tokens: t.PolicyTokens(), Trajectory: t,
 	}
-}
-
-// ExtractAnswer is the ReSearch answer of a response: the last \boxed{}
-// of the first <answer>…</answer>, or "" when either is missing or the box
-// is malformed.
-func ExtractAnswer(response string) string {
-	span, ok := protocol.AnswerSpan(response)
-	if !ok {
-		return ""
-	}
-	box, ok := protocol.LastBoxed(span)
-	if !ok {
-		return ""
-	}
-	answer, err := protocol.RemoveBoxed(box)
-	if err != nil {
-		return ""
-	}
-	return answer
 }

@@ -249,21 +249,6 @@ func TestResearchMethod(t *testing.T) {
 	}
 }
 
-func TestExtractAnswer(t *testing.T) {
-	for in, want := range map[string]string{
-		`<answer>\boxed{a} then \boxed{b}</answer><answer>\boxed{c}</answer>`: "b",
-		`<answer>\boxed{a{b}}</answer>`:                                       "a{b}",
-		`<answer>\boxed x$y</answer>`:                                         "x",
-		`<answer>\fbox{a}</answer>`:                                           "",
-		`\boxed{a}`:                                                           "",
-		`<answer>\boxed{a</answer>`:                                           "",
-	} {
-		if got := ExtractAnswer(in); got != want {
-			t.Errorf("ExtractAnswer(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestErrorsStopTheRun(t *testing.T) {
 	boom := errors.New("boom")
 	ret := &scoredRetriever{fail: boom}

@@ -167,6 +167,9 @@ func TestExtractAnswer(t *testing.T) {
 		{`<answer> \boxed{a} \boxed{b} </answer> <answer> \boxed{c} </answer>`, "b", true},
 		{`<answer> \fbox{a} </answer>`, "", false},
 		{`\boxed{a}`, "", false},
+		{`<answer>\boxed{a{b}}</answer>`, "a{b}", true},
+		{`<answer>\boxed x$y</answer>`, "x", true},
+		{`<answer>\boxed{a</answer>`, "", false},
 	}
 	for _, tt := range tests {
 		if got, ok := ExtractAnswer(tt.in); got != tt.want || ok != tt.ok {
