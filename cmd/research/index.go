@@ -120,9 +120,6 @@ type denseFlags struct {
 
 // buildDense is "index --dense".
 func buildDense(cmd *cobra.Command, corpus, out string, force bool, df *denseFlags) error {
-	if corpus == "" || out == "" {
-		return fmt.Errorf("index: --corpus and --out are required")
-	}
 	dt, err := dense.ParseDType(df.dtype)
 	if err != nil {
 		return fmt.Errorf("index: --dtype: %w", err)
