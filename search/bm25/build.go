@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sync"
 
+	"research/internal/diskfile"
 	"research/search"
 	"research/search/analysis"
 )
@@ -108,7 +109,7 @@ func replaceDir(tmp, out string) error {
 	} else if err := os.Rename(tmp, out); err != nil {
 		return fmt.Errorf("move index into place: %w", err)
 	}
-	return syncDir(filepath.Dir(filepath.Clean(out)))
+	return diskfile.SyncDir(filepath.Dir(filepath.Clean(out)))
 }
 
 // memPostings is one term's postings since the last spill, encoded as
@@ -128,8 +129,8 @@ type builder struct {
 	segments []string
 	docLens  []uint32
 	totalLen uint64
-	store    *fileWriter
-	storeIdx *fileWriter
+	store    *diskfile.Writer
+	storeIdx *diskfile.Writer
 	files    map[string]FileInfo
 }
 
@@ -140,17 +141,17 @@ func (b *builder) run(ctx context.Context, r io.Reader, name string) (*Meta, err
 		return nil, err
 	}
 	if b.storeIdx, err = b.create("storeidx.bin"); err != nil {
-		b.store.abort()
+		b.store.Abort()
 		return nil, err
 	}
 	if err := b.readCorpus(ctx, r, name); err != nil {
-		b.store.abort()
-		b.storeIdx.abort()
+		b.store.Abort()
+		b.storeIdx.Abort()
 		return nil, err
 	}
 	if len(b.docLens) == 0 {
-		b.store.abort()
-		b.storeIdx.abort()
+		b.store.Abort()
+		b.storeIdx.Abort()
 		return nil, fmt.Errorf("%s: no passages", name)
 	}
 	if err := b.finishStore(); err != nil {
@@ -180,20 +181,20 @@ func (b *builder) run(ctx context.Context, r io.Reader, name string) (*Meta, err
 }
 
 // create opens a new index file in the build directory and writes its header.
-func (b *builder) create(name string) (*fileWriter, error) {
-	fw, err := createFile(filepath.Join(b.dir, name))
+func (b *builder) create(name string) (*diskfile.Writer, error) {
+	fw, err := diskfile.Create(filepath.Join(b.dir, name))
 	if err != nil {
 		return nil, fmt.Errorf("create index file: %w", err)
 	}
 	if _, err := fw.Write(writeHeader(nil, name)); err != nil {
-		fw.abort()
+		fw.Abort()
 		return nil, err
 	}
 	return fw, nil
 }
 
 // closeFile closes fw and records its checksum under name.
-func (b *builder) closeFile(name string, fw *fileWriter) error {
+func (b *builder) closeFile(name string, fw *diskfile.Writer) error {
 	info, err := fw.Close()
 	if err != nil {
 		return err
@@ -326,7 +327,7 @@ func (b *builder) addBatch(bt *batch) error {
 			return fmt.Errorf("more than %d passages: split the corpus", maxDocs)
 		}
 		doc := uint32(len(b.docLens))
-		rec = binary.LittleEndian.AppendUint64(rec[:0], uint64(b.store.size))
+		rec = binary.LittleEndian.AppendUint64(rec[:0], uint64(b.store.Size()))
 		if _, err := b.storeIdx.Write(rec); err != nil {
 			return fmt.Errorf("write passage store: %w", err)
 		}
@@ -370,7 +371,7 @@ const maxDocs = 1<<32 - 2
 
 // finishStore writes the end offset of the last passage and closes the store.
 func (b *builder) finishStore() error {
-	end := binary.LittleEndian.AppendUint64(nil, uint64(b.store.size))
+	end := binary.LittleEndian.AppendUint64(nil, uint64(b.store.Size()))
 	if _, err := b.storeIdx.Write(end); err != nil {
 		return fmt.Errorf("write passage store: %w", err)
 	}
@@ -391,7 +392,7 @@ func (b *builder) writeDocLens() error {
 		buf = binary.LittleEndian.AppendUint32(buf, n)
 		if len(buf) == cap(buf) || i == len(b.docLens)-1 {
 			if _, err := fw.Write(buf); err != nil {
-				fw.abort()
+				fw.Abort()
 				return fmt.Errorf("write doclen.bin: %w", err)
 			}
 			buf = buf[:0]
@@ -406,16 +407,16 @@ func (b *builder) writeMeta(m *Meta) error {
 	if err != nil {
 		return err
 	}
-	fw, err := createFile(filepath.Join(b.dir, "meta.json"))
+	fw, err := diskfile.Create(filepath.Join(b.dir, "meta.json"))
 	if err != nil {
 		return fmt.Errorf("create meta.json: %w", err)
 	}
 	if _, err := fw.Write(append(raw, '\n')); err != nil {
-		fw.abort()
+		fw.Abort()
 		return fmt.Errorf("write meta.json: %w", err)
 	}
 	if _, err := fw.Close(); err != nil {
 		return err
 	}
-	return syncDir(b.dir)
+	return diskfile.SyncDir(b.dir)
 }

@@ -22,10 +22,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
+
+	"research/internal/diskfile"
 )
 
 // FormatVersion is the on-disk format this package writes and reads.
@@ -88,16 +89,11 @@ type Meta struct {
 }
 
 // FileInfo records a file's size and CRC-32C (Castagnoli).
-type FileInfo struct {
-	Size   int64  `json:"size"`
-	CRC32C uint32 `json:"crc32c"`
-}
+type FileInfo = diskfile.Info
 
 // analyzerName names the analysis chain, so that a future change of the
 // analyzer is caught as an incompatible index.
 const analyzerName = "lucene-english-porter/1"
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // idf is Lucene's BM25 idf, always positive.
 func idf(n, df uint32) float64 {

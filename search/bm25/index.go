@@ -5,12 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"path/filepath"
 	"sort"
 	"sync"
 
+	"research/internal/diskfile"
 	"research/search"
 	"research/search/analysis"
 )
@@ -82,7 +82,7 @@ func Open(dir string, opt OpenOptions) (*Index, error) {
 	files := map[string][]byte{}
 	for name := range fileMagic {
 		path := filepath.Join(dir, name)
-		data, unmap, err := mapFile(path)
+		data, unmap, err := diskfile.Map(path)
 		if err != nil {
 			ix.Close()
 			return nil, fmt.Errorf("open index: %w", err)
@@ -98,7 +98,7 @@ func Open(dir string, opt OpenOptions) (*Index, error) {
 			return nil, err
 		}
 		if !opt.SkipVerify {
-			if sum := crc32.Checksum(data, castagnoli); sum != want.CRC32C {
+			if sum := diskfile.Checksum(data); sum != want.CRC32C {
 				ix.Close()
 				return nil, fmt.Errorf("%s: checksum %08x, meta.json says %08x (corrupt index)", path, sum, want.CRC32C)
 			}

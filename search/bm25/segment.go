@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"research/internal/diskfile"
 )
 
 // A segment is the postings of a run of passages, spilled to disk when the
@@ -29,7 +31,7 @@ func (b *builder) spill() error {
 	}
 	slices.Sort(terms)
 	path := filepath.Join(b.dir, fmt.Sprintf("segment-%04d", len(b.segments)))
-	fw, err := createFile(path)
+	fw, err := diskfile.Create(path)
 	if err != nil {
 		return fmt.Errorf("create segment: %w", err)
 	}
@@ -42,7 +44,7 @@ func (b *builder) spill() error {
 		hdr = binary.AppendUvarint(hdr, uint64(len(mp.buf)))
 		fw.Write(hdr)
 		if _, err := fw.Write(mp.buf); err != nil {
-			fw.abort()
+			fw.Abort()
 			return fmt.Errorf("write segment: %w", err)
 		}
 	}
@@ -168,7 +170,7 @@ func (b *builder) merge(avgdl float64) (uint64, error) {
 type merger struct {
 	b                  *builder
 	avgdl              float64
-	terms, post, skips *fileWriter
+	terms, post, skips *diskfile.Writer
 	strs               *os.File
 	strsW              *bufio.Writer
 	strOff             uint64
@@ -207,7 +209,7 @@ func (b *builder) newMerger(avgdl float64) (*merger, error) {
 func (m *merger) startTerm(term string, df uint32) {
 	m.term, m.df = term, df
 	m.idf = idf(uint32(len(m.b.docLens)), df)
-	m.postStart, m.skipOff = m.post.size, m.skips.size
+	m.postStart, m.skipOff = m.post.Size(), m.skips.Size()
 	m.block, m.inBlock = m.block[:0], 0
 	m.prevDoc, m.lastDoc = 0, 0
 	m.blockMax, m.termMax = 0, 0
@@ -262,7 +264,7 @@ func (m *merger) flushBlock() error {
 	if _, err := m.post.Write(m.block); err != nil {
 		return fmt.Errorf("write postings: %w", err)
 	}
-	end := m.post.size - m.postStart
+	end := m.post.Size() - m.postStart
 	if end > math.MaxUint32 {
 		return fmt.Errorf("term %q: postings over 4 GiB", m.term)
 	}
@@ -323,7 +325,7 @@ func (m *merger) finish() (uint64, error) {
 	}
 	for _, f := range []struct {
 		name string
-		fw   *fileWriter
+		fw   *diskfile.Writer
 	}{{"terms.bin", m.terms}, {"postings.bin", m.post}, {"skips.bin", m.skips}} {
 		if err := m.b.closeFile(f.name, f.fw); err != nil {
 			return 0, err
@@ -333,8 +335,8 @@ func (m *merger) finish() (uint64, error) {
 }
 
 func (m *merger) abort() {
-	m.terms.abort()
-	m.post.abort()
-	m.skips.abort()
+	m.terms.Abort()
+	m.post.Abort()
+	m.skips.Abort()
 	m.strs.Close()
 }

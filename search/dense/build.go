@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"research/internal/diskfile"
 	"research/internal/safefile"
 	"research/search"
 	"research/search/dense/hnsw"
@@ -78,7 +79,7 @@ func replaceDir(tmp, out string) error {
 	} else if err := os.Rename(tmp, out); err != nil {
 		return fmt.Errorf("move index into place: %w", err)
 	}
-	return syncDir(filepath.Dir(filepath.Clean(out)))
+	return diskfile.SyncDir(filepath.Dir(filepath.Clean(out)))
 }
 
 type builder struct {
@@ -86,14 +87,14 @@ type builder struct {
 	opt                           BuildOptions
 	enc                           Encoder
 	files                         map[string]FileInfo
-	open                          []*fileWriter
-	vecs, scales, store, storeIdx *fileWriter
+	open                          []*diskfile.Writer
+	vecs, scales, store, storeIdx *diskfile.Writer
 	count, dim                    int
 	storeOff                      uint64
 }
 
-func (b *builder) create(name string) (*fileWriter, error) {
-	fw, err := createFile(filepath.Join(b.dir, name))
+func (b *builder) create(name string) (*diskfile.Writer, error) {
+	fw, err := diskfile.Create(filepath.Join(b.dir, name))
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +107,7 @@ func (b *builder) create(name string) (*fileWriter, error) {
 
 func (b *builder) abort() {
 	for _, fw := range b.open {
-		fw.f.Close()
+		fw.Abort()
 	}
 }
 
@@ -160,7 +161,7 @@ func (b *builder) run(ctx context.Context, r io.Reader, name string) (*Meta, err
 	if err != nil {
 		return nil, err
 	}
-	return meta, syncDir(b.dir)
+	return meta, diskfile.SyncDir(b.dir)
 }
 
 // readCorpus reads, encodes and writes the corpus batch by batch.
@@ -272,12 +273,12 @@ func (b *builder) buildGraph(ctx context.Context, meta *Meta) error {
 	if err != nil {
 		return fmt.Errorf("build HNSW graph: %w", err)
 	}
-	fw, err := createFile(filepath.Join(b.dir, "graph.bin"))
+	fw, err := diskfile.Create(filepath.Join(b.dir, "graph.bin"))
 	if err != nil {
 		return err
 	}
 	if _, err := g.WriteTo(fw); err != nil {
-		fw.f.Close()
+		fw.Abort()
 		return err
 	}
 	info, err := fw.Close()

@@ -4,9 +4,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
+
+	"research/internal/diskfile"
 )
 
 // FormatVersion is the on-disk format this package writes and reads.
@@ -74,12 +75,7 @@ type HNSWMeta struct {
 }
 
 // FileInfo records a file's size and CRC-32C (Castagnoli).
-type FileInfo struct {
-	Size   int64  `json:"size"`
-	CRC32C uint32 `json:"crc32c"`
-}
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+type FileInfo = diskfile.Info
 
 func header(name string) []byte {
 	b := append([]byte(nil), fileMagic[name]...)

@@ -3,9 +3,9 @@ package dense
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"path/filepath"
 
+	"research/internal/diskfile"
 	"research/search"
 	"research/search/dense/hnsw"
 )
@@ -42,7 +42,7 @@ func openFiles(dir string, meta *Meta, verify bool) (*Index, error) {
 	files := map[string][]byte{}
 	for _, name := range meta.files() {
 		path := filepath.Join(dir, name)
-		data, unmap, err := mapFile(path)
+		data, unmap, err := diskfile.Map(path)
 		if err != nil {
 			ix.Close()
 			return nil, fmt.Errorf("open dense index: %w", err)
@@ -54,7 +54,7 @@ func openFiles(dir string, meta *Meta, verify bool) (*Index, error) {
 			return nil, fmt.Errorf("%s: %d bytes, meta.json says %d (truncated or replaced)", path, len(data), want.Size)
 		}
 		if verify {
-			if crc := crc32.Checksum(data, castagnoli); crc != want.CRC32C {
+			if crc := diskfile.Checksum(data); crc != want.CRC32C {
 				ix.Close()
 				return nil, fmt.Errorf("%s: checksum mismatch (corrupt file)", path)
 			}

@@ -1,11 +1,11 @@
 //go:build !unix
 
-package bm25
+package diskfile
 
 import "os"
 
-// mapFile reads the whole file into memory where mmap is not available.
-func mapFile(path string) ([]byte, func() error, error) {
+// Map reads the whole file into memory where mmap is not available.
+func Map(path string) ([]byte, func() error, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err

@@ -1,6 +1,6 @@
 //go:build unix
 
-package bm25
+package diskfile
 
 import (
 	"fmt"
@@ -8,8 +8,9 @@ import (
 	"syscall"
 )
 
-// mapFile maps a whole file read-only. Empty files map to an empty slice.
-func mapFile(path string) ([]byte, func() error, error) {
+// Map maps a whole file read-only and returns the function that unmaps it.
+// Empty files map to an empty slice.
+func Map(path string) ([]byte, func() error, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err

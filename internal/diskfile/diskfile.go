@@ -1,0 +1,81 @@
+// Package diskfile holds what the on-disk indexes share: files written
+// through a buffer with their size and CRC-32C computed on the way and
+// fsynced on close, directory syncs that make renames durable, and
+// read-only memory maps for opening.
+package diskfile
+
+import (
+	"bufio"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"os"
+)
+
+// Info is what an index's metadata records of each file, to check it when
+// opening.
+type Info struct {
+	Size   int64  `json:"size"`
+	CRC32C uint32 `json:"crc32c"`
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Checksum is the CRC-32C (Castagnoli) of data.
+func Checksum(data []byte) uint32 { return crc32.Checksum(data, castagnoli) }
+
+// Writer writes a new file through a buffer while computing its size and
+// CRC-32C.
+type Writer struct {
+	f    *os.File
+	w    *bufio.Writer
+	crc  hash.Hash32
+	size int64
+}
+
+// Create creates path, which must not exist yet.
+func Create(path string) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{f: f, w: bufio.NewWriterSize(f, 1<<20), crc: crc32.New(castagnoli)}, nil
+}
+
+// Write implements io.Writer.
+func (fw *Writer) Write(p []byte) (int, error) {
+	fw.crc.Write(p)
+	fw.size += int64(len(p))
+	return fw.w.Write(p)
+}
+
+// Close flushes, syncs and closes the file and returns its size and checksum.
+func (fw *Writer) Close() (Info, error) {
+	err := fw.w.Flush()
+	if err == nil {
+		err = fw.f.Sync()
+	}
+	if cerr := fw.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Info{}, fmt.Errorf("write %s: %w", fw.f.Name(), err)
+	}
+	return Info{Size: fw.size, CRC32C: fw.crc.Sum32()}, nil
+}
+
+// Abort closes the file after a failure; the caller removes it.
+func (fw *Writer) Abort() { fw.f.Close() }
+
+// SyncDir fsyncs a directory so that renames and creations in it are durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Size is the number of bytes written so far.
+func (fw *Writer) Size() int64 { return fw.size }
