@@ -1,11 +1,12 @@
 package model
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"research/internal/safefile"
 	"slices"
 )
 
@@ -120,7 +121,7 @@ func (l *LoRA) Save(dir, base string) error {
 	if err != nil {
 		return fmt.Errorf("save lora: %w", err)
 	}
-	return writeAtomic(filepath.Join(dir, "adapter_config.json"), func(w *bufio.Writer) error {
+	return safefile.Write(filepath.Join(dir, "adapter_config.json"), func(w io.Writer) error {
 		_, err := w.Write(append(data, '\n'))
 		return err
 	})

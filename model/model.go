@@ -1,8 +1,9 @@
 package model
 
 import (
-	"bufio"
 	"encoding/json"
+	"io"
+	"research/internal/safefile"
 
 	"fmt"
 	"os"
@@ -158,7 +159,7 @@ func (m *Model) Save(dir, dtype string) error {
 		return fmt.Errorf("save model config: %w", err)
 	}
 	path := filepath.Join(dir, "config.json")
-	return writeAtomic(path, func(w *bufio.Writer) error {
+	return safefile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(append(data, '\n'))
 		return err
 	})

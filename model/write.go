@@ -1,13 +1,12 @@
 package model
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
+	"research/internal/safefile"
 )
 
 // Tensor is a named float32 tensor to be written.
@@ -55,7 +54,7 @@ func WriteSafetensors(path string, tensors []Tensor, dtype string, meta map[stri
 		hj = append(hj, ' ')
 	}
 
-	return writeAtomic(path, func(w *bufio.Writer) error {
+	return safefile.Write(path, func(w io.Writer) error {
 		var n [8]byte
 		binary.LittleEndian.PutUint64(n[:], uint64(len(hj)))
 		w.Write(n[:])
@@ -78,34 +77,4 @@ func WriteSafetensors(path string, tensors []Tensor, dtype string, meta map[stri
 		}
 		return nil
 	})
-}
-
-// writeAtomic writes a file through fill into a temporary file next to path,
-// syncs it and renames it over path, so readers never see a partial file.
-func writeAtomic(path string, fill func(w *bufio.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("write %s: %w", path, err)
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err = fill(w); err != nil {
-		return err
-	}
-	if err = w.Flush(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

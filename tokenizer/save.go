@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
+	"research/internal/safefile"
 )
 
 // Save writes the tokenizer as an HF tokenizer.json (format version 1.0)
@@ -16,7 +16,7 @@ func (t *Tokenizer) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data)
+	return safefile.Write(path, func(w io.Writer) error { _, err := w.Write(data); return err })
 }
 
 // MarshalJSON renders the tokenizer.json document, vocab in id order.
@@ -83,33 +83,4 @@ func (t *Tokenizer) MarshalJSON() ([]byte, error) {
 	}
 	buf.WriteString("]}}\n")
 	return buf.Bytes(), nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so readers never see a partial file.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	defer os.Remove(f.Name()) // no-op after a successful rename
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	return nil
 }

@@ -1,13 +1,13 @@
 package world
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"research/internal/safefile"
 )
 
 // The files WriteDir writes.
@@ -41,16 +41,16 @@ func (g *Generation) WriteDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("world: %w", err)
 	}
-	if err := writeAtomic(filepath.Join(dir, CorpusFile), g.WriteCorpus); err != nil {
+	if err := safefile.Write(filepath.Join(dir, CorpusFile), g.WriteCorpus); err != nil {
 		return err
 	}
 	for _, split := range Splits {
 		write := func(w io.Writer) error { return g.WriteQuestions(w, split) }
-		if err := writeAtomic(filepath.Join(dir, QuestionFile(split)), write); err != nil {
+		if err := safefile.Write(filepath.Join(dir, QuestionFile(split)), write); err != nil {
 			return err
 		}
 	}
-	return writeAtomic(filepath.Join(dir, GraphFile), g.WriteGraph)
+	return safefile.Write(filepath.Join(dir, GraphFile), g.WriteGraph)
 }
 
 // WriteCorpus writes every passage as a FlashRAG corpus line,
@@ -92,41 +92,6 @@ func newEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc
-}
-
-// writeAtomic writes path through fill via a synced temporary file in the
-// same directory, renamed into place.
-func writeAtomic(path string, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("world: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	bw := bufio.NewWriter(tmp)
-	err = fill(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = tmp.Chmod(0o644) // CreateTemp makes files private
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("world: writing %s: %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync() // makes the rename durable; not every file system supports it
-		d.Close()
-	}
-	return nil
 }
 
 // ReadGraphFile reads a world.json written by WriteDir.

@@ -30,3 +30,13 @@ func TestWrite(t *testing.T) {
 		t.Error("write into a missing folder succeeded")
 	}
 }
+
+func TestWriteIsReadable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := Write(path, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, %v; want 0644", st.Mode().Perm(), err)
+	}
+}
