@@ -6,8 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"research/internal/safefile"
 	"slices"
+
+	"research/internal/safefile"
 )
 
 // peftConfig is the part of PEFT's adapter_config.json that fixes a LoRA

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"io"
+
 	"research/internal/safefile"
 
 	"fmt"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+
 	"research/internal/safefile"
 )
 
