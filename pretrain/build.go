@@ -1,0 +1,151 @@
+package pretrain
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"research/internal/safefile"
+	"research/model"
+	"research/protocol"
+	"research/search"
+	"research/search/bm25"
+	"research/tokenizer"
+	"research/world"
+)
+
+// Shape sizes the base model and its training.
+type Shape struct {
+	Vocab, Hidden, Layers, Heads, KVHeads, FFN int
+	Epochs, Warmup, BatchTokens, TopK, Traces  int
+	LR                                         float64
+	Noise                                      Noise
+	Seed                                       uint64
+}
+
+// DefaultShape is a base policy that pretrains on the default world in
+// tens of minutes on two cores.
+var DefaultShape = Shape{Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 384,
+	Epochs: 3, Warmup: 20, BatchTokens: 8192, TopK: 3, Traces: 1, LR: 2e-3, Noise: DefaultNoise, Seed: 1}
+
+func (s Shape) check() error {
+	if n := s.Noise; n.WholeQuestion < 0 || n.EarlyAnswer < 0 || n.NoSearch < 0 || n.WholeQuestion+n.EarlyAnswer+n.NoSearch > 1 {
+		return fmt.Errorf("pretrain: the noise shares must be ≥ 0 and sum to at most 1")
+	}
+	if s.Epochs < 1 || s.TopK < 1 || s.Traces < 0 || s.BatchTokens < 1 {
+		return fmt.Errorf("pretrain: epochs, top-k and batch tokens must be ≥ 1, traces ≥ 0")
+	}
+	return nil
+}
+
+// Build makes the base policy of world g in out: a BM25 index of the
+// whole corpus (out/index), a tokenizer learned from the train world's text,
+// and a model trained from scratch on the train passages and noisy traces;
+// out then holds config.json, model.safetensors, tokenizer.json and
+// pretrain.json (the shape and the loss per epoch).
+func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	ix, err := IndexWorld(g, filepath.Join(out, "index"))
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	tok, err := worldTokenizer(g, s.Vocab)
+	if err != nil {
+		return err
+	}
+	eos := protocol.Base.EOSText()
+	eosID, _ := tok.TokenID(eos)
+	find := func(q string) ([]search.Doc, error) {
+		docs, err := ix.Search(context.Background(), []string{q}, s.TopK)
+		if err != nil {
+			return nil, err
+		}
+		return docs[0], nil
+	}
+	seqs, err := Corpus(g, tok, find, protocol.Base, eos, eosID, s.Traces, s.Noise, s.Seed)
+	if err != nil {
+		return fmt.Errorf("pretrain: %w", err)
+	}
+	cfg := model.Config{ModelType: "qwen2", VocabSize: tok.VocabSize(), HiddenSize: s.Hidden, IntermediateSize: s.FFN,
+		NumLayers: s.Layers, NumHeads: s.Heads, NumKVHeads: s.KVHeads, RopeTheta: 10000, RMSNormEps: 1e-6,
+		MaxPositions: 4096, TieWordEmbeddings: true, EOSTokenIDs: model.TokenIDs{eosID}}
+	if s.Heads > 0 {
+		cfg.HeadDim = s.Hidden / s.Heads
+	}
+	m, err := model.New(cfg, 0.02, rand.New(rand.NewPCG(s.Seed, 3)))
+	if err != nil {
+		return fmt.Errorf("pretrain: %w", err)
+	}
+	tokens := 0
+	for _, q := range seqs {
+		tokens += len(q.Tokens)
+	}
+	params := 0
+	for _, p := range m.Params() {
+		params += len(p.Data)
+	}
+	fmt.Fprintf(log, "pretrain: %d documents, %d tokens; model of %d parameters\n", len(seqs), tokens, params)
+	losses, err := Train(m, seqs, Options{Epochs: s.Epochs, LR: s.LR, Warmup: s.Warmup, BatchTokens: s.BatchTokens, Seed: s.Seed, Log: log, Report: 50})
+	if err != nil {
+		return err
+	}
+	if err := m.Save(out, "F32"); err != nil {
+		return err
+	}
+	if err := tok.Save(filepath.Join(out, "tokenizer.json")); err != nil {
+		return err
+	}
+	summary := map[string]any{"world": g.Config, "shape": s, "documents": len(seqs), "tokens": tokens,
+		"parameters": params, "epoch_losses": losses}
+	return safefile.Write(filepath.Join(out, "pretrain.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", " ")
+		return enc.Encode(summary)
+	})
+}
+
+// IndexWorld indexes every passage of the world (all splits: one corpus,
+// as in the paper) into dir, replacing what is there, and opens it.
+func IndexWorld(g *world.Generation, dir string) (*bm25.Index, error) {
+	var buf bytes.Buffer
+	if err := g.WriteCorpus(&buf); err != nil {
+		return nil, err
+	}
+	if _, err := bm25.Build(context.Background(), &buf, "world corpus", dir, bm25.BuildOptions{Overwrite: true}); err != nil {
+		return nil, fmt.Errorf("index the world: %w", err)
+	}
+	return bm25.Open(dir, bm25.OpenOptions{})
+}
+
+// worldTokenizer learns a BPE vocabulary from the train world's passages
+// and questions and the ReSearch prompt, never from held-out worlds.
+func worldTokenizer(g *world.Generation, vocab int) (*tokenizer.Tokenizer, error) {
+	tr, err := tokenizer.NewTrainer(tokenizer.TrainOptions{VocabSize: vocab, Special: []string{"<|endoftext|>", "<|im_start|>", "<|im_end|>"}})
+	if err != nil {
+		return nil, err
+	}
+	for _, doc := range g.PretrainDocuments() {
+		tr.Add(doc)
+	}
+	for _, q := range g.Questions[world.Train] {
+		tr.Add(q.Question)
+		for _, s := range q.Decomposition {
+			tr.Add(s.Question + " " + s.Answer)
+		}
+	}
+	// The prompt is in every trace: make its words single tokens.
+	tr.Add(strings.Repeat(protocol.Base.Prompt("")+" ", 4))
+	return tr.Train()
+}
