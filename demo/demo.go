@@ -1,0 +1,224 @@
+// Package demo runs the paper's experiment in miniature on a synthetic
+// world: it builds the world and its index, takes (or pretrains) a base
+// policy, evaluates closed-book generation, naive RAG and the ReSearch loop
+// on held-out questions, trains the policy with GRPO, evaluates the
+// ReSearch loop again, and reports EM and F1 per question type in the
+// layout of the paper's Table 2.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"research/dataset"
+	"research/eval"
+	"research/generate"
+	"research/model"
+	"research/policy"
+	"research/pretrain"
+	"research/protocol"
+	"research/rl/trainer"
+	"research/rollout"
+	"research/search/bm25"
+	"research/tokenizer"
+	"research/world"
+)
+
+// Config sizes a demo run.
+type Config struct {
+	Out   string
+	World world.Config
+	// Base is a base policy made by pretrain.Build for this world; empty
+	// means make one with Shape (slow: tens of minutes).
+	Base          string
+	Shape         pretrain.Shape
+	EvalQuestions int // held-out test questions evaluated; 0 means all
+	TopK          int
+	MaxTokens     int // response budget of a rollout, results included
+	// Train overrides applied to trainer.Defaults.
+	Steps, BatchSize, N int
+	LR                  float64
+}
+
+// Defaults is the 15-minute recipe.
+func Defaults(out string) Config {
+	return Config{Out: out, World: world.DefaultConfig, Shape: pretrain.DefaultShape, EvalQuestions: 100,
+		TopK: 3, MaxTokens: 512, Steps: 30, BatchSize: 8, N: 5, LR: 1e-5}
+}
+
+// Row is one method's scores by question type.
+type Row struct {
+	Method string
+	EM, F1 map[string]float64 // by question type, and "all"
+	N      map[string]int
+}
+
+// Result is what a demo measured.
+type Result struct {
+	Rows     []Row
+	Examples []*rollout.Trajectory // after RL, for the traces to show
+}
+
+// Run runs the experiment, logging progress to log.
+func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
+	g, err := world.Generate(cfg.World)
+	if err != nil {
+		return nil, err
+	}
+	worldDir := filepath.Join(cfg.Out, "world")
+	if err := g.WriteDir(worldDir); err != nil {
+		return nil, err
+	}
+	base := cfg.Base
+	if base == "" {
+		base = filepath.Join(cfg.Out, "base")
+		fmt.Fprintln(log, "demo: pretraining the base policy")
+		if err := pretrain.Build(g, base, cfg.Shape, log); err != nil {
+			return nil, err
+		}
+	}
+	indexDir := filepath.Join(cfg.Out, "index")
+	ix, err := pretrain.IndexWorld(g, indexDir)
+	if err != nil {
+		return nil, err
+	}
+	defer ix.Close()
+	test := examplesOf(g.Questions[world.Test], cfg.EvalQuestions)
+	types := map[string]string{}
+	for _, q := range g.Questions[world.Test] {
+		types[q.ID] = string(q.Type)
+	}
+
+	res := &Result{}
+	for _, m := range []struct {
+		method eval.Method
+		title  string
+	}{{eval.NaiveGen, "Closed-book generation"}, {eval.NaiveRAG, "Naive RAG"}, {eval.Research, "ReSearch, before RL"}} {
+		fmt.Fprintf(log, "demo: evaluating %s\n", m.title)
+		row, _, err := evaluate(ctx, base, ix, m.method, m.title, test, types, cfg)
+		if err != nil {
+			return nil, err
+		}
+		res.Rows = append(res.Rows, row)
+	}
+
+	fmt.Fprintln(log, "demo: training with GRPO")
+	tc := trainer.Defaults()
+	tc.Model, tc.Template = base, string(protocol.Base)
+	tc.Data.Train = []string{filepath.Join(worldDir, world.QuestionFile(world.Train))}
+	tc.Data.Val, tc.Data.ValSize = []string{filepath.Join(worldDir, world.QuestionFile(world.Dev))}, 50
+	tc.Retriever.Index, tc.Retriever.TopK = indexDir, cfg.TopK
+	tc.Rollout.N, tc.Rollout.MaxResponseTokens = cfg.N, cfg.MaxTokens
+	tc.Optim.LR = cfg.LR
+	tc.Train.Steps, tc.Train.BatchSize, tc.Train.Out = cfg.Steps, cfg.BatchSize, filepath.Join(cfg.Out, "train")
+	tc.Train.ValEvery, tc.Train.SaveEvery = max(cfg.Steps/3, 1), cfg.Steps
+	tr, err := trainer.New(tc)
+	if err != nil {
+		return nil, err
+	}
+	err = tr.Run(ctx, false)
+	tr.Close()
+	if err != nil {
+		return nil, err
+	}
+	trained := filepath.Join(tc.Train.Out, "checkpoints", fmt.Sprintf("step-%06d", cfg.Steps))
+	fmt.Fprintln(log, "demo: evaluating ReSearch after RL")
+	row, trajs, err := evaluate(ctx, trained, ix, eval.Research, "ReSearch, after RL", test, types, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.Rows = append(res.Rows, row)
+	res.Examples = trajs
+	return res, nil
+}
+
+func examplesOf(qs []world.Question, n int) []dataset.Example {
+	if n > 0 && n < len(qs) {
+		qs = qs[:n]
+	}
+	out := make([]dataset.Example, len(qs))
+	for i, q := range qs {
+		out[i] = dataset.Example{ID: q.ID, Question: q.Question, Answers: q.Answers, Source: world.Test}
+	}
+	return out
+}
+
+// evaluate scores one method of the model in dir on the examples, greedy.
+func evaluate(ctx context.Context, dir string, ix *bm25.Index, method eval.Method, title string,
+	examples []dataset.Example, types map[string]string, cfg Config) (Row, []*rollout.Trajectory, error) {
+	m, err := model.Load(dir)
+	if err != nil {
+		return Row{}, nil, err
+	}
+	defer m.Close()
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		return Row{}, nil, err
+	}
+	dec := generate.DecoderFunc(func(ids []int) string { s, _ := tok.Decode(ids, false); return s })
+	e, err := generate.NewEngine(m, generate.Options{Decoder: dec})
+	if err != nil {
+		return Row{}, nil, err
+	}
+	defer e.Close()
+	ec := eval.Defaults(method, protocol.Base, rollout.StopIDs(tok, m.Config.EOSTokenIDs), protocol.Base.EOSText())
+	ec.TopK, ec.MaxTokens, ec.MaxPromptTokens = cfg.TopK, cfg.MaxTokens, 2048
+	r := &eval.Runner{Policy: policy.Local{Engine: e}, Retriever: ix, Tokenizer: tok, Config: ec}
+	row := Row{Method: title, EM: map[string]float64{}, F1: map[string]float64{}, N: map[string]int{}}
+	var trajs []*rollout.Trajectory
+	err = r.Run(ctx, world.Test, examples, func(rec *eval.Record) error {
+		for _, k := range []string{types[rec.ID], "all"} {
+			row.EM[k] += rec.Metrics.EM
+			row.F1[k] += rec.Metrics.F1
+			row.N[k]++
+		}
+		if rec.Trajectory != nil {
+			trajs = append(trajs, rec.Trajectory)
+		}
+		return nil
+	})
+	if err != nil {
+		return Row{}, nil, err
+	}
+	for k, n := range row.N {
+		row.EM[k] /= float64(n)
+		row.F1[k] /= float64(n)
+	}
+	sort.Slice(trajs, func(i, j int) bool { return trajs[i].ExampleID < trajs[j].ExampleID })
+	return row, trajs, nil
+}
+
+// Markdown renders the table: one row per method, EM / F1 per type.
+func (r *Result) Markdown(w io.Writer) {
+	types := []string{string(world.Bridge), string(world.Chain), string(world.Comparison), string(world.YesNo), "all"}
+	fmt.Fprint(w, "| method |")
+	for _, t := range types {
+		fmt.Fprintf(w, " %s EM / F1 |", t)
+	}
+	fmt.Fprint(w, "\n|---|")
+	for range types {
+		fmt.Fprint(w, "---|")
+	}
+	fmt.Fprintln(w)
+	for _, row := range r.Rows {
+		fmt.Fprintf(w, "| %s |", row.Method)
+		for _, t := range types {
+			fmt.Fprintf(w, " %.1f / %.1f |", 100*row.EM[t], 100*row.F1[t])
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// WriteReport writes the table to out/report.md.
+func (r *Result) WriteReport(out string) error {
+	f, err := os.Create(filepath.Join(out, "report.md"))
+	if err != nil {
+		return err
+	}
+	r.Markdown(f)
+	return f.Close()
+}
