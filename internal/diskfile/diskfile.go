@@ -10,6 +10,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"os"
+	"path/filepath"
 )
 
 // Info is what an index's metadata records of each file, to check it when
@@ -79,3 +80,22 @@ func SyncDir(dir string) error {
 
 // Size is the number of bytes written so far.
 func (fw *Writer) Size() int64 { return fw.size }
+
+// ReplaceDir renames the finished build directory tmp to out, moving an
+// old out aside first and removing it after, and syncs out's parent so the
+// rename is durable.
+func ReplaceDir(tmp, out string) error {
+	if _, err := os.Stat(out); err == nil {
+		old := tmp + ".old"
+		if err := os.Rename(out, old); err != nil {
+			return fmt.Errorf("move old index aside: %w", err)
+		}
+		if err := os.Rename(tmp, out); err != nil {
+			return fmt.Errorf("move index into place: %w", err)
+		}
+		os.RemoveAll(old)
+	} else if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("move index into place: %w", err)
+	}
+	return SyncDir(filepath.Dir(filepath.Clean(out)))
+}

@@ -88,28 +88,11 @@ func Build(ctx context.Context, r io.Reader, name, out string, opt BuildOptions)
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	if err := replaceDir(tmp, out); err != nil {
+	if err := diskfile.ReplaceDir(tmp, out); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
 	return meta, nil
-}
-
-// replaceDir renames the finished build tmp to out, replacing any old index.
-func replaceDir(tmp, out string) error {
-	if _, err := os.Stat(out); err == nil {
-		old := tmp + ".old"
-		if err := os.Rename(out, old); err != nil {
-			return fmt.Errorf("move old index aside: %w", err)
-		}
-		if err := os.Rename(tmp, out); err != nil {
-			return fmt.Errorf("move index into place: %w", err)
-		}
-		os.RemoveAll(old)
-	} else if err := os.Rename(tmp, out); err != nil {
-		return fmt.Errorf("move index into place: %w", err)
-	}
-	return diskfile.SyncDir(filepath.Dir(filepath.Clean(out)))
 }
 
 // memPostings is one term's postings since the last spill, encoded as
@@ -331,10 +314,7 @@ func (b *builder) addBatch(bt *batch) error {
 		if _, err := b.storeIdx.Write(rec); err != nil {
 			return fmt.Errorf("write passage store: %w", err)
 		}
-		rec = binary.AppendUvarint(rec[:0], uint64(len(p.ID)))
-		rec = append(rec, p.ID...)
-		rec = binary.AppendUvarint(rec, uint64(len(p.Contents)))
-		rec = append(rec, p.Contents...)
+		rec = search.AppendStored(rec[:0], p)
 		if _, err := b.store.Write(rec); err != nil {
 			return fmt.Errorf("write passage store: %w", err)
 		}

@@ -212,27 +212,5 @@ func (ix *Index) Passage(doc uint32) (search.Doc, error) {
 	if doc >= ix.Meta.Docs {
 		return search.Doc{}, fmt.Errorf("passage %d out of range (%d passages)", doc, ix.Meta.Docs)
 	}
-	start := binary.LittleEndian.Uint64(ix.storeIdx[8*doc:])
-	end := binary.LittleEndian.Uint64(ix.storeIdx[8*doc+8:])
-	if start > end || end > uint64(len(ix.store))+headerSize || start < headerSize {
-		return search.Doc{}, fmt.Errorf("passage %d: corrupt store offsets", doc)
-	}
-	rec := ix.store[start-headerSize : end-headerSize]
-	id, rec, ok := readBytes(rec)
-	contents, _, ok2 := readBytes(rec)
-	if !ok || !ok2 {
-		return search.Doc{}, fmt.Errorf("passage %d: corrupt store record", doc)
-	}
-	d := search.Doc{ID: string(id), Contents: string(contents)}
-	d.Title, d.Text = search.SplitContents(d.Contents)
-	return d, nil
-}
-
-// readBytes reads a uvarint length and that many bytes.
-func readBytes(b []byte) (field, rest []byte, ok bool) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) {
-		return nil, nil, false
-	}
-	return b[k : k+int(n)], b[k+int(n):], true
+	return search.StoredDoc(ix.store, ix.storeIdx, int(doc), headerSize)
 }

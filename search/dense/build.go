@@ -59,27 +59,10 @@ func Build(ctx context.Context, r io.Reader, name, out string, enc Encoder, opt 
 		b.abort()
 		return nil, err
 	}
-	if err := replaceDir(tmp, out); err != nil {
+	if err := diskfile.ReplaceDir(tmp, out); err != nil {
 		return nil, err
 	}
 	return meta, nil
-}
-
-// replaceDir renames the finished build tmp to out, replacing any old index.
-func replaceDir(tmp, out string) error {
-	if _, err := os.Stat(out); err == nil {
-		old := tmp + ".old"
-		if err := os.Rename(out, old); err != nil {
-			return fmt.Errorf("move old index aside: %w", err)
-		}
-		if err := os.Rename(tmp, out); err != nil {
-			return fmt.Errorf("move index into place: %w", err)
-		}
-		os.RemoveAll(old)
-	} else if err := os.Rename(tmp, out); err != nil {
-		return fmt.Errorf("move index into place: %w", err)
-	}
-	return diskfile.SyncDir(filepath.Dir(filepath.Clean(out)))
 }
 
 type builder struct {
@@ -250,11 +233,7 @@ func (b *builder) writePassage(p search.Passage) error {
 	if err := binary.Write(b.storeIdx, binary.LittleEndian, b.storeOff); err != nil {
 		return err
 	}
-	var rec []byte
-	rec = binary.AppendUvarint(rec, uint64(len(p.ID)))
-	rec = append(rec, p.ID...)
-	rec = binary.AppendUvarint(rec, uint64(len(p.Contents)))
-	rec = append(rec, p.Contents...)
+	rec := search.AppendStored(nil, p)
 	b.storeOff += uint64(len(rec))
 	_, err := b.store.Write(rec)
 	return err

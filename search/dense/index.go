@@ -1,7 +1,6 @@
 package dense
 
 import (
-	"encoding/binary"
 	"fmt"
 	"path/filepath"
 
@@ -137,27 +136,5 @@ func (ix *Index) Passage(i int) (search.Doc, error) {
 	if i < 0 || i >= ix.Meta.Count {
 		return search.Doc{}, fmt.Errorf("passage %d out of range (%d passages)", i, ix.Meta.Count)
 	}
-	start := binary.LittleEndian.Uint64(ix.storeIdx[8*i:])
-	end := binary.LittleEndian.Uint64(ix.storeIdx[8*i+8:])
-	if start > end || start < headerSize || end-headerSize > uint64(len(ix.store)) {
-		return search.Doc{}, fmt.Errorf("passage %d: corrupt store offsets", i)
-	}
-	rec := ix.store[start-headerSize : end-headerSize]
-	id, rec, ok := readBytes(rec)
-	contents, _, ok2 := readBytes(rec)
-	if !ok || !ok2 {
-		return search.Doc{}, fmt.Errorf("passage %d: corrupt store record", i)
-	}
-	d := search.Doc{ID: string(id), Contents: string(contents)}
-	d.Title, d.Text = search.SplitContents(d.Contents)
-	return d, nil
-}
-
-// readBytes reads a uvarint length and that many bytes.
-func readBytes(b []byte) (field, rest []byte, ok bool) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) {
-		return nil, nil, false
-	}
-	return b[k : k+int(n)], b[k+int(n):], true
+	return search.StoredDoc(ix.store, ix.storeIdx, i, headerSize)
 }
