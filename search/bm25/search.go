@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"research/internal/topk"
 	"research/search"
 	"research/search/analysis"
 )
@@ -96,7 +97,7 @@ func (ix *Index) topK(query string, k int, prune bool) []Hit {
 		prefix[i] = sum
 	}
 
-	top := topK{k: k}
+	top := topk.New(k, better)
 	contrib := make([]float64, n)
 	firstEssential, theta := 0, -1.0
 	for {
@@ -138,14 +139,14 @@ func (ix *Index) topK(query string, k int, prune bool) []Hit {
 		for _, c := range contrib {
 			score += c
 		}
-		if top.offer(Hit{Doc: d, Score: score}) && prune {
-			theta = top.threshold()
+		if top.Offer(Hit{Doc: d, Score: score}) && prune {
+			theta = threshold(top)
 			for firstEssential < n && prefix[firstEssential]*boundSlack <= theta {
 				firstEssential++
 			}
 		}
 	}
-	return top.sorted()
+	return top.Sorted()
 }
 
 // Search implements search.Retriever: it runs the queries in parallel on

@@ -1,11 +1,10 @@
 package dense
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
-	"slices"
 
+	"research/internal/topk"
 	"research/search"
 	"research/tensor"
 )
@@ -23,45 +22,6 @@ func better(a, b Hit) bool {
 		return a.Score > b.Score
 	}
 	return a.Doc < b.Doc
-}
-
-// topK keeps the k best hits seen, worst at the root.
-type topK struct {
-	k    int
-	hits []Hit
-}
-
-func (t *topK) Len() int           { return len(t.hits) }
-func (t *topK) Less(i, j int) bool { return better(t.hits[j], t.hits[i]) }
-func (t *topK) Swap(i, j int)      { t.hits[i], t.hits[j] = t.hits[j], t.hits[i] }
-func (t *topK) Push(x any)         { t.hits = append(t.hits, x.(Hit)) }
-func (t *topK) Pop() any {
-	h := t.hits[len(t.hits)-1]
-	t.hits = t.hits[:len(t.hits)-1]
-	return h
-}
-
-func (t *topK) offer(h Hit) {
-	if len(t.hits) < t.k {
-		heap.Push(t, h)
-	} else if better(h, t.hits[0]) {
-		t.hits[0] = h
-		heap.Fix(t, 0)
-	}
-}
-
-func (t *topK) sorted() []Hit {
-	out := slices.Clone(t.hits)
-	slices.SortFunc(out, func(a, b Hit) int {
-		if better(a, b) {
-			return -1
-		}
-		if better(b, a) {
-			return 1
-		}
-		return 0
-	})
-	return out
 }
 
 // chunkRows is how many stored vectors one matrix product covers: the
@@ -84,9 +44,9 @@ func (ix *Index) Exact(queries [][]float32, k int) ([][]Hit, error) {
 		q = append(q, x...)
 	}
 	nq := len(queries)
-	tops := make([]topK, nq)
+	tops := make([]*topk.Heap[Hit], nq)
 	for i := range tops {
-		tops[i].k = k
+		tops[i] = topk.New(k, better)
 	}
 	scores := make([]float32, nq*chunkRows)
 	var buf []float32
@@ -100,20 +60,20 @@ func (ix *Index) Exact(queries [][]float32, k int) ([][]Hit, error) {
 		tensor.Gemm(false, true, nq, rows, d, 1, q, d, mat, d, 0, scores, rows)
 		for qi := range nq {
 			s := scores[qi*rows : (qi+1)*rows]
-			t := &tops[qi]
+			t := tops[qi]
 			for j, sc := range s {
 				if v.scales != nil {
 					sc *= v.scales[lo+j]
 				}
-				if len(t.hits) < k || sc >= t.hits[0].Score {
-					t.offer(Hit{lo + j, sc})
+				if !t.Full() || sc >= t.Worst().Score {
+					t.Offer(Hit{lo + j, sc})
 				}
 			}
 		}
 	}
 	out := make([][]Hit, nq)
 	for i := range tops {
-		out[i] = tops[i].sorted()
+		out[i] = tops[i].Sorted()
 	}
 	return out, nil
 }
