@@ -2,11 +2,11 @@ package policy
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"reflect"
-	"strings"
 	"testing"
+
+	"research/internal/tinymodel"
 
 	"research/dataset"
 	"research/generate"
@@ -15,66 +15,33 @@ import (
 	"research/protocol"
 	"research/rollout"
 	"research/rollout/rollouttest"
-	"research/tokenizer"
 )
-
-// byteVocab is a tokenizer for the tiny test model's 258 ids: the 256
-// bytes, then <|endoftext|> and <|im_end|>.
-type byteVocab struct{}
-
-func (byteVocab) Encode(text string) []int {
-	var ids []int
-	for len(text) > 0 {
-		switch {
-		case strings.HasPrefix(text, "<|endoftext|>"):
-			ids, text = append(ids, 256), text[len("<|endoftext|>"):]
-		case strings.HasPrefix(text, "<|im_end|>"):
-			ids, text = append(ids, 257), text[len("<|im_end|>"):]
-		default:
-			ids, text = append(ids, int(text[0])), text[1:]
-		}
-	}
-	return ids
-}
-
-func (byteVocab) Decode(ids []int, skipSpecial bool) (string, error) {
-	var b strings.Builder
-	for _, id := range ids {
-		switch {
-		case id < 256:
-			b.WriteByte(byte(id))
-		case id == 256 && !skipSpecial:
-			b.WriteString("<|endoftext|>")
-		case id == 257 && !skipSpecial:
-			b.WriteString("<|im_end|>")
-		case id > 257 || id < 0:
-			return "", fmt.Errorf("id %d out of the vocabulary", id)
-		}
-	}
-	return b.String(), nil
-}
 
 // TestLocalRolloutModes runs the tiny random model through the rollout loop
 // on the in-process engine, synchronous rounds and continuous batching:
 // with each sequence's random stream tied to its key, both give the same
 // trajectories.
 func TestLocalRolloutModes(t *testing.T) {
-	m, err := model.Load("../model/testdata/tiny")
+	m, err := model.Load(tinymodel.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	tok, err := tinymodel.Tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
 	examples := []dataset.Example{{ID: "a", Question: "q1", Answers: []string{"x"}}, {ID: "b", Question: "q22", Answers: []string{"y"}}}
 	run := func(sync bool) []*rollout.Trajectory {
-		dec := generate.DecoderFunc(func(ids []int) string { s, _ := byteVocab{}.Decode(ids, false); return s })
+		dec := generate.DecoderFunc(func(ids []int) string { s, _ := tok.Decode(ids, false); return s })
 		e, err := generate.NewEngine(m, generate.Options{Sampling: generate.Sampling{Temperature: 1, Seed: 3}, Decoder: dec})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer e.Close()
-		cfg := rollout.Defaults(protocol.Base, []int{256, 257}, "<|endoftext|>")
+		cfg := rollout.Defaults(protocol.Base, []int{tinymodel.EndOfText, tinymodel.IMEnd}, "<|endoftext|>")
 		cfg.N, cfg.MaxResponseTokens, cfg.Synchronous = 3, 24, sync
-		r := &rollout.Runner{Policy: Local{Engine: e}, Retriever: &rollouttest.Retriever{}, Tokenizer: byteVocab{}, Config: cfg}
+		r := &rollout.Runner{Policy: Local{Engine: e}, Retriever: &rollouttest.Retriever{}, Tokenizer: tok, Config: cfg}
 		trajs, err := r.Run(context.Background(), examples)
 		if err != nil {
 			t.Fatal(err)
@@ -102,17 +69,12 @@ func TestLocalRolloutModes(t *testing.T) {
 // the in-process engine and through serve-model's OpenAI route with the
 // OpenAI policy give the same trajectories, token for token.
 func TestServedPolicyMatchesLocal(t *testing.T) {
-	m, err := model.Load("../model/testdata/tiny")
+	m, err := model.Load(tinymodel.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	tr, err := tokenizer.NewTrainer(tokenizer.TrainOptions{VocabSize: 258, Special: []string{"<|endoftext|>", "<|im_end|>"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.Add("x")
-	tok, err := tr.Train()
+	tok, err := tinymodel.Tokenizer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +89,7 @@ func TestServedPolicyMatchesLocal(t *testing.T) {
 	}
 	// The base prompt (938 byte tokens) exceeds the tiny model's nominal 128
 	// positions, which RoPE does not enforce: leave the context uncapped.
-	h, err := server.New(server.Config{Engine: newEngine(), Tokenizer: tok, ModelName: "tiny", EOSIDs: []int{256}})
+	h, err := server.New(server.Config{Engine: newEngine(), Tokenizer: tok, ModelName: "tiny", EOSIDs: []int{tinymodel.EndOfText}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +101,7 @@ func TestServedPolicyMatchesLocal(t *testing.T) {
 	}
 	examples := []dataset.Example{{ID: "a", Question: "q1", Answers: []string{"x"}}, {ID: "b", Question: "who?", Answers: []string{"y"}}}
 	run := func(p rollout.Policy) []*rollout.Trajectory {
-		cfg := rollout.Defaults(protocol.Base, []int{256, 257}, "<|endoftext|>")
+		cfg := rollout.Defaults(protocol.Base, []int{tinymodel.EndOfText, tinymodel.IMEnd}, "<|endoftext|>")
 		cfg.N, cfg.MaxResponseTokens = 1, 30
 		r := &rollout.Runner{Policy: p, Retriever: &rollouttest.Retriever{}, Tokenizer: tok, Config: cfg}
 		trajs, err := r.Run(context.Background(), examples)

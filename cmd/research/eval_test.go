@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"research/internal/tinymodel"
+
 	"research/eval"
 	"research/generate"
 	"research/generate/server"
@@ -50,12 +52,7 @@ func newEvalFixture(t *testing.T) evalFixture {
 	if _, err := bm25.Build(context.Background(), corpus, world.CorpusFile, index, bm25.BuildOptions{Params: bm25.DefaultParams}); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := tokenizer.NewTrainer(tokenizer.TrainOptions{VocabSize: 258, Special: []string{"<|endoftext|>", "<|im_end|>"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.Add("x") // no merges: the bytes and the two specials, the tiny model's 258 ids
-	tok, err := tr.Train()
+	tok, err := tinymodel.Tokenizer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +66,7 @@ func newEvalFixture(t *testing.T) evalFixture {
 // serveTiny serves the tiny model like research serve-model.
 func serveTiny(t *testing.T, tok *tokenizer.Tokenizer) string {
 	t.Helper()
-	m, err := model.Load("../../model/testdata/tiny")
+	m, err := model.Load(tinymodel.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +101,7 @@ func TestEvalInProcessEqualsServed(t *testing.T) {
 	local, served := filepath.Join(fx.dir, "local"), filepath.Join(fx.dir, "served")
 	predicted := 0
 	for _, m := range eval.Methods {
-		if _, _, err := runCLI(t, "", append([]string{"eval", "--method", string(m), "--out", local, "--model", "../../model/testdata/tiny"}, common...)...); err != nil {
+		if _, _, err := runCLI(t, "", append([]string{"eval", "--method", string(m), "--out", local, "--model", tinymodel.Dir()}, common...)...); err != nil {
 			t.Fatalf("%s in process: %v", m, err)
 		}
 		stdout, _, err := runCLI(t, "", append([]string{"eval", "--method", string(m), "--out", served, "--llm-url", url, "--llm-model", "tiny"}, common...)...)
@@ -178,7 +175,7 @@ func TestEvalResumeAndJudge(t *testing.T) {
 	fx := newEvalFixture(t)
 	out := filepath.Join(fx.dir, "out")
 	args := []string{"eval", "--method", "naive-rag", "--data", fx.questions, "--index", fx.index, "--tokenizer", fx.tokenizer,
-		"--model", "../../model/testdata/tiny", "--max-tokens", "8", "--out", out}
+		"--model", tinymodel.Dir(), "--max-tokens", "8", "--out", out}
 	if _, _, err := runCLI(t, "", args...); err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +250,7 @@ func TestEvalJudgesIntoNewDir(t *testing.T) {
 	url, calls := fakeJudge(t)
 	out := filepath.Join(fx.dir, "new", "dir")
 	stdout, _, err := runCLI(t, "", "eval", "--method", "naive-gen", "--data", fx.questions, "--limit", "2", "--index", fx.index,
-		"--tokenizer", fx.tokenizer, "--model", "../../model/testdata/tiny", "--max-tokens", "4", "--out", out, "--judge-url", url)
+		"--tokenizer", fx.tokenizer, "--model", tinymodel.Dir(), "--max-tokens", "4", "--out", out, "--judge-url", url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +268,7 @@ func decodeResults(t *testing.T, data []byte) map[string]eval.Record {
 
 func TestEvalFlagErrors(t *testing.T) {
 	fx := newEvalFixture(t)
-	base := []string{"eval", "--index", fx.index, "--tokenizer", fx.tokenizer, "--model", "../../model/testdata/tiny", "--out", filepath.Join(fx.dir, "o")}
+	base := []string{"eval", "--index", fx.index, "--tokenizer", fx.tokenizer, "--model", tinymodel.Dir(), "--out", filepath.Join(fx.dir, "o")}
 	for _, tt := range []struct {
 		args []string
 		want string

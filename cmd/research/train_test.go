@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"research/internal/tinymodel"
+
 	"research/search/bm25"
-	"research/tokenizer"
 )
 
 // toyTrainConfig writes a run around the tiny random model and returns the
@@ -22,25 +23,9 @@ func toyTrainConfig(t *testing.T, steps int) (cfgPath, out string) {
 	t.Helper()
 	dir := t.TempDir()
 	mdir := filepath.Join(dir, "model")
-	os.MkdirAll(mdir, 0o755)
-	var mc map[string]any
-	data, err := os.ReadFile("../../model/testdata/tiny/config.json")
-	if err != nil {
+	if err := tinymodel.Copy(mdir, 4096); err != nil {
 		t.Fatal(err)
 	}
-	json.Unmarshal(data, &mc)
-	mc["max_position_embeddings"] = 4096
-	data, _ = json.Marshal(mc)
-	os.WriteFile(filepath.Join(mdir, "config.json"), data, 0o644)
-	weights, _ := os.ReadFile("../../model/testdata/tiny/model.safetensors")
-	os.WriteFile(filepath.Join(mdir, "model.safetensors"), weights, 0o644)
-	tr, _ := tokenizer.NewTrainer(tokenizer.TrainOptions{VocabSize: 258, Special: []string{"<|endoftext|>", "<|im_end|>"}})
-	tr.Add("x")
-	tok, err := tr.Train()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok.Save(filepath.Join(mdir, "tokenizer.json"))
 	corpus := `{"id":"1","contents":"\"A\"\nA is a city."}` + "\n"
 	if _, err := bm25.Build(context.Background(), strings.NewReader(corpus), "corpus", filepath.Join(dir, "ix"), bm25.BuildOptions{}); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"research/internal/tinymodel"
+
 	"research/generate"
 	"research/model"
 	"research/tokenizer"
@@ -27,12 +29,7 @@ var (
 // then <|endoftext|> (256) and <|im_end|> (257).
 func byteTokenizer(t *testing.T) *tokenizer.Tokenizer {
 	t.Helper()
-	tr, err := tokenizer.NewTrainer(tokenizer.TrainOptions{VocabSize: 258, Special: []string{"<|endoftext|>", "<|im_end|>"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.Add("x") // no pair repeats: no merges, only the bytes and the specials
-	tok, err := tr.Train()
+	tok, err := tinymodel.Tokenizer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +38,7 @@ func byteTokenizer(t *testing.T) *tokenizer.Tokenizer {
 
 func newTestServer(t *testing.T, apiKey string) (*httptest.Server, *tokenizer.Tokenizer) {
 	t.Helper()
-	m, err := model.Load("../../model/testdata/tiny")
+	m, err := model.Load(tinymodel.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"research/internal/tinymodel"
+
 	"research/rollout"
 	"research/search/bm25"
-	"research/tokenizer"
 )
 
 // toyRun prepares a run directory around the tiny random model: its weights
@@ -20,30 +21,7 @@ func toyRun(t *testing.T) Config {
 	t.Helper()
 	dir := t.TempDir()
 	mdir := filepath.Join(dir, "model")
-	if err := os.MkdirAll(mdir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cfgData, err := os.ReadFile("../../model/testdata/tiny/config.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mc map[string]any
-	json.Unmarshal(cfgData, &mc)
-	mc["max_position_embeddings"] = 4096 // the ReSearch prompt is long in byte tokens
-	cfgData, _ = json.Marshal(mc)
-	os.WriteFile(filepath.Join(mdir, "config.json"), cfgData, 0o644)
-	weights, err := os.ReadFile("../../model/testdata/tiny/model.safetensors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(mdir, "model.safetensors"), weights, 0o644)
-	tr, _ := tokenizer.NewTrainer(tokenizer.TrainOptions{VocabSize: 258, Special: []string{"<|endoftext|>", "<|im_end|>"}})
-	tr.Add("x")
-	tok, err := tr.Train()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tok.Save(filepath.Join(mdir, "tokenizer.json")); err != nil {
+	if err := tinymodel.Copy(mdir, 4096); err != nil {
 		t.Fatal(err)
 	}
 	corpus := `{"id":"1","contents":"\"A\"\nA is a city."}` + "\n" + `{"id":"2","contents":"\"B\"\nB is a film."}` + "\n"
