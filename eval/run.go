@@ -23,6 +23,9 @@ type Config struct {
 	// first and last halves (FlashRAG's generator_max_input_len).
 	MaxPromptTokens int
 	Workers         int // questions in flight
+	// Access restricts the ReSearch method's retrieval, for baselines in
+	// its own format (closed-book, retrieve once); see rollout.Access.
+	Access rollout.Access
 	EOSIDs          []int
 	EOSText         string // the eos_token text the ReSearch reward expects
 }
@@ -46,6 +49,8 @@ func (c Config) Validate() error {
 			c.TopK, c.MaxTokens, c.MaxPromptTokens, c.Workers)
 	case len(c.EOSIDs) == 0 || c.EOSText == "":
 		return errors.New("eval: EOS ids and EOS text are required")
+	case c.Access != rollout.SearchAny && c.Method != Research:
+		return fmt.Errorf("eval: search access %q applies to the %s method only", c.Access, Research)
 	}
 	return nil
 }
@@ -128,6 +133,7 @@ const EmptyQueryText = "nothing to search"
 func (r *Runner) runResearch(ctx context.Context, datasetName string, examples []dataset.Example, done func(*Record) error) error {
 	cfg := rollout.Defaults(r.Config.Template, r.Config.EOSIDs, r.Config.EOSText)
 	cfg.N, cfg.TopK, cfg.MaxResponseTokens, cfg.MaxConcurrent = 1, r.Config.TopK, r.Config.MaxTokens, r.Config.Workers
+	cfg.Access = r.Config.Access
 	// ReSearchPipeline inserts this for an empty query, where the training
 	// rollout inserts "invalid query".
 	cfg.EmptyQueryText = EmptyQueryText

@@ -3,6 +3,7 @@ package pretrain
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	"research/protocol"
 	"research/world"
@@ -52,22 +53,34 @@ func TraceSequence(tok Tokenizer, prompt string, segs []Segment) Sequence {
 }
 
 // Corpus builds the pretraining documents of a world: its train passages
-// and, for each train question, tracesPer noisy traces.
-func Corpus(g *world.Generation, tok Tokenizer, find Searcher, template protocol.Template, eos string, eosID int,
-	tracesPer int, noise Noise, seed uint64) ([]Sequence, error) {
-	rng := rand.New(rand.NewPCG(seed, 7))
+// and, for each train question, s.Traces noisy traces. A share
+// s.Instructions of the traces carry the paper's whole base prompt; the
+// rest only its "User: … Assistant:" turn, as the format would appear in
+// documents on the web — the model still meets the instructions often
+// enough to expect them, and the traces cost half the compute.
+func Corpus(g *world.Generation, tok Tokenizer, find Searcher, eosID int, s Shape) ([]Sequence, error) {
+	rng := rand.New(rand.NewPCG(s.Seed, 7))
+	eos := protocol.Base.EOSText()
 	var out []Sequence
 	for _, doc := range g.PretrainDocuments() {
 		out = append(out, PassageSequence(tok, doc, eosID))
 	}
 	for _, q := range g.Questions[world.Train] {
-		for range tracesPer {
-			segs, err := Trace(q, find, noise, eos, rng)
+		for range s.Traces {
+			segs, err := Trace(q, find, s.Noise, eos, rng)
 			if err != nil {
 				return nil, fmt.Errorf("question %s: %w", q.ID, err)
 			}
-			out = append(out, TraceSequence(tok, template.Prompt(q.Question), segs))
+			prompt := protocol.Base.Prompt(q.Question)
+			if rng.Float64() >= s.Instructions {
+				prompt = prompt[instructionsLen:]
+			}
+			out = append(out, TraceSequence(tok, prompt, segs))
 		}
 	}
 	return out, nil
 }
+
+// instructionsLen is the length of the base prompt's instructions, which
+// come before the question.
+var instructionsLen = strings.Index(protocol.Base.Prompt(""), "User: ")

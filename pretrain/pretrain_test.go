@@ -125,3 +125,36 @@ func TestTrainLowersLoss(t *testing.T) {
 		t.Errorf("trace mask %v from %d", tr.Mask, tr.From)
 	}
 }
+
+// TestCorpusInstructions: a share of the traces carry the paper's whole
+// prompt, the rest its "User: … Assistant:" turn only.
+func TestCorpusInstructions(t *testing.T) {
+	g := smallWorld(t)
+	passages := len(g.PretrainDocuments())
+	want := protocol.Base.Prompt(g.Questions[world.Train][0].Question)
+	turn := want[strings.Index(want, "User: "):]
+	for _, share := range []float64{0, 0.5, 1} {
+		s := DefaultShape
+		s.Instructions = share
+		seqs, err := Corpus(g, byteTok{}, fakeSearch, 0, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		traces := seqs[passages:]
+		if len(traces) != len(g.Questions[world.Train]) {
+			t.Fatalf("%d traces for %d questions", len(traces), len(g.Questions[world.Train]))
+		}
+		full := 0
+		for _, q := range traces {
+			if q.From > 200 {
+				full++
+			}
+		}
+		if got := float64(full) / float64(len(traces)); got < share-0.2 || got > share+0.2 {
+			t.Errorf("instructions %.1f: %.2f of the traces carry them", share, got)
+		}
+		if share == 0 && traces[0].From != len(byteTok{}.Encode(turn)) {
+			t.Errorf("first trace's prompt has %d tokens, want the turn's %d", traces[0].From, len(byteTok{}.Encode(turn)))
+		}
+	}
+}

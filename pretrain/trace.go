@@ -53,7 +53,7 @@ func Trace(q world.Question, find Searcher, noise Noise, eos string, rng *rand.R
 		if err != nil {
 			return "", fmt.Errorf("search %q: %w", query, err)
 		}
-		policy(" " + protocol.SearchOpen + " " + query + " " + protocol.SearchClose)
+		policy(protocol.RenderSearch(query))
 		contents := make([]string, len(docs))
 		for i, d := range docs {
 			contents[i] = d.Contents

@@ -33,6 +33,12 @@ func SearchQuery(text string) string {
 	return TrimSpace(text[start+len(SearchOpen) : end])
 }
 
+// RenderSearch renders a search call as a policy writes it after a
+// thought: " <search> query </search>".
+func RenderSearch(query string) string {
+	return " " + SearchOpen + " " + query + " " + SearchClose
+}
+
 // RenderResult renders retrieved passages the way the environment inserts
 // them after </search>: " <result>\n" + the contents joined by blank lines
 // and stripped + "\n</result>". The stripping of the joined text (not of each

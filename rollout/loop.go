@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ type Config struct {
 	MaxResponseTokens int // budget of response tokens, inserted results included
 	MaxTurns          int // searches allowed per rollout; 0 means no limit (the reference has none)
 	TopK              int // passages per search
+	Access            Access
 	EOSIDs            []int
 	EOSText           string // the tokenizer's eos_token, which the reward wants at the end
 	EmptyQueryText    string // inserted as the result of an empty query
@@ -32,6 +34,35 @@ type Config struct {
 	// MaxConcurrent bounds the rollouts in flight (their KV caches); 0 means
 	// all at once.
 	MaxConcurrent int
+}
+
+// Access is what the environment lets a policy find. The restricted
+// kinds are baselines in the ReSearch format, for a policy that knows no
+// other: the same prompt and model, less retrieval.
+type Access string
+
+const (
+	// SearchAny searches every query the policy writes: ReSearch.
+	SearchAny Access = ""
+	// SearchNothing answers every search with an empty result: closed-book
+	// generation.
+	SearchNothing Access = "none"
+	// SearchQuestion opens the response with a search for the question,
+	// written by the environment, as naive RAG retrieves once with the
+	// question; the policy's own searches find nothing.
+	SearchQuestion Access = "question"
+)
+
+// ParseAccess accepts an access kind as a user writes it ("any" for
+// SearchAny).
+func ParseAccess(name string) (Access, error) {
+	switch a := Access(name); a {
+	case "any", SearchAny:
+		return SearchAny, nil
+	case SearchNothing, SearchQuestion:
+		return a, nil
+	}
+	return "", fmt.Errorf("unknown search access %q (want any, %s or %s)", name, SearchNothing, SearchQuestion)
 }
 
 // Defaults returns the paper's settings for a tokenizer whose EOS tokens
@@ -61,6 +92,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("rollout: top-k = %d: want > 0", c.TopK)
 	case c.MaxTurns < 0 || c.SearchRetries < 0 || c.MaxConcurrent < 0:
 		return errors.New("rollout: max turns, search retries and max concurrent must be >= 0")
+	case c.Access != SearchAny && c.Access != SearchNothing && c.Access != SearchQuestion:
+		return fmt.Errorf("rollout: unknown search access %q", c.Access)
 	case len(c.EOSIDs) == 0 || c.EOSText == "":
 		return errors.New("rollout: EOS ids and EOS text are required")
 	}
@@ -163,6 +196,11 @@ func (r *Runner) runOne(ctx context.Context, b *batcher, key string, t *Trajecto
 	}
 	cfg := r.Config
 	budget := cfg.MaxResponseTokens
+	if cfg.Access == SearchQuestion {
+		if err := r.searchQuestion(ctx, b, t, budget); err != nil || t.Finish != "" {
+			return err
+		}
+	}
 	for {
 		start := time.Now()
 		c, err := r.Policy.Generate(ctx, Request{
@@ -197,7 +235,7 @@ func (r *Runner) runOne(ctx context.Context, b *batcher, key string, t *Trajecto
 		if err != nil {
 			return fmt.Errorf("decode the policy's tokens: %w", err)
 		}
-		if err := r.insertResults(ctx, b, t, protocol.SearchQuery(round), budget); err != nil {
+		if err := r.insertResults(ctx, b, t, protocol.SearchQuery(round), cfg.Access == SearchAny, budget); err != nil {
 			return err
 		}
 		if len(t.Response) >= budget {
@@ -207,14 +245,40 @@ func (r *Runner) runOne(ctx context.Context, b *batcher, key string, t *Trajecto
 	}
 }
 
-// insertResults searches for query and appends the rendered results, cut
-// at the budget, with loss mask 0.
-func (r *Runner) insertResults(ctx context.Context, b *batcher, t *Trajectory, query string, budget int) error {
+// searchQuestion opens the response with the environment's search for the
+// question (SearchQuestion access), with loss mask 0, written as the base
+// policy writes a search: the question without its question mark.
+func (r *Runner) searchQuestion(ctx context.Context, b *batcher, t *Trajectory, budget int) error {
+	query := strings.TrimSuffix(protocol.TrimSpace(t.Question), "?")
+	ids := r.Tokenizer.Encode(protocol.RenderSearch(query))
+	if len(ids) > budget {
+		ids = ids[:budget]
+	}
+	t.appendTokens(ids, nil, 0)
+	r.emit(t, ids, true)
+	if len(t.Response) < budget {
+		if err := r.insertResults(ctx, b, t, query, true, budget); err != nil {
+			return err
+		}
+	}
+	if len(t.Response) >= budget {
+		t.Finish = EndLength
+		return r.score(t)
+	}
+	return nil
+}
+
+// insertResults searches for query, when enabled, and appends the
+// rendered results, cut at the budget, with loss mask 0; when not, the
+// result is empty.
+func (r *Runner) insertResults(ctx context.Context, b *batcher, t *Trajectory, query string, enabled bool, budget int) error {
 	cfg := r.Config
 	s := Search{Turn: len(t.Searches), Query: query}
 	var text string
 	start := time.Now()
-	switch docs, err := r.searchOrExplain(ctx, b, query); {
+	switch docs, err := r.searchOrExplain(ctx, b, query, enabled); {
+	case !enabled:
+		text = protocol.RenderResult(nil)
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil:
@@ -246,9 +310,9 @@ func (r *Runner) insertResults(ctx context.Context, b *batcher, t *Trajectory, q
 }
 
 // searchOrExplain asks the batcher, except for an empty query, which the
-// reference's server would reject.
-func (r *Runner) searchOrExplain(ctx context.Context, b *batcher, query string) ([]search.Doc, error) {
-	if query == "" {
+// reference's server would reject, and where search is off.
+func (r *Runner) searchOrExplain(ctx context.Context, b *batcher, query string, enabled bool) ([]search.Doc, error) {
+	if query == "" || !enabled {
 		return nil, nil
 	}
 	return b.search(ctx, query)

@@ -279,3 +279,49 @@ func TestContinuousNoBarrier(t *testing.T) {
 		t.Fatal("rollout 0 waited for rollout 1: a round barrier in continuous mode")
 	}
 }
+
+// TestAccess: the baselines in the ReSearch format search nothing
+// (closed-book) or only the question, which the environment writes.
+func TestAccess(t *testing.T) {
+	const empty = " <result>\n\n</result>"
+	opening := " <search> Where was the director of Dune born </search>"
+	tests := []struct {
+		access   rollout.Access
+		want     []string // policy and inserted texts, in order
+		inserted []bool
+		queries  []string // what the retriever saw
+	}{
+		{rollout.SearchNothing, []string{turn1, empty, answer}, []bool{false, true, false}, nil},
+		{rollout.SearchQuestion, []string{opening, docsText("Where was the director of Dune born"), turn1, empty, answer},
+			[]bool{true, true, false, true, false}, []string{"Where was the director of Dune born"}},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.access), func(t *testing.T) {
+			ret := &rollouttest.Retriever{}
+			r, _ := newRunner(map[string][]string{"0": {turn1, answer}}, ret, func(c *rollout.Config) { c.Access = tc.access })
+			tr := run(t, r)[0]
+			var ids []int
+			var mask []uint8
+			for i, part := range tc.want {
+				for _, id := range (rollouttest.ByteTokenizer{}).Encode(part) {
+					ids = append(ids, id)
+					mask = append(mask, map[bool]uint8{false: 1, true: 0}[tc.inserted[i]])
+				}
+			}
+			if !reflect.DeepEqual(tr.Response, ids) || !reflect.DeepEqual(tr.Mask, mask) {
+				got, _ := rollouttest.ByteTokenizer{}.Decode(tr.Response, false)
+				t.Fatalf("response %q\nwant %q", got, strings.Join(tc.want, ""))
+			}
+			var queries []string
+			for _, b := range ret.Batches() {
+				queries = append(queries, b...)
+			}
+			if !reflect.DeepEqual(queries, tc.queries) || tr.Reward != 1 {
+				t.Errorf("retriever saw %q, want %q; reward %v %q", queries, tc.queries, tr.Reward, tr.Reason)
+			}
+		})
+	}
+	if _, err := rollout.ParseAccess("some"); err == nil {
+		t.Error("ParseAccess accepted an unknown kind")
+	}
+}

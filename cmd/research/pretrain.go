@@ -64,6 +64,7 @@ pretrain.json (the settings and the loss per epoch).`,
 	f.Float64Var(&s.Noise.WholeQuestion, "noise-whole", s.Noise.WholeQuestion, "share of traces that search the whole question, then guess")
 	f.Float64Var(&s.Noise.EarlyAnswer, "noise-early", s.Noise.EarlyAnswer, "share of traces that answer after the first step")
 	f.Float64Var(&s.Noise.NoSearch, "noise-none", s.Noise.NoSearch, "share of traces that guess without searching")
+	f.Float64Var(&s.Instructions, "instructions", s.Instructions, "share of traces whose prompt carries the paper's instructions (the rest only the question's turn)")
 	f.Uint64Var(&s.Seed, "seed", s.Seed, "random seed")
 	return cmd
 }
