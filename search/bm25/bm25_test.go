@@ -49,9 +49,6 @@ func randomCorpus(t *testing.T, rng *rand.Rand, n, vocab int) (string, []string)
 // buildIndex builds corpus into a temporary directory and opens it.
 func buildIndex(t *testing.T, corpus string, opt BuildOptions) *Index {
 	t.Helper()
-	if opt.Params == (Params{}) {
-		opt.Params = DefaultParams
-	}
 	dir := filepath.Join(t.TempDir(), "index")
 	if _, err := Build(context.Background(), strings.NewReader(corpus), "corpus.jsonl", dir, opt); err != nil {
 		t.Fatal(err)
@@ -171,6 +168,26 @@ func TestRankingExact(t *testing.T) {
 // TestLuceneScore checks the BM25 formula on a hand-computed case: N = 2,
 // df = 1, tf = 1, dl = avgdl, so idf = ln(1 + 1.5/1.5) = ln 2 and the
 // score is ln 2 * 1 / (1 + k1).
+// TestZeroParamsMeanDefaults: options without parameters build a BM25
+// index with the defaults, where a term's frequency counts (with k1 = 0 it
+// would not).
+func TestZeroParamsMeanDefaults(t *testing.T) {
+	corpus := `{"id":"once","contents":"Gugungu lies near Kroldu"}
+{"id":"thrice","contents":"Gugungu is a city. Gugungu lies near Gugungu"}
+`
+	ix := buildIndex(t, corpus, BuildOptions{})
+	if ix.Params() != DefaultParams {
+		t.Errorf("params %+v, want %+v", ix.Params(), DefaultParams)
+	}
+	docs, err := ix.Search(context.Background(), []string{"Gugungu"}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if docs[0][0].ID != "thrice" || !(docs[0][0].Score > docs[0][1].Score) {
+		t.Errorf("ranking %+v: want the passage with three mentions first", docs[0])
+	}
+}
+
 func TestLuceneScore(t *testing.T) {
 	ix := buildIndex(t, `{"id":"a","contents":"apple banana"}`+"\n"+`{"id":"b","contents":"cherry grape"}`+"\n", BuildOptions{})
 	hits := ix.TopK("apple", 5)

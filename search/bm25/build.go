@@ -20,6 +20,9 @@ import (
 
 // BuildOptions configure Build.
 type BuildOptions struct {
+	// Params are the scoring parameters; the zero value means
+	// DefaultParams. (With k1 = 0, b has no effect: set it to anything
+	// non-zero to build a binary-tf index.)
 	Params Params
 	// MemBytes is the budget for postings held in memory; when reached,
 	// they are spilled to a sorted segment on disk. Zero means 1 GiB.
@@ -59,6 +62,9 @@ type batch struct {
 // next to out and renames it into place when everything is on disk, so out
 // is either absent, the old index, or the complete new one.
 func Build(ctx context.Context, r io.Reader, name, out string, opt BuildOptions) (*Meta, error) {
+	if opt.Params == (Params{}) {
+		opt.Params = DefaultParams
+	}
 	if err := opt.Params.Validate(); err != nil {
 		return nil, err
 	}
