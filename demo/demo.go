@@ -28,13 +28,22 @@ import (
 	"research/world"
 )
 
+// World is the demo's world: 12,000 train questions over 6,000 entities,
+// too many for a small base model to memorise, so it must learn to copy
+// names from the question and the results; held-out dev and test worlds of
+// 150 entities each.
+var World = world.Config{Seed: 1, Entities: 6000, HeldOut: 150, TrainQuestions: 12000,
+	DevQuestions: 200, TestQuestions: 200, NearDuplicates: 0.2}
+
 // Config sizes a demo run.
 type Config struct {
 	Out   string
 	World world.Config
-	// Base is a base policy made by pretrain.Build for this world; empty
-	// means make one with Shape (slow: tens of minutes).
-	Base          string
+	// Base is a base policy made by pretrain.Build for World; empty means
+	// the shipped one (see base/README.md).
+	Base string
+	// Pretrain makes a new base policy with Shape instead (half an hour).
+	Pretrain      bool
 	Shape         pretrain.Shape
 	EvalQuestions int // held-out test questions evaluated; 0 means all
 	TopK          int
@@ -46,15 +55,39 @@ type Config struct {
 
 // Defaults is the 15-minute recipe.
 func Defaults(out string) Config {
-	return Config{Out: out, World: world.DefaultConfig, Shape: pretrain.DefaultShape, EvalQuestions: 100,
-		TopK: 3, MaxTokens: 512, Steps: 30, BatchSize: 8, N: 5, LR: 1e-5}
+	return Config{Out: out, World: World, Shape: pretrain.DefaultShape, EvalQuestions: 100,
+		TopK: 3, MaxTokens: 512, Steps: 30, BatchSize: 8, N: 5, LR: 1e-4}
 }
+
+// Full is the longer recipe: more GRPO steps, every test question.
+func Full(out string) Config {
+	c := Defaults(out)
+	c.EvalQuestions, c.Steps = 0, 200
+	return c
+}
+
+// A method of the table: the ReSearch loop with some search access.
+type method struct {
+	title  string
+	access rollout.Access
+}
+
+// The baselines are the ReSearch prompt and model with less retrieval: a
+// base policy pretrained on ReSearch traces knows no other format, and
+// FlashRAG's prompts would measure only that.
+var (
+	closedBook = method{"Closed-book (searches find nothing)", rollout.SearchNothing}
+	naiveRAG   = method{"Naive RAG (the question's top-k, once)", rollout.SearchQuestion}
+	beforeRL   = method{"ReSearch, before RL", rollout.SearchAny}
+	afterRL    = method{"ReSearch, after RL", rollout.SearchAny}
+)
 
 // Row is one method's scores by question type.
 type Row struct {
-	Method string
-	EM, F1 map[string]float64 // by question type, and "all"
-	N      map[string]int
+	Method   string
+	EM, F1   map[string]float64 // by question type, and "all"
+	N        map[string]int
+	Searches float64 // per question
 }
 
 // Result is what a demo measured.
@@ -73,13 +106,9 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	if err := g.WriteDir(worldDir); err != nil {
 		return nil, err
 	}
-	base := cfg.Base
-	if base == "" {
-		base = filepath.Join(cfg.Out, "base")
-		fmt.Fprintln(log, "demo: pretraining the base policy")
-		if err := pretrain.Build(g, base, cfg.Shape, log); err != nil {
-			return nil, err
-		}
+	base, err := basePolicy(g, cfg, log)
+	if err != nil {
+		return nil, err
 	}
 	indexDir := filepath.Join(cfg.Out, "index")
 	ix, err := pretrain.IndexWorld(g, indexDir)
@@ -94,12 +123,9 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	}
 
 	res := &Result{}
-	for _, m := range []struct {
-		method eval.Method
-		title  string
-	}{{eval.NaiveGen, "Closed-book generation"}, {eval.NaiveRAG, "Naive RAG"}, {eval.Research, "ReSearch, before RL"}} {
+	for _, m := range []method{closedBook, naiveRAG, beforeRL} {
 		fmt.Fprintf(log, "demo: evaluating %s\n", m.title)
-		row, _, err := evaluate(ctx, base, ix, m.method, m.title, test, types, cfg)
+		row, _, err := evaluate(ctx, base, ix, m, test, types, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -115,7 +141,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	tc.Rollout.N, tc.Rollout.MaxResponseTokens = cfg.N, cfg.MaxTokens
 	tc.Optim.LR = cfg.LR
 	tc.Train.Steps, tc.Train.BatchSize, tc.Train.Out = cfg.Steps, cfg.BatchSize, filepath.Join(cfg.Out, "train")
-	tc.Train.ValEvery, tc.Train.SaveEvery = max(cfg.Steps/3, 1), cfg.Steps
+	tc.Train.ValEvery, tc.Train.SaveEvery = cfg.Steps, cfg.Steps
 	tr, err := trainer.New(tc)
 	if err != nil {
 		return nil, err
@@ -126,8 +152,8 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		return nil, err
 	}
 	trained := filepath.Join(tc.Train.Out, "checkpoints", fmt.Sprintf("step-%06d", cfg.Steps))
-	fmt.Fprintln(log, "demo: evaluating ReSearch after RL")
-	row, trajs, err := evaluate(ctx, trained, ix, eval.Research, "ReSearch, after RL", test, types, cfg)
+	fmt.Fprintf(log, "demo: evaluating %s\n", afterRL.title)
+	row, trajs, err := evaluate(ctx, trained, ix, afterRL, test, types, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -148,27 +174,27 @@ func examplesOf(qs []world.Question, n int) []dataset.Example {
 }
 
 // evaluate scores one method of the model in dir on the examples, greedy.
-func evaluate(ctx context.Context, dir string, ix *bm25.Index, method eval.Method, title string,
+func evaluate(ctx context.Context, dir string, ix *bm25.Index, m method,
 	examples []dataset.Example, types map[string]string, cfg Config) (Row, []*rollout.Trajectory, error) {
-	m, err := model.Load(dir)
+	lm, err := model.Load(dir)
 	if err != nil {
 		return Row{}, nil, err
 	}
-	defer m.Close()
+	defer lm.Close()
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
 		return Row{}, nil, err
 	}
 	dec := generate.DecoderFunc(func(ids []int) string { s, _ := tok.Decode(ids, false); return s })
-	e, err := generate.NewEngine(m, generate.Options{Decoder: dec})
+	e, err := generate.NewEngine(lm, generate.Options{Decoder: dec})
 	if err != nil {
 		return Row{}, nil, err
 	}
 	defer e.Close()
-	ec := eval.Defaults(method, protocol.Base, rollout.StopIDs(tok, m.Config.EOSTokenIDs), protocol.Base.EOSText())
-	ec.TopK, ec.MaxTokens, ec.MaxPromptTokens = cfg.TopK, cfg.MaxTokens, 2048
+	ec := eval.Defaults(eval.Research, protocol.Base, rollout.StopIDs(tok, lm.Config.EOSTokenIDs), protocol.Base.EOSText())
+	ec.TopK, ec.MaxTokens, ec.Access = cfg.TopK, cfg.MaxTokens, m.access
 	r := &eval.Runner{Policy: policy.Local{Engine: e}, Retriever: ix, Tokenizer: tok, Config: ec}
-	row := Row{Method: title, EM: map[string]float64{}, F1: map[string]float64{}, N: map[string]int{}}
+	row := Row{Method: m.title, EM: map[string]float64{}, F1: map[string]float64{}, N: map[string]int{}}
 	var trajs []*rollout.Trajectory
 	err = r.Run(ctx, world.Test, examples, func(rec *eval.Record) error {
 		for _, k := range []string{types[rec.ID], "all"} {
@@ -176,8 +202,9 @@ func evaluate(ctx context.Context, dir string, ix *bm25.Index, method eval.Metho
 			row.F1[k] += rec.Metrics.F1
 			row.N[k]++
 		}
-		if rec.Trajectory != nil {
-			trajs = append(trajs, rec.Trajectory)
+		if t := rec.Trajectory; t != nil {
+			row.Searches += float64(len(t.Searches))
+			trajs = append(trajs, t)
 		}
 		return nil
 	})
@@ -188,6 +215,7 @@ func evaluate(ctx context.Context, dir string, ix *bm25.Index, method eval.Metho
 		row.EM[k] /= float64(n)
 		row.F1[k] /= float64(n)
 	}
+	row.Searches /= float64(max(row.N["all"], 1))
 	sort.Slice(trajs, func(i, j int) bool { return trajs[i].ExampleID < trajs[j].ExampleID })
 	return row, trajs, nil
 }
@@ -199,17 +227,17 @@ func (r *Result) Markdown(w io.Writer) {
 	for _, t := range types {
 		fmt.Fprintf(w, " %s EM / F1 |", t)
 	}
-	fmt.Fprint(w, "\n|---|")
+	fmt.Fprint(w, " searches |\n|---|")
 	for range types {
 		fmt.Fprint(w, "---|")
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, "---|")
 	for _, row := range r.Rows {
 		fmt.Fprintf(w, "| %s |", row.Method)
 		for _, t := range types {
 			fmt.Fprintf(w, " %.1f / %.1f |", 100*row.EM[t], 100*row.F1[t])
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, " %.2f |\n", row.Searches)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"research/pretrain"
+	"research/rollout"
 )
 
 // TestRunEndToEnd runs the whole experiment at a toy scale: a small world,
@@ -22,6 +23,7 @@ func TestRunEndToEnd(t *testing.T) {
 	cfg := Defaults(t.TempDir())
 	cfg.World.Entities, cfg.World.HeldOut = 40, 40
 	cfg.World.TrainQuestions, cfg.World.DevQuestions, cfg.World.TestQuestions = 20, 4, 8
+	cfg.Pretrain = true
 	cfg.Shape = pretrain.Shape{Vocab: 400, Hidden: 32, Layers: 1, Heads: 2, KVHeads: 1, FFN: 64,
 		Epochs: 1, Warmup: 1, BatchTokens: 4096, TopK: 2, Traces: 1, LR: 3e-3, Noise: pretrain.DefaultNoise, Seed: 1}
 	cfg.EvalQuestions, cfg.MaxTokens, cfg.Steps, cfg.BatchSize, cfg.N = 4, 48, 2, 2, 2
@@ -37,19 +39,74 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("%s: n %d, EM %v", row.Method, row.N["all"], row.EM["all"])
 		}
 	}
+	// The environment's search for the question counts.
+	if s := res.Rows[1].Searches; s < 1 {
+		t.Errorf("naive RAG: %v searches per question, want ≥ 1", s)
+	}
 	if len(res.Examples) != 4 {
 		t.Errorf("%d traces after RL, want 4", len(res.Examples))
 	}
 	var md bytes.Buffer
 	res.Markdown(&md)
-	for _, want := range []string{"Closed-book generation", "Naive RAG", "ReSearch, before RL", "ReSearch, after RL", "bridge EM / F1"} {
-		if !strings.Contains(md.String(), want) {
-			t.Errorf("table lacks %q:\n%s", want, md.String())
+	for _, m := range []method{closedBook, naiveRAG, beforeRL, afterRL} {
+		if !strings.Contains(md.String(), m.title) {
+			t.Errorf("table lacks %q:\n%s", m.title, md.String())
 		}
 	}
 	for _, f := range []string{"world/train.jsonl", "base/model.safetensors", "train/metrics.jsonl", "train/checkpoints/step-000002/model.safetensors"} {
 		if _, err := os.Stat(filepath.Join(cfg.Out, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	// A base made for this toy world is refused for the demo's world.
+	if err := checkWorld(filepath.Join(cfg.Out, "base"), World); err == nil || !strings.Contains(err.Error(), "pretrained on world") {
+		t.Errorf("checkWorld of a base for another world: %v", err)
+	}
+}
+
+// TestShippedBase: the embedded base policy was pretrained on the demo's
+// world, and writes out whole.
+func TestShippedBase(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteBase(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkWorld(dir, World); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestShowcase(t *testing.T) {
+	search := func(qs ...string) []rollout.Search {
+		var out []rollout.Search
+		for _, q := range qs {
+			out = append(out, rollout.Search{Query: q})
+		}
+		return out
+	}
+	one := &rollout.Trajectory{ExampleID: "one", Reward: 1, Searches: search("Who directed Gelvera")}
+	hops := &rollout.Trajectory{ExampleID: "hops", Reward: 1, Searches: search("Who directed Gelvera", "Where was Sera Mubru born")}
+	again := &rollout.Trajectory{ExampleID: "again", Searches: search("Who directed Gelvera", "director of film Gelvera")}
+	tests := []struct {
+		in   []*rollout.Trajectory
+		want []string
+	}{
+		{[]*rollout.Trajectory{one, hops, again}, []string{"hops", "again"}},
+		{[]*rollout.Trajectory{one, again}, []string{"again"}},
+		{[]*rollout.Trajectory{one}, nil},
+	}
+	for _, tc := range tests {
+		var got []string
+		for _, t := range (&Result{Examples: tc.in}).Showcase() {
+			got = append(got, t.ExampleID)
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("showcase %v, want %v", got, tc.want)
 		}
 	}
 }

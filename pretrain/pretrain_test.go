@@ -135,7 +135,7 @@ func TestCorpusInstructions(t *testing.T) {
 	turn := want[strings.Index(want, "User: "):]
 	for _, share := range []float64{0, 0.5, 1} {
 		s := DefaultShape
-		s.Instructions = share
+		s.Instructions, s.Traces = share, 1
 		seqs, err := Corpus(g, byteTok{}, fakeSearch, 0, s)
 		if err != nil {
 			t.Fatal(err)
@@ -155,6 +155,27 @@ func TestCorpusInstructions(t *testing.T) {
 		}
 		if share == 0 && traces[0].From != len(byteTok{}.Encode(turn)) {
 			t.Errorf("first trace's prompt has %d tokens, want the turn's %d", traces[0].From, len(byteTok{}.Encode(turn)))
+		}
+	}
+}
+
+// TestEvidence: after a search that found the step's passage, the trace
+// copies that passage from its first word to the answer.
+func TestEvidence(t *testing.T) {
+	step := world.Step{Question: "Which company produced Safa?", Answer: "Mirbu", Supporting: []string{"film-3"}}
+	safa := search.Doc{ID: "film-3", Contents: "\"Safa\"\nSafa is a 2001 film directed by Tor Stogu. It was produced by Mirbu and stars Lomi. The film was shot in Mirbu."}
+	other := search.Doc{ID: "film-4", Contents: "\"Sofa\"\nSofa is a film produced by Mirbu."}
+	tests := []struct {
+		docs []search.Doc
+		want string
+	}{
+		{[]search.Doc{other, safa}, "Safa is a 2001 film directed by Tor Stogu. It was produced by Mirbu"},
+		{[]search.Doc{other}, "Mirbu"}, // the search missed it
+		{nil, "Mirbu"},
+	}
+	for _, tc := range tests {
+		if got := evidence(step, tc.docs); got != tc.want {
+			t.Errorf("evidence from %d docs = %q, want %q", len(tc.docs), got, tc.want)
 		}
 	}
 }

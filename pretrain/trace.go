@@ -48,10 +48,10 @@ type Searcher func(query string) ([]search.Doc, error)
 func Trace(q world.Question, find Searcher, noise Noise, eos string, rng *rand.Rand) ([]Segment, error) {
 	var segs []Segment
 	policy := func(s string) { segs = append(segs, Segment{Text: s}) }
-	searchFor := func(query string) (string, error) {
+	searchFor := func(query string) ([]search.Doc, error) {
 		docs, err := find(query)
 		if err != nil {
-			return "", fmt.Errorf("search %q: %w", query, err)
+			return nil, fmt.Errorf("search %q: %w", query, err)
 		}
 		policy(protocol.RenderSearch(query))
 		contents := make([]string, len(docs))
@@ -59,7 +59,7 @@ func Trace(q world.Question, find Searcher, noise Noise, eos string, rng *rand.R
 			contents[i] = d.Contents
 		}
 		segs = append(segs, Segment{Text: protocol.RenderResult(contents), Inserted: true})
-		return strings.Join(contents, "\n"), nil
+		return docs, nil
 	}
 	answer := func(a string) {
 		policy(" " + protocol.AnswerOpen + ` The final answer is \[ \boxed{` + a + `} \] ` + protocol.AnswerClose + eos)
@@ -69,23 +69,24 @@ func Trace(q world.Question, find Searcher, noise Noise, eos string, rng *rand.R
 	switch r := rng.Float64(); {
 	case r < noise.NoSearch:
 		think("I think I know this.")
-		answer(guess(q, "", rng))
+		answer(guess(q, nil, rng))
 	case r < noise.NoSearch+noise.WholeQuestion:
 		think("Let me search for the question.")
-		found, err := searchFor(strings.TrimSuffix(q.Question, "?"))
+		docs, err := searchFor(strings.TrimSuffix(q.Question, "?"))
 		if err != nil {
 			return nil, err
 		}
 		think("The answer should be in these results.")
-		answer(guess(q, found, rng))
+		answer(guess(q, docs, rng))
 	default:
 		early := len(q.Decomposition) > 1 && r < noise.NoSearch+noise.WholeQuestion+noise.EarlyAnswer
 		for i, step := range q.Decomposition {
 			think(step.Question)
-			if _, err := searchFor(strings.TrimSuffix(step.Question, "?")); err != nil {
+			docs, err := searchFor(strings.TrimSuffix(step.Question, "?"))
+			if err != nil {
 				return nil, err
 			}
-			think(step.Answer)
+			think(evidence(step, docs))
 			if early && i == 0 {
 				answer(step.Answer)
 				return segs, nil
@@ -96,15 +97,39 @@ func Trace(q world.Question, find Searcher, noise Noise, eos string, rng *rand.R
 	return segs, nil
 }
 
+// evidence is what a careful reader writes down after a step's search:
+// the step's supporting passage, copied from its first word to the answer,
+// when the search found it — a span a small model learns to copy far
+// sooner than it learns to pick the answer out of the results unaided —
+// and the bare answer when the search missed it.
+func evidence(step world.Step, docs []search.Doc) string {
+	for _, d := range docs {
+		if len(step.Supporting) == 0 || d.ID != step.Supporting[0] {
+			continue
+		}
+		// Contents is the quoted title, a newline, then the text.
+		if _, text, ok := strings.Cut(d.Contents, "\n"); ok {
+			if i := strings.Index(text, step.Answer); i >= 0 {
+				return text[:i+len(step.Answer)]
+			}
+		}
+	}
+	return step.Answer
+}
+
 // guess picks a plausible wrong-or-right answer: for yes/no questions a
-// coin, else a capitalised word of the found text, else the gold answer
-// of the first step.
-func guess(q world.Question, found string, rng *rand.Rand) string {
+// coin, else a capitalised word of the results, else the gold answer of
+// the first step.
+func guess(q world.Question, docs []search.Doc, rng *rand.Rand) string {
 	if q.Type == world.YesNo {
 		return []string{"yes", "no"}[rng.IntN(2)]
 	}
+	var found []string
+	for _, d := range docs {
+		found = append(found, d.Contents)
+	}
 	var names []string
-	for _, w := range strings.Fields(found) {
+	for _, w := range strings.Fields(strings.Join(found, "\n")) {
 		w = strings.Trim(w, `".,`)
 		if len(w) > 2 && w[0] >= 'A' && w[0] <= 'Z' {
 			names = append(names, w)

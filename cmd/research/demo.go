@@ -16,20 +16,42 @@ func init() { rootCmd.AddCommand(newDemoCmd()) }
 
 func newDemoCmd() *cobra.Command {
 	cfg := demo.Defaults("runs/demo")
+	var full bool
 	cmd := &cobra.Command{
-		Use:   "demo [--out DIR] [--base DIR]",
+		Use:   "demo [--out DIR] [--full]",
 		Short: "The paper's experiment in miniature on a synthetic world",
 		Long: `Demo builds a synthetic multi-hop world and its BM25 index, takes the base
-policy in --base (made by research pretrain for the same world) or
-pretrains one (tens of minutes), evaluates closed-book generation, naive
-RAG and the ReSearch loop on held-out questions, trains the policy with
-GRPO, evaluates the ReSearch loop again, and prints EM / F1 per question
-type (bridge, chain, comparison, yes/no) in the layout of the paper's
-Table 2, with two example traces. Everything lands in --out: the world,
-the index, the training run (metrics, plots, rollouts, checkpoints) and
-report.md.`,
+policy shipped with research (demo/base: a small Qwen2 model pretrained on
+noisy ReSearch traces of the world's train questions), evaluates it on
+held-out questions closed-book, with naive RAG and in the ReSearch loop,
+trains it with GRPO, evaluates the ReSearch loop again, and prints EM / F1
+per question type (bridge, chain, comparison, yes/no) in the layout of the
+paper's Table 2, with example traces. The baselines use the ReSearch prompt
+and model with less retrieval: every search finds nothing (closed-book), or
+the environment searches the question once and the policy's own searches
+find nothing (naive RAG).
+
+The default recipe takes about 15 minutes on two cores; --full trains
+longer and evaluates every test question. Everything lands in --out: the
+world, the index, the base policy, the training run (metrics, PNG plots,
+rollouts, checkpoints) and report.md.`,
+		Example: `  research demo
+  research demo --full --out runs/demo-full
+  research demo --pretrain --out runs/demo-new-base`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if full {
+				f := demo.Full(cfg.Out)
+				if !cmd.Flags().Changed("steps") {
+					cfg.Steps = f.Steps
+				}
+				if !cmd.Flags().Changed("eval") {
+					cfg.EvalQuestions = f.EvalQuestions
+				}
+			}
+			if cfg.Pretrain && cfg.Base != "" {
+				return fmt.Errorf("demo: --pretrain and --base exclude each other")
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
@@ -42,21 +64,19 @@ report.md.`,
 			out := cmd.OutOrStdout()
 			fmt.Fprintln(out)
 			res.Markdown(out)
-			shown := 0
-			for _, t := range res.Examples {
-				if shown == 0 || (shown == 1 && len(t.Searches) > 1) {
-					fmt.Fprintln(out)
-					t.Render(out, rollout.Style{})
-					shown++
-				}
+			for _, t := range res.Showcase() {
+				fmt.Fprintln(out)
+				t.Render(out, rollout.Style{})
 			}
 			return res.WriteReport(cfg.Out)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Out, "out", cfg.Out, "output directory")
-	f.StringVar(&cfg.Base, "base", cfg.Base, "base policy made by research pretrain for this world (default: pretrain one)")
-	f.Uint64Var(&cfg.World.Seed, "seed", cfg.World.Seed, "world seed")
+	f.BoolVar(&full, "full", false, "the longer recipe: "+fmt.Sprint(demo.Full("").Steps)+" GRPO steps, every test question")
+	f.StringVar(&cfg.Base, "base", cfg.Base, "base policy made by research pretrain for the demo's world (default: the shipped one)")
+	f.BoolVar(&cfg.Pretrain, "pretrain", false, "pretrain a new base policy first (about half an hour)")
+	f.Uint64Var(&cfg.World.Seed, "seed", cfg.World.Seed, "world seed (another than the shipped base's needs --pretrain)")
 	f.IntVar(&cfg.EvalQuestions, "eval", cfg.EvalQuestions, "held-out questions evaluated (0: all)")
 	f.IntVar(&cfg.Steps, "steps", cfg.Steps, "GRPO steps")
 	f.IntVar(&cfg.BatchSize, "batch", cfg.BatchSize, "questions per GRPO step")

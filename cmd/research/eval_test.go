@@ -12,12 +12,12 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"research/internal/tinymodel"
-
 	"research/eval"
 	"research/generate"
 	"research/generate/server"
+	"research/internal/tinymodel"
 	"research/model"
+	"research/rollout"
 	"research/search/bm25"
 	"research/tokenizer"
 	"research/world"
@@ -63,10 +63,11 @@ func newEvalFixture(t *testing.T) evalFixture {
 	return evalFixture{dir: dir, index: index, tokenizer: tokPath, questions: filepath.Join(wdir, world.QuestionFile(world.Test)), tok: tok}
 }
 
-// serveTiny serves the tiny model like research serve-model.
-func serveTiny(t *testing.T, tok *tokenizer.Tokenizer) string {
+// serveModel serves the model in dir like research serve-model, as
+// "served", and returns its API's base URL.
+func serveModel(t *testing.T, dir string, tok *tokenizer.Tokenizer) string {
 	t.Helper()
-	m, err := model.Load(tinymodel.Dir())
+	m, err := model.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func serveTiny(t *testing.T, tok *tokenizer.Tokenizer) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	h, err := server.New(server.Config{Engine: e, Tokenizer: tok, ModelName: "tiny", EOSIDs: []int{256, 257}})
+	h, err := server.New(server.Config{Engine: e, Tokenizer: tok, ModelName: "served", EOSIDs: rollout.StopIDs(tok, m.Config.EOSTokenIDs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestEvalInProcessEqualsServed(t *testing.T) {
 		t.Skip("runs the tiny model through five methods twice")
 	}
 	fx := newEvalFixture(t)
-	url := serveTiny(t, fx.tok)
+	url := serveModel(t, tinymodel.Dir(), fx.tok)
 	common := []string{"--data", fx.questions, "--name", "world", "--index", fx.index, "--tokenizer", fx.tokenizer,
 		"--max-tokens", "12", "--limit", "3", "--workers", "2"}
 	local, served := filepath.Join(fx.dir, "local"), filepath.Join(fx.dir, "served")
@@ -104,7 +105,7 @@ func TestEvalInProcessEqualsServed(t *testing.T) {
 		if _, _, err := runCLI(t, "", append([]string{"eval", "--method", string(m), "--out", local, "--model", tinymodel.Dir()}, common...)...); err != nil {
 			t.Fatalf("%s in process: %v", m, err)
 		}
-		stdout, _, err := runCLI(t, "", append([]string{"eval", "--method", string(m), "--out", served, "--llm-url", url, "--llm-model", "tiny"}, common...)...)
+		stdout, _, err := runCLI(t, "", append([]string{"eval", "--method", string(m), "--out", served, "--llm-url", url, "--llm-model", "served"}, common...)...)
 		if err != nil {
 			t.Fatalf("%s served: %v", m, err)
 		}
