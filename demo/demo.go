@@ -56,7 +56,7 @@ type Config struct {
 // Defaults is the 15-minute recipe.
 func Defaults(out string) Config {
 	return Config{Out: out, World: World, Shape: pretrain.DefaultShape, EvalQuestions: 100,
-		TopK: 3, MaxTokens: 512, Steps: 30, BatchSize: 8, N: 5, LR: 1e-4}
+		TopK: 3, MaxTokens: 512, Steps: 50, BatchSize: 8, N: 5, LR: 1e-4}
 }
 
 // Full is the longer recipe: more GRPO steps, every test question.
