@@ -53,18 +53,6 @@ const (
 	SearchQuestion Access = "question"
 )
 
-// ParseAccess accepts an access kind as a user writes it ("any" for
-// SearchAny).
-func ParseAccess(name string) (Access, error) {
-	switch a := Access(name); a {
-	case "any", SearchAny:
-		return SearchAny, nil
-	case SearchNothing, SearchQuestion:
-		return a, nil
-	}
-	return "", fmt.Errorf("unknown search access %q (want any, %s or %s)", name, SearchNothing, SearchQuestion)
-}
-
 // Defaults returns the paper's settings for a tokenizer whose EOS tokens
 // are eosIDs and whose eos_token text is eosText.
 func Defaults(template protocol.Template, eosIDs []int, eosText string) Config {
