@@ -25,9 +25,9 @@ type Config struct {
 	Workers         int // questions in flight
 	// Access restricts the ReSearch method's retrieval, for baselines in
 	// its own format (closed-book, retrieve once); see rollout.Access.
-	Access rollout.Access
-	EOSIDs          []int
-	EOSText         string // the eos_token text the ReSearch reward expects
+	Access  rollout.Access
+	EOSIDs  []int
+	EOSText string // the eos_token text the ReSearch reward expects
 }
 
 // Defaults returns the paper's settings for a method.
