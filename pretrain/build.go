@@ -27,7 +27,10 @@ type Shape struct {
 	Noise                                      Noise
 	// Instructions is the share of traces that carry the whole base prompt.
 	Instructions float64
-	Seed         uint64
+	// Quote makes the traces copy each step's evidence from the results
+	// (see evidence) instead of writing the bare answer.
+	Quote bool
+	Seed  uint64
 }
 
 // DefaultShape is that of the demo's shipped base policy (demo/base): two

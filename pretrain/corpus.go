@@ -67,7 +67,7 @@ func Corpus(g *world.Generation, tok Tokenizer, find Searcher, eosID int, s Shap
 	}
 	for _, q := range g.Questions[world.Train] {
 		for range s.Traces {
-			segs, err := Trace(q, find, s.Noise, eos, rng)
+			segs, err := Trace(q, find, s.Noise, s.Quote, eos, rng)
 			if err != nil {
 				return nil, fmt.Errorf("question %s: %w", q.ID, err)
 			}

@@ -35,7 +35,7 @@ func TestCleanTracesScoreFull(t *testing.T) {
 	g := smallWorld(t)
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, q := range g.Questions[world.Train] {
-		segs, err := Trace(q, fakeSearch, Noise{}, "<|endoftext|>", rng)
+		segs, err := Trace(q, fakeSearch, Noise{}, false, "<|endoftext|>", rng)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,7 @@ func TestNoisyTracesAreWellFormed(t *testing.T) {
 	wrong := 0
 	qs := g.Questions[world.Train]
 	for _, q := range qs {
-		segs, err := Trace(q, fakeSearch, DefaultNoise, "<|endoftext|>", rng)
+		segs, err := Trace(q, fakeSearch, DefaultNoise, true, "<|endoftext|>", rng)
 		if err != nil {
 			t.Fatal(err)
 		}

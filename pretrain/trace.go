@@ -43,9 +43,10 @@ type Segment struct {
 type Searcher func(query string) ([]search.Doc, error)
 
 // Trace writes a ReSearch-format response to q, as segments, with the
-// results the searcher really returns inserted after each search. eos ends
-// the response.
-func Trace(q world.Question, find Searcher, noise Noise, eos string, rng *rand.Rand) ([]Segment, error) {
+// results the searcher really returns inserted after each search. After
+// each result it writes the step's answer, or with quote the evidence for
+// it. eos ends the response.
+func Trace(q world.Question, find Searcher, noise Noise, quote bool, eos string, rng *rand.Rand) ([]Segment, error) {
 	var segs []Segment
 	policy := func(s string) { segs = append(segs, Segment{Text: s}) }
 	searchFor := func(query string) ([]search.Doc, error) {
@@ -86,7 +87,11 @@ func Trace(q world.Question, find Searcher, noise Noise, eos string, rng *rand.R
 			if err != nil {
 				return nil, err
 			}
-			think(evidence(step, docs))
+			if quote {
+				think(evidence(step, docs))
+			} else {
+				think(step.Answer)
+			}
 			if early && i == 0 {
 				answer(step.Answer)
 				return segs, nil

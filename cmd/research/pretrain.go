@@ -65,6 +65,7 @@ pretrain.json (the settings and the loss per epoch).`,
 	f.Float64Var(&s.Noise.EarlyAnswer, "noise-early", s.Noise.EarlyAnswer, "share of traces that answer after the first step")
 	f.Float64Var(&s.Noise.NoSearch, "noise-none", s.Noise.NoSearch, "share of traces that guess without searching")
 	f.Float64Var(&s.Instructions, "instructions", s.Instructions, "share of traces whose prompt carries the paper's instructions (the rest only the question's turn)")
+	f.BoolVar(&s.Quote, "quote", s.Quote, "after each result, copy the supporting passage up to the answer instead of writing the bare answer")
 	f.Uint64Var(&s.Seed, "seed", s.Seed, "random seed")
 	return cmd
 }
