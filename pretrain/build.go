@@ -35,7 +35,7 @@ type Shape struct {
 
 // DefaultShape is that of the demo's shipped base policy (demo/base): two
 // noisy traces of each of the demo world's 12,000 train questions, seen
-// once, about 45 minutes on two cores.
+// once, about 50 minutes on two cores.
 var DefaultShape = Shape{Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 384,
 	Epochs: 1, Warmup: 50, BatchTokens: 4096, TopK: 3, Traces: 2, LR: 3e-3, Noise: DefaultNoise,
 	Instructions: 0.25, Seed: 1}
