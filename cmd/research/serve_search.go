@@ -80,22 +80,9 @@ dense rankings by reciprocal-rank fusion.`,
 				return fmt.Errorf("serve-search: %w", err)
 			}
 			defer ix.Close()
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("serve-search: %w", err)
-			}
 			p := ix.Params()
-			fmt.Fprintf(os.Stderr, "serve-search: %d passages, k1=%g b=%g, loaded in %s, listening on http://%s\n",
-				ix.NumDocs(), p.K1, p.B, time.Since(start).Round(time.Millisecond), ln.Addr())
-			cfg.Retriever = ix
-			cfg.APIKey = apiKey
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			if err := server.Serve(ctx, ln, server.New(cfg)); err != nil {
-				return fmt.Errorf("serve-search: %w", err)
-			}
-			fmt.Fprintln(os.Stderr, "serve-search: shut down")
-			return nil
+			desc := fmt.Sprintf("%d passages, k1=%g b=%g", ix.NumDocs(), p.K1, p.B)
+			return serveRetriever(cmd, ix, desc, start, addr, apiKey, cfg)
 		},
 	}
 	f := cmd.Flags()
@@ -160,12 +147,18 @@ func serveDense(cmd *cobra.Command, method, bm25Dir, denseDir string, ef *encode
 		r = &hybrid.Retriever{Retrievers: []search.Retriever{bx, dr}, K: rrfK}
 		desc += fmt.Sprintf(" + BM25 %d passages (RRF k=%d)", bx.NumDocs(), rrfK)
 	}
+	return serveRetriever(cmd, r, method+": "+desc, start, addr, apiKey, cfg)
+}
+
+// serveRetriever serves r on addr until interrupted; desc and the time
+// since start go to the log line that says it is listening.
+func serveRetriever(cmd *cobra.Command, r search.Retriever, desc string, start time.Time, addr, apiKey string, cfg server.Config) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("serve-search: %w", err)
 	}
-	fmt.Fprintf(os.Stderr, "serve-search: %s: %s, loaded in %s, listening on http://%s\n",
-		method, desc, time.Since(start).Round(time.Millisecond), ln.Addr())
+	fmt.Fprintf(os.Stderr, "serve-search: %s, loaded in %s, listening on http://%s\n",
+		desc, time.Since(start).Round(time.Millisecond), ln.Addr())
 	cfg.Retriever = r
 	cfg.APIKey = apiKey
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
