@@ -20,11 +20,8 @@ package bm25
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 
 	"research/internal/diskfile"
 )
@@ -144,23 +141,10 @@ func checkHeader(data []byte, path, name string) error {
 
 // ReadMeta reads and checks dir/meta.json.
 func ReadMeta(dir string) (*Meta, error) {
-	path := filepath.Join(dir, "meta.json")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%s: no meta.json: not an index directory, or an unfinished build", dir)
-		}
-		return nil, fmt.Errorf("read index meta: %w", err)
-	}
 	var m Meta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if m.Format != formatName {
-		return nil, fmt.Errorf("%s: format %q, want %q", path, m.Format, formatName)
-	}
-	if m.Version != FormatVersion {
-		return nil, fmt.Errorf("%s: format version %d, this build reads version %d (rebuild the index)", path, m.Version, FormatVersion)
+	path, err := diskfile.ReadMeta(dir, "BM25 index", formatName, FormatVersion, &m)
+	if err != nil {
+		return nil, err
 	}
 	if m.Analyzer != analyzerName {
 		return nil, fmt.Errorf("%s: analyzer %q, this build uses %q (rebuild the index)", path, m.Analyzer, analyzerName)

@@ -2,10 +2,7 @@ package dense
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"research/internal/diskfile"
 )
@@ -107,23 +104,10 @@ func (m *Meta) files() []string {
 
 // ReadMeta reads and checks dir/meta.json.
 func ReadMeta(dir string) (*Meta, error) {
-	path := filepath.Join(dir, "meta.json")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%s: no meta.json: not a dense index directory, or an unfinished build", dir)
-		}
-		return nil, fmt.Errorf("read dense index meta: %w", err)
-	}
 	var m Meta
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if m.Format != formatName {
-		return nil, fmt.Errorf("%s: format %q, want %q", path, m.Format, formatName)
-	}
-	if m.Version != FormatVersion {
-		return nil, fmt.Errorf("%s: format version %d, this build reads version %d (rebuild the index)", path, m.Version, FormatVersion)
+	path, err := diskfile.ReadMeta(dir, "dense index", formatName, FormatVersion, &m)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := ParseDType(string(m.DType)); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
