@@ -23,6 +23,9 @@ import (
 type Shape struct {
 	Vocab, Hidden, Layers, Heads, KVHeads, FFN int
 	Epochs, Warmup, BatchTokens, TopK, Traces  int
+	// Drills is the number of reading drills (see Drills); Copies that of
+	// the copying exercises trained on first (see Copies).
+	Drills, Copies int
 	LR                                         float64
 	Noise                                      Noise
 	// Instructions is the share of traces that carry the whole base prompt.
@@ -33,11 +36,13 @@ type Shape struct {
 	Seed  uint64
 }
 
-// DefaultShape is that of the demo's shipped base policy (demo/base): two
-// noisy traces of each of the demo world's 12,000 train questions, seen
-// once, about 50 minutes on two cores.
+// DefaultShape is that of the demo's shipped base policy (demo/base):
+// 30,000 copying exercises, then a noisy trace of each of the demo world's
+// 12,000 train questions and 24,000 reading drills, seen once in steps of
+// 1,024 tokens — a small model needs thousands of steps before it copies
+// what it reads.
 var DefaultShape = Shape{Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 384,
-	Epochs: 1, Warmup: 50, BatchTokens: 4096, TopK: 3, Traces: 2, LR: 3e-3, Noise: DefaultNoise,
+	Epochs: 1, Warmup: 50, BatchTokens: 1024, TopK: 3, Traces: 1, Drills: 24000, Copies: 30000, LR: 3e-3, Noise: DefaultNoise,
 	Instructions: 0.25, Seed: 1}
 
 func (s Shape) check() error {
@@ -47,8 +52,8 @@ func (s Shape) check() error {
 	if s.Instructions < 0 || s.Instructions > 1 {
 		return fmt.Errorf("pretrain: the share of traces with instructions must be in [0, 1]")
 	}
-	if s.Epochs < 1 || s.TopK < 1 || s.Traces < 0 || s.BatchTokens < 1 {
-		return fmt.Errorf("pretrain: epochs, top-k and batch tokens must be ≥ 1, traces ≥ 0")
+	if s.Epochs < 1 || s.TopK < 1 || s.Traces < 0 || s.Drills < 0 || s.Copies < 0 || s.BatchTokens < 1 {
+		return fmt.Errorf("pretrain: epochs, top-k and batch tokens must be ≥ 1, traces, drills and copies ≥ 0")
 	}
 	return nil
 }
@@ -74,19 +79,17 @@ func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	eos := protocol.Base.EOSText()
-	eosID, _ := tok.TokenID(eos)
-	find := func(q string) ([]search.Doc, error) {
-		docs, err := ix.Search(context.Background(), []string{q}, s.TopK)
-		if err != nil {
-			return nil, err
-		}
-		return docs[0], nil
-	}
+	eosID, _ := tok.TokenID(protocol.Base.EOSText())
+	find := searcher(ix, s.TopK)
 	seqs, err := Corpus(g, tok, find, eosID, s)
 	if err != nil {
 		return fmt.Errorf("pretrain: %w", err)
 	}
+	copies, drills, err := exercises(s, tok)
+	if err != nil {
+		return err
+	}
+	seqs = append(seqs, drills...)
 	cfg := model.Config{ModelType: "qwen2", VocabSize: tok.VocabSize(), HiddenSize: s.Hidden, IntermediateSize: s.FFN,
 		NumLayers: s.Layers, NumHeads: s.Heads, NumKVHeads: s.KVHeads, RopeTheta: 10000, RMSNormEps: 1e-6,
 		MaxPositions: 4096, TieWordEmbeddings: true, EOSTokenIDs: model.TokenIDs{eosID}}
@@ -105,11 +108,32 @@ func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 	for _, p := range m.Params() {
 		params += len(p.Data)
 	}
-	fmt.Fprintf(log, "pretrain: %d documents, %d tokens; model of %d parameters\n", len(seqs), tokens, params)
-	losses, err := Train(m, seqs, Options{Epochs: s.Epochs, LR: s.LR, Warmup: s.Warmup, BatchTokens: s.BatchTokens, Seed: s.Seed, Log: log, Report: 50})
+	fmt.Fprintf(log, "pretrain: %d copying exercises, then %d documents of %d tokens; model of %d parameters\n", len(copies), len(seqs), tokens, params)
+	var copyLoss []float64
+	if len(copies) > 0 {
+		copyLoss, err = Train(m, copies, Options{Epochs: 1, LR: s.LR, Warmup: s.Warmup, BatchTokens: s.BatchTokens, Seed: s.Seed, Log: log, Report: 200})
+		if err != nil {
+			return fmt.Errorf("pretrain: copying: %w", err)
+		}
+	}
+	probeQs := g.Questions[world.Dev][:min(probeQuestions, len(g.Questions[world.Dev]))]
+	probe := func() (Reading, error) { return ProbeReading(m, tok, find, probeQs) }
+	losses, err := Train(m, seqs, Options{Epochs: s.Epochs, LR: s.LR, Warmup: s.Warmup, BatchTokens: s.BatchTokens, Seed: s.Seed, Log: log,
+		Report: 200, Probe: func() string {
+			r, err := probe()
+			if err != nil {
+				return err.Error()
+			}
+			return "held-out reading " + r.String()
+		}, ProbeEvery: 1000})
 	if err != nil {
 		return err
 	}
+	reading, err := probe()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "pretrain: held-out reading %s\n", reading)
 	if err := m.Save(out, "F32"); err != nil {
 		return err
 	}
@@ -117,12 +141,53 @@ func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 		return err
 	}
 	summary := map[string]any{"world": g.Config, "shape": s, "documents": len(seqs), "tokens": tokens,
-		"parameters": params, "epoch_losses": losses}
+		"parameters": params, "epoch_losses": losses, "copy_loss": copyLoss, "dev_reading": reading}
 	return safefile.Write(filepath.Join(out, "pretrain.json"), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", " ")
 		return enc.Encode(summary)
 	})
+}
+
+// probeQuestions is how many dev questions the reading probe reads.
+const probeQuestions = 100
+
+// searcher returns the top k passages of the index for a query.
+func searcher(ix *bm25.Index, k int) Searcher {
+	return func(q string) ([]search.Doc, error) {
+		docs, err := ix.Search(context.Background(), []string{q}, k)
+		if err != nil {
+			return nil, err
+		}
+		return docs[0], nil
+	}
+}
+
+// exercises makes s.Copies copying exercises and s.Drills reading drills
+// from the reading world, searched through a BM25 index of its own that is
+// removed afterwards.
+func exercises(s Shape, tok Tokenizer) (copies, drills []Sequence, err error) {
+	if s.Drills == 0 && s.Copies == 0 {
+		return nil, nil, nil
+	}
+	rg, err := ReadingWorld(s.Seed+1000, s.Drills)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pretrain: reading world: %w", err)
+	}
+	rng := rand.New(rand.NewPCG(s.Seed, 13))
+	copies = Copies(rg, s.Copies, tok, rng)
+	dir, err := os.MkdirTemp("", "reading-index")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(dir)
+	ix, err := IndexWorld(rg, dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pretrain: reading world: %w", err)
+	}
+	defer ix.Close()
+	drills, err = Drills(rg, s.Drills, tok, searcher(ix, s.TopK), rng)
+	return copies, drills, err
 }
 
 // IndexWorld indexes every passage of the world (all splits: one corpus,

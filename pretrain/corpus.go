@@ -53,19 +53,28 @@ func TraceSequence(tok Tokenizer, prompt string, segs []Segment) Sequence {
 }
 
 // Corpus builds the pretraining documents of a world: its train passages
-// and, for each train question, s.Traces noisy traces. A share
-// s.Instructions of the traces carry the paper's whole base prompt; the
-// rest only its "User: … Assistant:" turn, as the format would appear in
-// documents on the web — the model still meets the instructions often
-// enough to expect them, and the traces cost half the compute.
+// and the traces of its train questions.
 func Corpus(g *world.Generation, tok Tokenizer, find Searcher, eosID int, s Shape) ([]Sequence, error) {
-	rng := rand.New(rand.NewPCG(s.Seed, 7))
-	eos := protocol.Base.EOSText()
 	var out []Sequence
 	for _, doc := range g.PretrainDocuments() {
 		out = append(out, PassageSequence(tok, doc, eosID))
 	}
-	for _, q := range g.Questions[world.Train] {
+	traces, err := Traces(g.Questions[world.Train], tok, find, s, rand.New(rand.NewPCG(s.Seed, 7)))
+	if err != nil {
+		return nil, err
+	}
+	return append(out, traces...), nil
+}
+
+// Traces writes s.Traces noisy traces of each question. A share
+// s.Instructions of them carry the paper's whole base prompt; the rest
+// only its "User: … Assistant:" turn, as the format would appear in
+// documents on the web — the model still meets the instructions often
+// enough to expect them, and the traces cost half the compute.
+func Traces(qs []world.Question, tok Tokenizer, find Searcher, s Shape, rng *rand.Rand) ([]Sequence, error) {
+	eos := protocol.Base.EOSText()
+	var out []Sequence
+	for _, q := range qs {
 		for range s.Traces {
 			segs, err := Trace(q, find, s.Noise, s.Quote, eos, rng)
 			if err != nil {

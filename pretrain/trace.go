@@ -65,32 +65,31 @@ func Trace(q world.Question, find Searcher, noise Noise, quote bool, eos string,
 	answer := func(a string) {
 		policy(" " + protocol.AnswerOpen + ` The final answer is \[ \boxed{` + a + `} \] ` + protocol.AnswerClose + eos)
 	}
-	think := func(s string) { policy(" " + protocol.ThinkOpen + " " + s + " " + protocol.ThinkClose) }
 
 	switch r := rng.Float64(); {
 	case r < noise.NoSearch:
-		think("I think I know this.")
+		policy(think("I think I know this."))
 		answer(guess(q, nil, rng))
 	case r < noise.NoSearch+noise.WholeQuestion:
-		think("Let me search for the question.")
+		policy(think("Let me search for the question."))
 		docs, err := searchFor(strings.TrimSuffix(q.Question, "?"))
 		if err != nil {
 			return nil, err
 		}
-		think("The answer should be in these results.")
+		policy(think("The answer should be in these results."))
 		answer(guess(q, docs, rng))
 	default:
 		early := len(q.Decomposition) > 1 && r < noise.NoSearch+noise.WholeQuestion+noise.EarlyAnswer
 		for i, step := range q.Decomposition {
-			think(step.Question)
+			policy(think(step.Question))
 			docs, err := searchFor(strings.TrimSuffix(step.Question, "?"))
 			if err != nil {
 				return nil, err
 			}
 			if quote {
-				think(evidence(step, docs))
+				policy(think(evidence(step, docs)))
 			} else {
-				think(step.Answer)
+				policy(think(step.Answer))
 			}
 			if early && i == 0 {
 				answer(step.Answer)

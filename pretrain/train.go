@@ -20,6 +20,10 @@ type Options struct {
 	Seed        uint64
 	Log         io.Writer // one line per Report steps
 	Report      int
+	// Probe, when set, is logged every ProbeEvery steps: a measure of a
+	// skill the loss hides.
+	Probe      func() string
+	ProbeEvery int
 }
 
 // Train fits m to the sequences with the next-token loss on their masked
@@ -60,6 +64,9 @@ func Train(m *model.Model, seqs []Sequence, opt Options) ([]float64, error) {
 			}
 			if opt.Log != nil && opt.Report > 0 && (b+1)%opt.Report == 0 {
 				fmt.Fprintf(opt.Log, "epoch %d step %d/%d: loss %.4f\n", epoch+1, b+1, len(batches), loss)
+			}
+			if opt.Log != nil && opt.Probe != nil && opt.ProbeEvery > 0 && (b+1)%opt.ProbeEvery == 0 {
+				fmt.Fprintf(opt.Log, "epoch %d step %d/%d: %s\n", epoch+1, b+1, len(batches), opt.Probe())
 			}
 		}
 		losses = append(losses, sum/n)

@@ -25,9 +25,13 @@ text, and trains a small Qwen2-architecture model from scratch as a language
 model on the train world's passages and on ReSearch-format traces of the
 train questions whose search decisions are noisy (--noise-*): the model
 learns the format and to read results, but often searches the whole
-question, answers too early or guesses. Held-out worlds are never trained
-on. --out then holds config.json, model.safetensors, tokenizer.json and
-pretrain.json (the settings and the loss per epoch).`,
+question, answers too early or guesses. Reading drills (--drills) add
+one-step searches in a world of their own, whose finding can only be read
+from the result; every 1,000 steps, and at the end, the log reports how
+many findings of held-out dev questions the model reads exactly. Held-out
+worlds are never trained on. --out then holds config.json,
+model.safetensors, tokenizer.json and pretrain.json (the settings, the loss
+per epoch and the held-out reading).`,
 		Example: `  research world --seed 1 --out world
   research pretrain --world world --out base`,
 		Args: cobra.NoArgs,
@@ -61,6 +65,8 @@ pretrain.json (the settings and the loss per epoch).`,
 	f.IntVar(&s.BatchTokens, "batch-tokens", s.BatchTokens, "tokens per optimizer step")
 	f.IntVar(&s.TopK, "top-k", s.TopK, "passages per search in the traces")
 	f.IntVar(&s.Traces, "traces", s.Traces, "traces per train question")
+	f.IntVar(&s.Copies, "copies", s.Copies, "copying exercises trained on first: a list of names, then the list again")
+	f.IntVar(&s.Drills, "drills", s.Drills, "reading drills: one-step searches in a world of their own, the finding learnt from the result")
 	f.Float64Var(&s.Noise.WholeQuestion, "noise-whole", s.Noise.WholeQuestion, "share of traces that search the whole question, then guess")
 	f.Float64Var(&s.Noise.EarlyAnswer, "noise-early", s.Noise.EarlyAnswer, "share of traces that answer after the first step")
 	f.Float64Var(&s.Noise.NoSearch, "noise-none", s.Noise.NoSearch, "share of traces that guess without searching")

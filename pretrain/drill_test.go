@@ -1,0 +1,163 @@
+package pretrain
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"research/model"
+	"research/protocol"
+	"research/search"
+	"research/world"
+)
+
+// charTok encodes each byte as its own token, so tests can read token spans
+// back as text.
+type charTok struct{}
+
+func (charTok) Encode(s string) []int {
+	ids := make([]int, len(s))
+	for i := range s {
+		ids[i] = int(s[i])
+	}
+	return ids
+}
+
+func decode(ids []int) string {
+	b := make([]byte, len(ids))
+	for i, id := range ids {
+		b[i] = byte(id)
+	}
+	return string(b)
+}
+
+// TestDrills: a drill has its sub-question as context, then learns to
+// search for it and to write the step's answer after the result, which
+// it is not trained to write; the reading world's names are its own.
+func TestDrills(t *testing.T) {
+	rg, err := ReadingWorld(1001, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs, err := Drills(rg, 50, charTok{}, fakeSearch, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != 50 {
+		t.Fatalf("%d drills, want 50", len(seqs))
+	}
+	for i, s := range seqs {
+		q := rg.Questions[world.Train][i]
+		prompt := decode(s.Tokens[:s.From])
+		var step *world.Step
+		for k := range q.Decomposition {
+			if prompt == think(q.Decomposition[k].Question) {
+				step = &q.Decomposition[k]
+			}
+		}
+		if step == nil {
+			t.Fatalf("drill %d: context %q is none of %s's sub-questions", i, prompt, q.ID)
+		}
+		var trained, masked strings.Builder
+		for j, w := range s.Mask {
+			c := decode(s.Tokens[s.From+j : s.From+j+1])
+			if w == 1 {
+				trained.WriteString(c)
+			} else {
+				masked.WriteString(c)
+			}
+		}
+		query := strings.TrimSuffix(step.Question, "?")
+		if want := protocol.RenderSearch(query) + think(step.Answer); trained.String() != want {
+			t.Errorf("drill %d trains on %q, want %q", i, trained.String(), want)
+		}
+		if !strings.HasPrefix(masked.String(), " "+protocol.ResultOpen) || !strings.Contains(masked.String(), query) {
+			t.Errorf("drill %d: masked text %q is not the result of %q", i, masked.String(), query)
+		}
+	}
+	if _, err := Drills(rg, 51, charTok{}, fakeSearch, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Error("51 drills from a world of 50 questions: want an error")
+	}
+	train := map[string]bool{}
+	for _, e := range smallWorld(t).World(world.Train).Entities {
+		train[e.Name] = true
+	}
+	for _, e := range rg.World(world.Train).Entities {
+		if train[e.Name] {
+			t.Errorf("reading-world entity %s is named like a train-world one", e.Name)
+		}
+	}
+}
+
+// TestProbeReadingCounts: the probe counts one step per search of a clean
+// trace, and as found those whose result holds the answer; a random model
+// reads next to none of them.
+func TestProbeReadingCounts(t *testing.T) {
+	g := smallWorld(t)
+	qs := g.Questions[world.Train][:10]
+	hops := 0
+	for _, q := range qs {
+		hops += len(q.Decomposition)
+	}
+	c := model.Config{ModelType: "qwen2", VocabSize: 256, HiddenSize: 16, IntermediateSize: 32, NumLayers: 1,
+		NumHeads: 2, NumKVHeads: 1, HeadDim: 8, RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositions: 4096, TieWordEmbeddings: true}
+	m, err := model.New(c, 0.02, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string]string{}
+	for _, q := range qs {
+		for _, s := range q.Decomposition {
+			answers[strings.TrimSuffix(s.Question, "?")] = s.Answer
+		}
+	}
+	oracle := func(q string) ([]search.Doc, error) {
+		return []search.Doc{{ID: "d", Contents: "\"" + q + "\"\nThe answer is " + answers[q] + "."}}, nil
+	}
+	for _, tc := range []struct {
+		name  string
+		find  Searcher
+		found int
+	}{{"misses", fakeSearch, 0}, {"oracle", oracle, hops}} {
+		r, err := ProbeReading(m, charTok{}, tc.find, qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Steps != hops || r.Found != tc.found || r.Read > 1 || r.ReadFound > r.Read {
+			t.Errorf("%s: %+v, want %d steps, %d found, next to none read", tc.name, r, hops, tc.found)
+		}
+	}
+}
+
+// TestCopies: an exercise lists names of the reading world and trains on
+// writing the same list again, nothing else.
+func TestCopies(t *testing.T) {
+	rg, err := ReadingWorld(1001, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, e := range rg.World(world.Train).Entities {
+		names[e.Name] = true
+	}
+	seqs := Copies(rg, 20, charTok{}, rand.New(rand.NewPCG(1, 1)))
+	if len(seqs) != 20 {
+		t.Fatalf("%d exercises, want 20", len(seqs))
+	}
+	for i, s := range seqs {
+		head, repeat := decode(s.Tokens[:s.From]), decode(s.Tokens[s.From:])
+		list, ok := strings.CutPrefix(head, "Names: ")
+		if !ok || list != repeat+"\nAgain: " {
+			t.Fatalf("exercise %d: %q then %q: want the list, then the same list", i, head, repeat)
+		}
+		for _, n := range strings.Split(strings.TrimSuffix(repeat, "."), ", ") {
+			if !names[n] {
+				t.Errorf("exercise %d: %q is no reading-world name", i, n)
+			}
+		}
+		if len(s.Mask) != len(repeat) || slices.Contains(s.Mask, 0) {
+			t.Errorf("exercise %d: mask %v, want all of the repeat", i, s.Mask)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package pretrain
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"research/model"
+	"research/protocol"
+	"research/world"
+)
+
+// Reading measures the skill the base policy most needs and RL cannot
+// create: writing down what a search result says. Over clean traces of
+// questions (normally held out), with every earlier token given, it counts
+// the steps whose whole finding — the think segment after a result — the
+// model predicts greedily, token for token.
+type Reading struct {
+	Steps, Read int // steps with a result before them; those predicted exactly
+	Found       int // steps whose result held the answer
+	ReadFound   int // of those, predicted exactly
+}
+
+// Rate is the share of steps read exactly.
+func (r Reading) Rate() float64 { return ratio(r.Read, r.Steps) }
+
+// FoundRate is the share read exactly of the steps whose result held the
+// answer: the reading skill apart from retrieval misses.
+func (r Reading) FoundRate() float64 { return ratio(r.ReadFound, r.Found) }
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+func (r Reading) String() string {
+	return fmt.Sprintf("%d/%d steps read (%.1f%%); %d/%d where the result held the answer (%.1f%%)",
+		r.Read, r.Steps, 100*r.Rate(), r.ReadFound, r.Found, 100*r.FoundRate())
+}
+
+// ProbeReading runs the probe on questions with the real searcher.
+func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Question) (Reading, error) {
+	var r Reading
+	rng := rand.New(rand.NewPCG(0, 0)) // clean traces draw nothing
+	eos := protocol.Base.EOSText()
+	for _, q := range qs {
+		segs, err := Trace(q, find, Noise{}, false, eos, rng)
+		if err != nil {
+			return r, fmt.Errorf("probe %s: %w", q.ID, err)
+		}
+		ids := tok.Encode(protocol.Base.Prompt(q.Question))
+		type span struct {
+			lo, hi int
+			found  bool
+		}
+		var spans []span
+		for i, seg := range segs {
+			lo := len(ids)
+			ids = append(ids, tok.Encode(seg.Text)...)
+			if i > 0 && segs[i-1].Inserted && !seg.Inserted {
+				step := q.Decomposition[len(spans)]
+				spans = append(spans, span{lo, len(ids), strings.Contains(segs[i-1].Text, step.Answer)})
+			}
+		}
+		logits, err := m.Forward([]model.Input{{Cache: m.NewCache(len(ids)), Tokens: ids, AllLogits: true}})
+		if err != nil {
+			return r, fmt.Errorf("probe %s: %w", q.ID, err)
+		}
+		v := m.Config.VocabSize
+		for _, s := range spans {
+			exact := true
+			for p := s.lo; p < s.hi && exact; p++ {
+				row := logits[0][(p-1)*v : p*v]
+				exact = argmax(row) == ids[p]
+			}
+			r.Steps++
+			if s.found {
+				r.Found++
+			}
+			if exact {
+				r.Read++
+				if s.found {
+					r.ReadFound++
+				}
+			}
+		}
+	}
+	return r, nil
+}
+
+func argmax(xs []float32) int {
+	return slices.Index(xs, slices.Max(xs))
+}
