@@ -23,11 +23,11 @@ import (
 type Shape struct {
 	Vocab, Hidden, Layers, Heads, KVHeads, FFN int
 	Epochs, Warmup, BatchTokens, TopK, Traces  int
+	LR                                         float64
+	Noise                                      Noise
 	// Drills is the number of reading drills (see Drills); Copies that of
 	// the copying exercises trained on first (see Copies).
 	Drills, Copies int
-	LR                                         float64
-	Noise                                      Noise
 	// Instructions is the share of traces that carry the whole base prompt.
 	Instructions float64
 	// Quote makes the traces copy each step's evidence from the results
