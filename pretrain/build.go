@@ -117,7 +117,7 @@ func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 		}
 	}
 	probeQs := g.Questions[world.Dev][:min(probeQuestions, len(g.Questions[world.Dev]))]
-	probe := func() (Reading, error) { return ProbeReading(m, tok, find, probeQs) }
+	probe := func() (Reading, error) { return ProbeReading(m, tok, find, probeQs, s.Quote) }
 	losses, err := Train(m, seqs, Options{Epochs: s.Epochs, LR: s.LR, Warmup: s.Warmup, BatchTokens: s.BatchTokens, Seed: s.Seed, Log: log,
 		Report: 200, Probe: func() string {
 			r, err := probe()
@@ -186,7 +186,7 @@ func exercises(s Shape, tok Tokenizer) (copies, drills []Sequence, err error) {
 		return nil, nil, fmt.Errorf("pretrain: reading world: %w", err)
 	}
 	defer ix.Close()
-	drills, err = Drills(rg, s.Drills, tok, searcher(ix, s.TopK), rng)
+	drills, err = Drills(rg, s.Drills, tok, searcher(ix, s.TopK), s.Quote, rng)
 	return copies, drills, err
 }
 

@@ -25,8 +25,8 @@ func ReadingWorld(seed uint64, drills int) (*world.Generation, error) {
 // then the search for it, its results and the finding. Multi-hop traces
 // hold a finding per few hundred tokens; a drill one per two hundred, with
 // nothing to predict it from but the result — the skill forms in far
-// fewer steps.
-func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, rng *rand.Rand) ([]Sequence, error) {
+// fewer steps. With quote the finding is the evidence, as in Trace.
+func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote bool, rng *rand.Rand) ([]Sequence, error) {
 	qs := rg.Questions[world.Train]
 	if n > len(qs) {
 		return nil, fmt.Errorf("pretrain: %d drills from a reading world of %d questions", n, len(qs))
@@ -43,10 +43,14 @@ func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, rng *rand
 		for i, d := range docs {
 			contents[i] = d.Contents
 		}
+		finding := step.Answer
+		if quote {
+			finding = evidence(step, docs)
+		}
 		out = append(out, TraceSequence(tok, think(step.Question), []Segment{
 			{Text: protocol.RenderSearch(query)},
 			{Text: protocol.RenderResult(contents), Inserted: true},
-			{Text: think(step.Answer)},
+			{Text: think(finding)},
 		}))
 	}
 	return out, nil

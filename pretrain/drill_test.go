@@ -40,7 +40,7 @@ func TestDrills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seqs, err := Drills(rg, 50, charTok{}, fakeSearch, rand.New(rand.NewPCG(1, 1)))
+	seqs, err := Drills(rg, 50, charTok{}, fakeSearch, false, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestDrills(t *testing.T) {
 			t.Errorf("drill %d: masked text %q is not the result of %q", i, masked.String(), query)
 		}
 	}
-	if _, err := Drills(rg, 51, charTok{}, fakeSearch, rand.New(rand.NewPCG(1, 1))); err == nil {
+	if _, err := Drills(rg, 51, charTok{}, fakeSearch, false, rand.New(rand.NewPCG(1, 1))); err == nil {
 		t.Error("51 drills from a world of 50 questions: want an error")
 	}
 	train := map[string]bool{}
@@ -120,7 +120,7 @@ func TestProbeReadingCounts(t *testing.T) {
 		find  Searcher
 		found int
 	}{{"misses", fakeSearch, 0}, {"oracle", oracle, hops}} {
-		r, err := ProbeReading(m, charTok{}, tc.find, qs)
+		r, err := ProbeReading(m, charTok{}, tc.find, qs, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,13 +41,14 @@ func (r Reading) String() string {
 		r.Read, r.Steps, 100*r.Rate(), r.ReadFound, r.Found, 100*r.FoundRate())
 }
 
-// ProbeReading runs the probe on questions with the real searcher.
-func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Question) (Reading, error) {
+// ProbeReading runs the probe on questions with the real searcher; with
+// quote the findings are the evidence, as in Trace.
+func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Question, quote bool) (Reading, error) {
 	var r Reading
 	rng := rand.New(rand.NewPCG(0, 0)) // clean traces draw nothing
 	eos := protocol.Base.EOSText()
 	for _, q := range qs {
-		segs, err := Trace(q, find, Noise{}, false, eos, rng)
+		segs, err := Trace(q, find, Noise{}, quote, eos, rng)
 		if err != nil {
 			return r, fmt.Errorf("probe %s: %w", q.ID, err)
 		}
