@@ -24,8 +24,8 @@ func ReadingWorld(seed uint64, drills int) (*world.Generation, error) {
 // questions of the reading world rg: the step's sub-question as context,
 // then the search for it, its results and the finding. Multi-hop traces
 // hold a finding per few hundred tokens; a drill one per two hundred, with
-// nothing to predict it from but the result — the skill forms in far
-// fewer steps. With quote the finding is the evidence, as in Trace.
+// nothing to predict it from but the result. With quote the finding is the
+// evidence, as in Trace.
 func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote bool, rng *rand.Rand) ([]Sequence, error) {
 	qs := rg.Questions[world.Train]
 	if n > len(qs) {
