@@ -161,3 +161,18 @@ func TestCopies(t *testing.T) {
 		}
 	}
 }
+
+// TestAnswerStart: the probe scores a finding from the space before its
+// answer, or whole when the answer cannot be found in it.
+func TestAnswerStart(t *testing.T) {
+	for _, tc := range []struct{ finding, answer, want string }{
+		{think("Safa is a film directed by Ann Lee"), "Ann Lee", " Ann Lee </think>"},
+		{think("Ann Lee"), "Ann Lee", " Ann Lee </think>"},
+		{think("Bo"), "Ann Lee", think("Bo")},
+	} {
+		ids := charTok{}.Encode(tc.finding)
+		if got := decode(ids[answerStart(charTok{}, tc.finding, tc.answer, ids):]); got != tc.want {
+			t.Errorf("answer %q in %q: scored %q, want %q", tc.answer, tc.finding, got, tc.want)
+		}
+	}
+}

@@ -14,8 +14,10 @@ import (
 // Reading measures the skill the base policy most needs and RL cannot
 // create: writing down what a search result says. Over clean traces of
 // questions (normally held out), with every earlier token given, it counts
-// the steps whose whole finding — the think segment after a result — the
-// model predicts greedily, token for token.
+// the steps whose answer — the end of the finding written after a result,
+// with the finding's closing tag — the model predicts greedily, token for
+// token. With quoted evidence the words before the answer are given too:
+// the probe measures the reading, not the quoting.
 type Reading struct {
 	Steps, Read int // steps with a result before them; those predicted exactly
 	Found       int // steps whose result held the answer
@@ -63,7 +65,8 @@ func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Quest
 			ids = append(ids, tok.Encode(seg.Text)...)
 			if i > 0 && segs[i-1].Inserted && !seg.Inserted {
 				step := q.Decomposition[len(spans)]
-				spans = append(spans, span{lo, len(ids), strings.Contains(segs[i-1].Text, step.Answer)})
+				spans = append(spans, span{lo + answerStart(tok, seg.Text, step.Answer, ids[lo:]), len(ids),
+					strings.Contains(segs[i-1].Text, step.Answer)})
 			}
 		}
 		logits, err := m.Forward([]model.Input{{Cache: m.NewCache(len(ids)), Tokens: ids, AllLogits: true}})
@@ -90,6 +93,22 @@ func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Quest
 		}
 	}
 	return r, nil
+}
+
+// answerStart is the index, among a finding's tokens, of the first token of
+// its answer: the tokens of the text before the answer, when they are a
+// prefix of the finding's (they are where the answer starts a word), else
+// 0, the whole finding.
+func answerStart(tok Tokenizer, finding, answer string, ids []int) int {
+	i := strings.LastIndex(finding, answer)
+	if i < 0 {
+		return 0
+	}
+	head := tok.Encode(strings.TrimRight(finding[:i], " "))
+	if len(head) > len(ids) || !slices.Equal(head, ids[:len(head)]) {
+		return 0
+	}
+	return len(head)
 }
 
 func argmax(xs []float32) int {
