@@ -18,7 +18,7 @@ func TestPretrainWritesALoadableModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, err := runCLI(t, "", "pretrain", "--world", worldDir, "--out", out, "--vocab", "400", "--hidden", "32",
-		"--layers", "1", "--heads", "2", "--kv-heads", "1", "--ffn", "64", "--epochs", "1")
+		"--layers", "1", "--heads", "2", "--kv-heads", "1", "--ffn", "64", "--epochs", "1", "--copies", "50", "--drills", "20")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -34,13 +34,14 @@ func TestPretrainWritesALoadableModel(t *testing.T) {
 	if tok.VocabSize() != m.Config.VocabSize || len(m.Config.EOSTokenIDs) != 1 {
 		t.Errorf("tokenizer %d ids, model %d, eos %v", tok.VocabSize(), m.Config.VocabSize, m.Config.EOSTokenIDs)
 	}
-	if data, err := os.ReadFile(filepath.Join(out, "pretrain.json")); err != nil || !strings.Contains(string(data), "epoch_losses") {
+	if data, err := os.ReadFile(filepath.Join(out, "pretrain.json")); err != nil || !strings.Contains(string(data), "epoch_losses") || !strings.Contains(string(data), "dev_reading") {
 		t.Errorf("pretrain.json: %v %s", err, data)
 	}
 	for _, args := range [][]string{
 		{"pretrain", "--out", out},
 		{"pretrain", "--world", worldDir, "--out", out, "--noise-whole", "0.9", "--noise-early", "0.9"},
 		{"pretrain", "--world", filepath.Join(dir, "none"), "--out", out},
+		{"pretrain", "--world", worldDir, "--out", out, "--drills", "-1"},
 	} {
 		if _, _, err := runCLI(t, "", args...); err == nil {
 			t.Errorf("%v: accepted", args)
