@@ -36,13 +36,12 @@ type Shape struct {
 	Seed  uint64
 }
 
-// DefaultShape is that of the demo's shipped base policy (demo/base):
-// 30,000 copying exercises, then a noisy trace of each of the demo world's
-// 12,000 train questions and 24,000 reading drills, seen once in steps of
-// 1,024 tokens — a small model needs thousands of steps before it copies
-// what it reads.
+// DefaultShape is that of the demo's shipped base policy (demo/base): two
+// noisy traces of each of the demo world's 12,000 train questions, seen
+// once, about 50 minutes on two cores. The copying exercises and reading
+// drills are off: they have not yet made a better base (bench/RESULTS.md).
 var DefaultShape = Shape{Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 384,
-	Epochs: 1, Warmup: 50, BatchTokens: 1024, TopK: 3, Traces: 1, Drills: 24000, Copies: 30000, LR: 3e-3, Noise: DefaultNoise,
+	Epochs: 1, Warmup: 50, BatchTokens: 4096, TopK: 3, Traces: 2, LR: 3e-3, Noise: DefaultNoise,
 	Instructions: 0.25, Seed: 1}
 
 func (s Shape) check() error {

@@ -27,8 +27,9 @@ train questions whose search decisions are noisy (--noise-*): the model
 learns the format and to read results, but often searches the whole
 question, answers too early or guesses. Reading drills (--drills) add
 one-step searches in a world of their own, whose finding can only be read
-from the result; every 1,000 steps, and at the end, the log reports how
-many findings of held-out dev questions the model reads exactly. Held-out
+from the result (both off by default); every 1,000 steps, and at the end,
+the log reports how many answers of held-out dev questions the model reads
+exactly out of a result. Held-out
 worlds are never trained on. --out then holds config.json,
 model.safetensors, tokenizer.json and pretrain.json (the settings, the loss
 per epoch and the held-out reading).`,
