@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"strings"
 
-	"research/protocol"
 	"research/world"
 )
 
@@ -34,30 +33,15 @@ func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote boo
 	out := make([]Sequence, 0, n)
 	for _, q := range qs[:n] {
 		step := q.Decomposition[rng.IntN(len(q.Decomposition))]
-		query := strings.TrimSuffix(step.Question, "?")
-		docs, err := find(query)
+		segs, docs, err := searchSegments(strings.TrimSuffix(step.Question, "?"), find)
 		if err != nil {
-			return nil, fmt.Errorf("drill %s: search %q: %w", q.ID, query, err)
+			return nil, fmt.Errorf("drill %s: %w", q.ID, err)
 		}
-		contents := make([]string, len(docs))
-		for i, d := range docs {
-			contents[i] = d.Contents
-		}
-		finding := step.Answer
-		if quote {
-			finding = evidence(step, docs)
-		}
-		out = append(out, TraceSequence(tok, think(step.Question), []Segment{
-			{Text: protocol.RenderSearch(query)},
-			{Text: protocol.RenderResult(contents), Inserted: true},
-			{Text: think(finding)},
-		}))
+		segs = append(segs, Segment{Text: think(finding(step, docs, quote))})
+		out = append(out, TraceSequence(tok, think(step.Question), segs))
 	}
 	return out, nil
 }
-
-// think renders a think block as the traces write it.
-func think(s string) string { return " " + protocol.ThinkOpen + " " + s + " " + protocol.ThinkClose }
 
 // copyNames is the length of a copying exercise's list.
 const copyNames = 8

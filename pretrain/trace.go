@@ -50,17 +50,9 @@ func Trace(q world.Question, find Searcher, noise Noise, quote bool, eos string,
 	var segs []Segment
 	policy := func(s string) { segs = append(segs, Segment{Text: s}) }
 	searchFor := func(query string) ([]search.Doc, error) {
-		docs, err := find(query)
-		if err != nil {
-			return nil, fmt.Errorf("search %q: %w", query, err)
-		}
-		policy(protocol.RenderSearch(query))
-		contents := make([]string, len(docs))
-		for i, d := range docs {
-			contents[i] = d.Contents
-		}
-		segs = append(segs, Segment{Text: protocol.RenderResult(contents), Inserted: true})
-		return docs, nil
+		searched, docs, err := searchSegments(query, find)
+		segs = append(segs, searched...)
+		return docs, err
 	}
 	answer := func(a string) {
 		policy(" " + protocol.AnswerOpen + ` The final answer is \[ \boxed{` + a + `} \] ` + protocol.AnswerClose + eos)
@@ -86,11 +78,7 @@ func Trace(q world.Question, find Searcher, noise Noise, quote bool, eos string,
 			if err != nil {
 				return nil, err
 			}
-			if quote {
-				policy(think(evidence(step, docs)))
-			} else {
-				policy(think(step.Answer))
-			}
+			policy(think(finding(step, docs, quote)))
 			if early && i == 0 {
 				answer(step.Answer)
 				return segs, nil
@@ -100,6 +88,32 @@ func Trace(q world.Question, find Searcher, noise Noise, quote bool, eos string,
 	}
 	return segs, nil
 }
+
+// searchSegments is a search as a trace holds it: the query the policy
+// writes, then the results the environment inserts.
+func searchSegments(query string, find Searcher) ([]Segment, []search.Doc, error) {
+	docs, err := find(query)
+	if err != nil {
+		return nil, nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	contents := make([]string, len(docs))
+	for i, d := range docs {
+		contents[i] = d.Contents
+	}
+	return []Segment{{Text: protocol.RenderSearch(query)}, {Text: protocol.RenderResult(contents), Inserted: true}}, docs, nil
+}
+
+// finding is what a trace writes after a step's result: the answer, or
+// with quote the evidence for it.
+func finding(step world.Step, docs []search.Doc, quote bool) string {
+	if quote {
+		return evidence(step, docs)
+	}
+	return step.Answer
+}
+
+// think renders a think block as the traces write it.
+func think(s string) string { return " " + protocol.ThinkOpen + " " + s + " " + protocol.ThinkClose }
 
 // evidence is what a careful reader writes down after a step's search:
 // the step's supporting passage, copied from its first word to the answer,

@@ -25,12 +25,12 @@ text, and trains a small Qwen2-architecture model from scratch as a language
 model on the train world's passages and on ReSearch-format traces of the
 train questions whose search decisions are noisy (--noise-*): the model
 learns the format and to read results, but often searches the whole
-question, answers too early or guesses. Reading drills (--drills) add
-one-step searches in a world of their own, whose finding can only be read
-from the result (both off by default); every 1,000 steps, and at the end,
-the log reports how many answers of held-out dev questions the model reads
-exactly out of a result. Held-out
-worlds are never trained on. --out then holds config.json,
+question, answers too early or guesses. Copying exercises (--copies,
+trained first) and reading drills (--drills: one-step searches in a world
+of their own, whose finding can only be read from the result) are off by
+default. Every 1,000 steps, and at the end, the log reports how many
+answers of held-out dev questions the model reads exactly out of a result.
+Held-out worlds are never trained on. --out then holds config.json,
 model.safetensors, tokenizer.json and pretrain.json (the settings, the loss
 per epoch and the held-out reading).`,
 		Example: `  research world --seed 1 --out world
