@@ -84,7 +84,11 @@ func (t *Tape) flatten(what string, w [][]float64) ([]float64, error) {
 		if len(s) != len(t.Logp[i]) {
 			return nil, fmt.Errorf("backward: %s of sequence %d has %d tokens, the pass scored %d", what, i, len(s), len(t.Logp[i]))
 		}
-		flat = append(flat, s...)
+		for j, v := range s {
+			if !t.skipped(i, j) {
+				flat = append(flat, v)
+			}
+		}
 	}
 	return flat, nil
 }

@@ -195,6 +195,67 @@ func TestTrainForwardMatchesLogprobs(t *testing.T) {
 	}
 }
 
+// TestTrainForwardSkip checks that skipping scored tokens is the same as
+// giving them zero weight: the kept tokens' logprobs and entropies, and
+// the gradients, match a pass that scores everything.
+func TestTrainForwardSkip(t *testing.T) {
+	m := randomModel(testConfig(false, 4, 2), 7)
+	b := randomBatch(m.Config.VocabSize, []int{9, 4, 13}, []int{3, 1, 6}, 3)
+	skip := make([][]bool, len(b.seqs))
+	for i := range skip {
+		if i == 1 {
+			continue // nil: skips nothing
+		}
+		skip[i] = make([]bool, len(b.dLogp[i]))
+		for j := range skip[i] {
+			if skip[i][j] = (i+j)%3 == 0; skip[i][j] {
+				b.dLogp[i][j], b.dEntropy[i][j] = 0, 0
+			}
+		}
+	}
+	pass := func(opt TrainOptions) (*Tape, *Model) {
+		tape, err := m.TrainForward(b.seqs, b.from, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := m.NewGrads()
+		if err := tape.Backward(b.dLogp, b.dEntropy, g, nil); err != nil {
+			t.Fatal(err)
+		}
+		return tape, g
+	}
+	all, gAll := pass(TrainOptions{Temperature: 0.8})
+	some, gSome := pass(TrainOptions{Temperature: 0.8, Skip: skip})
+	for i := range skip {
+		for j := range all.Logp[i] {
+			wantL, wantH := all.Logp[i][j], all.Entropy[i][j]
+			s := skip[i] != nil && skip[i][j]
+			if s {
+				wantL, wantH = 0, 0
+			}
+			// The LM head's GEMM runs over fewer rows: equal up to rounding.
+			if !closeTo(some.Logp[i][j], wantL, 1e-6) || !closeTo(some.Entropy[i][j], wantH, 1e-6) {
+				t.Errorf("sequence %d token %d (skip %v): logp %v entropy %v, want %v %v", i, j, s, some.Logp[i][j], some.Entropy[i][j], wantL, wantH)
+			}
+		}
+	}
+	ps := gSome.Params()
+	for k, p := range gAll.Params() {
+		for i := range p.Data {
+			if !closeTo(float64(ps[k].Data[i]), float64(p.Data[i]), 1e-5) {
+				t.Fatalf("%s[%d]: gradient %v with skipping, %v without", p.Name, i, ps[k].Data[i], p.Data[i])
+			}
+		}
+	}
+	if _, err := m.TrainForward(b.seqs, b.from, TrainOptions{Temperature: 1, Skip: skip[:2]}); err == nil || !strings.Contains(err.Error(), "skip lists") {
+		t.Errorf("two skip lists for three sequences: %v", err)
+	}
+	skip[2] = skip[2][1:]
+	if _, err := m.TrainForward(b.seqs, b.from, TrainOptions{Temperature: 1, Skip: skip}); err == nil || !strings.Contains(err.Error(), "skip flags") {
+		t.Errorf("short skip list: %v", err)
+	}
+}
+
 func TestTrainForwardRefuses(t *testing.T) {
 	m := randomModel(testConfig(false, 4, 2), 1)
 	cases := []struct {

@@ -19,6 +19,11 @@ type TrainOptions struct {
 	// activations during backward: about one layer's activations in memory
 	// instead of all of them, for one more forward's worth of work.
 	Recompute bool
+	// Skip, if set, flags per sequence (nil: none) each scored token
+	// (len(seq)−from of them) to leave out: its Logp and Entropy are 0 and its weights in
+	// Backward are ignored. Tokens a loss masks out, such as retrieved
+	// results, then cost no LM head.
+	Skip [][]bool
 }
 
 // Tape is one training forward over a batch of sequences: the logprob of
@@ -100,7 +105,7 @@ func (m *Model) TrainForward(seqs [][]int, from []int, opt TrainOptions) (*Tape,
 		n := len(s) - 1
 		t.seqs = append(t.seqs, tapeSeq{start: len(t.tokens), n: n})
 		for p := range n {
-			if p+1 >= from[i] {
+			if p+1 >= from[i] && !t.skipped(i, p+1-from[i]) {
 				t.scored = append(t.scored, len(t.tokens))
 				t.targets = append(t.targets, s[p+1])
 			}
@@ -113,10 +118,20 @@ func (m *Model) TrainForward(seqs [][]int, from []int, opt TrainOptions) (*Tape,
 	k := 0
 	for i, s := range seqs {
 		n := len(s) - from[i]
-		t.Logp[i], t.Entropy[i] = lp[k:k+n:k+n], ent[k:k+n:k+n]
-		k += n
+		t.Logp[i], t.Entropy[i] = make([]float64, n), make([]float64, n)
+		for j := range n {
+			if !t.skipped(i, j) {
+				t.Logp[i][j], t.Entropy[i][j] = lp[k], ent[k]
+				k++
+			}
+		}
 	}
 	return t, nil
+}
+
+// skipped reports whether scored token j of sequence i is left out.
+func (t *Tape) skipped(i, j int) bool {
+	return t.opt.Skip != nil && t.opt.Skip[i] != nil && t.opt.Skip[i][j]
 }
 
 func (m *Model) checkTrainInput(seqs [][]int, from []int, opt TrainOptions) error {
@@ -126,9 +141,15 @@ func (m *Model) checkTrainInput(seqs [][]int, from []int, opt TrainOptions) erro
 	if !(opt.Temperature > 0) || math.IsInf(opt.Temperature, 0) {
 		return fmt.Errorf("train forward: temperature %g: want a finite value > 0", opt.Temperature)
 	}
+	if opt.Skip != nil && len(opt.Skip) != len(seqs) {
+		return fmt.Errorf("train forward: %d sequences but %d skip lists", len(seqs), len(opt.Skip))
+	}
 	for i, s := range seqs {
 		if from[i] < 1 || from[i] > len(s) {
 			return fmt.Errorf("train forward: sequence %d: start %d outside [1, %d]", i, from[i], len(s))
+		}
+		if opt.Skip != nil && opt.Skip[i] != nil && len(opt.Skip[i]) != len(s)-from[i] {
+			return fmt.Errorf("train forward: sequence %d: %d skip flags for %d scored tokens", i, len(opt.Skip[i]), len(s)-from[i])
 		}
 		for j, tok := range s {
 			if tok < 0 || tok >= m.Config.VocabSize {

@@ -81,10 +81,12 @@ func Train(m *model.Model, seqs []Sequence, opt Options) ([]float64, error) {
 func step(e *train.Engine, seqs []Sequence, idx []int) (loss, tokens float64, err error) {
 	batch := make([]train.Sequence, len(idx))
 	for k, i := range idx {
-		batch[k] = train.Sequence{Tokens: seqs[i].Tokens, From: seqs[i].From}
-		for _, w := range seqs[i].Mask {
+		skip := make([]bool, len(seqs[i].Mask))
+		for j, w := range seqs[i].Mask {
 			tokens += w
+			skip[j] = w == 0
 		}
+		batch[k] = train.Sequence{Tokens: seqs[i].Tokens, From: seqs[i].From, Skip: skip}
 	}
 	if tokens == 0 {
 		return 0, 0, nil

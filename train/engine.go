@@ -88,6 +88,10 @@ func (e *Engine) Grads() []model.Param { return e.grads }
 type Sequence struct {
 	Tokens []int
 	From   int
+	// Skip, if set, flags each token from From on that the loss ignores
+	// (model.TrainOptions.Skip): its logprob and entropy read 0 and cost
+	// no LM head.
+	Skip []bool
 }
 
 // Pass is one scored micro-batch, holding the activations its Backward
@@ -106,8 +110,8 @@ type Pass struct {
 // Score runs the training forward over a micro-batch of sequences of any
 // lengths.
 func (e *Engine) Score(batch []Sequence) (*Pass, error) {
-	seqs, from := unzip(batch)
-	tape, err := e.Model.TrainForward(seqs, from, model.TrainOptions{Temperature: e.cfg.Temperature, LoRA: e.LoRA, Recompute: e.cfg.Recompute})
+	seqs, from, skip := unzip(batch)
+	tape, err := e.Model.TrainForward(seqs, from, model.TrainOptions{Temperature: e.cfg.Temperature, LoRA: e.LoRA, Recompute: e.cfg.Recompute, Skip: skip})
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
 	}
@@ -118,20 +122,28 @@ func (e *Engine) Score(batch []Sequence) (*Pass, error) {
 // without keeping what a backward would need (old-policy logprobs, or
 // metrics): it holds one layer's activations at a time.
 func (e *Engine) Evaluate(batch []Sequence) (logp, entropy [][]float64, err error) {
-	seqs, from := unzip(batch)
-	tape, err := e.Model.TrainForward(seqs, from, model.TrainOptions{Temperature: e.cfg.Temperature, LoRA: e.LoRA, Recompute: true})
+	seqs, from, skip := unzip(batch)
+	tape, err := e.Model.TrainForward(seqs, from, model.TrainOptions{Temperature: e.cfg.Temperature, LoRA: e.LoRA, Recompute: true, Skip: skip})
 	if err != nil {
 		return nil, nil, fmt.Errorf("evaluate: %w", err)
 	}
 	return tape.Logp, tape.Entropy, nil
 }
 
-func unzip(batch []Sequence) (seqs [][]int, from []int) {
+// unzip splits a batch into TrainForward's arguments; skip is nil unless
+// some sequence skips tokens.
+func unzip(batch []Sequence) (seqs [][]int, from []int, skip [][]bool) {
 	seqs, from = make([][]int, len(batch)), make([]int, len(batch))
 	for i, s := range batch {
 		seqs[i], from[i] = s.Tokens, s.From
+		if s.Skip != nil {
+			if skip == nil {
+				skip = make([][]bool, len(batch))
+			}
+			skip[i] = s.Skip
+		}
 	}
-	return seqs, from
+	return seqs, from, skip
 }
 
 // Backward accumulates into the engine's gradients the gradient of

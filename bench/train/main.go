@@ -18,9 +18,11 @@ import (
 	"research/train"
 )
 
-// shapes are the benchmark's models: a small one and four layers of
-// Qwen2.5-0.5B.
+// shapes are the benchmark's models: the demo's base policy, a small one
+// and four layers of Qwen2.5-0.5B.
 var shapes = map[string]model.Config{
+	"base": {ModelType: "qwen2", VocabSize: 2048, HiddenSize: 128, IntermediateSize: 384, NumLayers: 4,
+		NumHeads: 4, NumKVHeads: 2, HeadDim: 32, RopeTheta: 1e4, RMSNormEps: 1e-6, TieWordEmbeddings: true},
 	"small": {ModelType: "qwen2", VocabSize: 4096, HiddenSize: 256, IntermediateSize: 1024, NumLayers: 4,
 		NumHeads: 4, NumKVHeads: 2, HeadDim: 64, RopeTheta: 1e6, RMSNormEps: 1e-6, TieWordEmbeddings: true},
 	"qwen05-slice": {ModelType: "qwen2", VocabSize: 151936, HiddenSize: 896, IntermediateSize: 4864, NumLayers: 4,
@@ -28,7 +30,7 @@ var shapes = map[string]model.Config{
 }
 
 func main() {
-	shape := flag.String("shape", "small", "small or qwen05-slice")
+	shape := flag.String("shape", "small", "base, small or qwen05-slice")
 	seqs := flag.Int("seqs", 4, "sequences per step")
 	seqLen := flag.Int("len", 512, "tokens per sequence")
 	steps := flag.Int("steps", 3, "timed steps (after one warm-up step)")
@@ -38,7 +40,7 @@ func main() {
 	flag.Parse()
 	cfg, ok := shapes[*shape]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "train bench: -shape %q: want small or qwen05-slice\n", *shape)
+		fmt.Fprintf(os.Stderr, "train bench: -shape %q: want base, small or qwen05-slice\n", *shape)
 		os.Exit(2)
 	}
 	tensor.Workers = *threads

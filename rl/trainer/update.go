@@ -76,12 +76,14 @@ func (u *updater) prepare(trajs []*rollout.Trajectory, rewards []float64, st *Up
 	seqs, from := make([][]int, len(trajs)), make([]int, len(trajs))
 	for i, t := range trajs {
 		s := &samples[i]
-		s.seq = train.Sequence{Tokens: append(append([]int(nil), t.Prompt...), t.Response...), From: len(t.Prompt)}
 		s.mask = make([]float64, len(t.Mask))
+		skip := make([]bool, len(t.Mask))
 		for j, m := range t.Mask {
-			s.mask[j] = float64(m)
+			s.mask[j], skip[j] = float64(m), m == 0
 			s.tokens += float64(m)
 		}
+		// The loss ignores inserted results: the update need not score them.
+		s.seq = train.Sequence{Tokens: append(append([]int(nil), t.Prompt...), t.Response...), From: len(t.Prompt), Skip: skip}
 		groups[i], counts[i] = i/u.n, int(s.tokens)
 		seqs[i], from[i] = s.seq.Tokens, s.seq.From
 	}
