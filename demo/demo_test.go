@@ -25,7 +25,7 @@ func TestRunEndToEnd(t *testing.T) {
 	cfg.World.TrainQuestions, cfg.World.DevQuestions, cfg.World.TestQuestions = 20, 4, 8
 	cfg.Pretrain = true
 	cfg.Shape = pretrain.Shape{Vocab: 400, Hidden: 32, Layers: 1, Heads: 2, KVHeads: 1, FFN: 64,
-		Epochs: 1, Warmup: 1, BatchTokens: 4096, TopK: 2, Traces: 1, LR: 3e-3, Noise: pretrain.DefaultNoise, Seed: 1}
+		Epochs: 1, Warmup: 1, BatchTokens: 4096, TopK: 2, Traces: 1, LR: 3e-3, CopyLR: 1e-3, Beta2: 0.95, Noise: pretrain.DefaultNoise, Seed: 1}
 	cfg.EvalQuestions, cfg.MaxTokens, cfg.Steps, cfg.BatchSize, cfg.N = 4, 48, 2, 2, 2
 	res, err := Run(context.Background(), cfg, io.Discard)
 	if err != nil {

@@ -24,7 +24,13 @@ type Shape struct {
 	Vocab, Hidden, Layers, Heads, KVHeads, FFN int
 	Epochs, Warmup, BatchTokens, TopK, Traces  int
 	LR                                         float64
-	Noise                                      Noise
+	// CopyLR is the constant learning rate of the copying exercises: at
+	// the traces' peak rate copying forms, then breaks down again.
+	CopyLR float64
+	// Beta2 is AdamW's second-moment decay; 0.95 rides out the loss spikes
+	// of small batches that 0.999 does not.
+	Beta2 float64
+	Noise Noise
 	// Drills is the number of reading drills (see Drills); Copies that of
 	// the copying exercises trained on first (see Copies).
 	Drills, Copies int
@@ -41,7 +47,7 @@ type Shape struct {
 // once, about 50 minutes on two cores. The copying exercises and reading
 // drills are off: they have not yet made a better base (bench/RESULTS.md).
 var DefaultShape = Shape{Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 384,
-	Epochs: 1, Warmup: 50, BatchTokens: 4096, TopK: 3, Traces: 2, LR: 3e-3, Noise: DefaultNoise,
+	Epochs: 1, Warmup: 50, BatchTokens: 4096, TopK: 3, Traces: 2, LR: 3e-3, CopyLR: 1e-3, Beta2: 0.999, Noise: DefaultNoise,
 	Instructions: 0.25, Seed: 1}
 
 func (s Shape) check() error {
@@ -50,6 +56,9 @@ func (s Shape) check() error {
 	}
 	if s.Instructions < 0 || s.Instructions > 1 {
 		return fmt.Errorf("pretrain: the share of traces with instructions must be in [0, 1]")
+	}
+	if !(s.LR > 0) || !(s.CopyLR > 0) || !(s.Beta2 >= 0 && s.Beta2 < 1) {
+		return fmt.Errorf("pretrain: learning rates must be > 0 and beta2 in [0, 1)")
 	}
 	if s.Epochs < 1 || s.TopK < 1 || s.Traces < 0 || s.Drills < 0 || s.Copies < 0 || s.BatchTokens < 1 {
 		return fmt.Errorf("pretrain: epochs, top-k and batch tokens must be ≥ 1, traces, drills and copies ≥ 0")
@@ -110,14 +119,14 @@ func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 	fmt.Fprintf(log, "pretrain: %d copying exercises, then %d documents of %d tokens; model of %d parameters\n", len(copies), len(seqs), tokens, params)
 	var copyLoss []float64
 	if len(copies) > 0 {
-		copyLoss, err = Train(m, copies, Options{Epochs: 1, LR: s.LR, Warmup: s.Warmup, BatchTokens: s.BatchTokens, Seed: s.Seed, Log: log, Report: 200})
+		copyLoss, err = Train(m, copies, Options{Epochs: 1, LR: s.CopyLR, Constant: true, Beta2: s.Beta2, BatchTokens: s.BatchTokens, Seed: s.Seed, Log: log, Report: 200})
 		if err != nil {
 			return fmt.Errorf("pretrain: copying: %w", err)
 		}
 	}
 	probeQs := g.Questions[world.Dev][:min(probeQuestions, len(g.Questions[world.Dev]))]
 	probe := func() (Reading, error) { return ProbeReading(m, tok, find, probeQs, s.Quote) }
-	losses, err := Train(m, seqs, Options{Epochs: s.Epochs, LR: s.LR, Warmup: s.Warmup, BatchTokens: s.BatchTokens, Seed: s.Seed, Log: log,
+	losses, err := Train(m, seqs, Options{Epochs: s.Epochs, LR: s.LR, Warmup: s.Warmup, Beta2: s.Beta2, BatchTokens: s.BatchTokens, Seed: s.Seed, Log: log,
 		Report: 200, Probe: func() string {
 			r, err := probe()
 			if err != nil {

@@ -113,7 +113,7 @@ func TestTrainLowersLoss(t *testing.T) {
 		seqs = append(seqs, PassageSequence(byteTok{}, fmt.Sprintf("the city number %d is in the north", i), 0))
 		seqs = append(seqs, TraceSequence(byteTok{}, "Q: ", []Segment{{Text: "<search> q </search>"}, {Text: "<result> r </result>", Inserted: true}}))
 	}
-	losses, err := Train(m, seqs, Options{Epochs: 4, LR: 1e-2, Warmup: 2, BatchTokens: 256, Seed: 1})
+	losses, err := Train(m, seqs, Options{Epochs: 4, LR: 1e-2, Warmup: 2, Beta2: 0.999, BatchTokens: 256, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,9 @@ type Options struct {
 	Epochs      int
 	LR          float64 // peak; cosine decay to 10% after Warmup steps
 	Warmup      int
-	BatchTokens int // tokens per optimizer step
+	Constant    bool    // hold LR from the first step instead
+	Beta2       float64 // AdamW's second-moment decay
+	BatchTokens int     // tokens per optimizer step
 	Seed        uint64
 	Log         io.Writer // one line per Report steps
 	Report      int
@@ -36,8 +38,11 @@ func Train(m *model.Model, seqs []Sequence, opt Options) ([]float64, error) {
 		return nil, fmt.Errorf("pretrain: nothing to train on")
 	}
 	cfg := train.DefaultConfig()
-	cfg.LR = opt.LR
+	cfg.LR, cfg.AdamW.Beta2 = opt.LR, opt.Beta2
 	cfg.Schedule = train.Schedule{Kind: train.Cosine, Warmup: min(opt.Warmup, steps-1), Total: steps, MinRatio: 0.1}
+	if opt.Constant {
+		cfg.Schedule = train.Schedule{Kind: train.Constant}
+	}
 	e, err := train.New(m, nil, cfg)
 	if err != nil {
 		return nil, err

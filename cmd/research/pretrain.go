@@ -63,6 +63,8 @@ per epoch and the held-out reading).`,
 	f.IntVar(&s.Epochs, "epochs", s.Epochs, "passes over the documents")
 	f.Float64Var(&s.LR, "lr", s.LR, "peak learning rate (cosine decay)")
 	f.IntVar(&s.Warmup, "warmup", s.Warmup, "warmup steps")
+	f.Float64Var(&s.CopyLR, "copy-lr", s.CopyLR, "constant learning rate of the copying exercises")
+	f.Float64Var(&s.Beta2, "beta2", s.Beta2, "AdamW's second-moment decay")
 	f.IntVar(&s.BatchTokens, "batch-tokens", s.BatchTokens, "tokens per optimizer step")
 	f.IntVar(&s.TopK, "top-k", s.TopK, "passages per search in the traces")
 	f.IntVar(&s.Traces, "traces", s.Traces, "traces per train question")
