@@ -42,7 +42,7 @@ type Config struct {
 	// Base is a base policy made by pretrain.Build for World; empty means
 	// the shipped one (see base/README.md).
 	Base string
-	// Pretrain makes a new base policy with Shape instead (about 50 minutes).
+	// Pretrain makes a new base policy with Shape instead (about 37 minutes).
 	Pretrain      bool
 	Shape         pretrain.Shape
 	EvalQuestions int // held-out test questions evaluated; 0 means all
@@ -56,7 +56,7 @@ type Config struct {
 // Defaults is the quick recipe: 8 m 31 s on two cores (bench/RESULTS.md).
 func Defaults(out string) Config {
 	return Config{Out: out, World: World, Shape: pretrain.DefaultShape, EvalQuestions: 100,
-		TopK: 3, MaxTokens: 512, Steps: 50, BatchSize: 8, N: 5, LR: 1e-4}
+		TopK: 3, MaxTokens: 1024, Steps: 50, BatchSize: 8, N: 5, LR: 1e-4}
 }
 
 // Full is the longer recipe: more GRPO steps, every test question.

@@ -3,9 +3,11 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -73,6 +75,18 @@ func TestShippedBase(t *testing.T) {
 	}
 	if err := checkWorld(dir, World); err != nil {
 		t.Fatal(err)
+	}
+	// pretrain.DefaultShape documents the shipped base: the same settings.
+	data, err := os.ReadFile(filepath.Join(dir, "pretrain.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made struct{ Shape pretrain.Shape }
+	if err := json.Unmarshal(data, &made); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(made.Shape, pretrain.DefaultShape) {
+		t.Errorf("shipped base made with %+v, DefaultShape is %+v", made.Shape, pretrain.DefaultShape)
 	}
 	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

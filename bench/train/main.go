@@ -36,6 +36,7 @@ func main() {
 	steps := flag.Int("steps", 3, "timed steps (after one warm-up step)")
 	threads := flag.Int("threads", 2, "worker threads")
 	recompute := flag.Bool("recompute", false, "recompute activations per layer in backward")
+	masked := flag.Float64("masked", 0, "share of each sequence, a run of tokens in its middle, that the loss masks out (as retrieved results) and the step skips")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the timed steps to this file")
 	flag.Parse()
 	cfg, ok := shapes[*shape]
@@ -70,11 +71,15 @@ func main() {
 		for j := range toks {
 			toks[j] = rng.IntN(cfg.VocabSize)
 		}
-		batch[i] = train.Sequence{Tokens: toks, From: 1}
 		w[i] = make([]float64, *seqLen-1)
+		skip := make([]bool, *seqLen-1)
+		lo := int(float64(len(skip)) * (1 - *masked) / 2)
 		for j := range w[i] {
-			w[i][j] = 1 / float64(*seqs**seqLen)
+			if skip[j] = j >= lo && j < lo+int(*masked*float64(len(skip))); !skip[j] {
+				w[i][j] = 1 / float64(*seqs**seqLen)
+			}
 		}
+		batch[i] = train.Sequence{Tokens: toks, From: 1, Skip: skip}
 	}
 	step := func() (score, back, opt time.Duration) {
 		t0 := time.Now()

@@ -36,5 +36,6 @@ run() { # shape sequences length
 }
 
 echo "threads $THREADS, $STEPS timed steps after one warm-up, $ROUNDS alternating rounds, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+run base 8 512
 run small 4 512
 run qwen05-slice 1 512

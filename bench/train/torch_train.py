@@ -12,7 +12,8 @@ import torch.nn.functional as F
 shape, seqs, seqlen, steps, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 torch.set_num_threads(threads)
 torch.manual_seed(1)
-cfg = {"small": dict(V=4096, h=256, f=1024, L=4, H=4, KV=2, hd=64),
+cfg = {"base": dict(V=2048, h=128, f=384, L=4, H=4, KV=2, hd=32),
+       "small": dict(V=4096, h=256, f=1024, L=4, H=4, KV=2, hd=64),
        "qwen05-slice": dict(V=151936, h=896, f=4864, L=4, H=14, KV=2, hd=64)}[shape]
 V, h, f, L, H, KV, hd = (cfg[k] for k in ("V", "h", "f", "L", "H", "KV", "hd"))
 
