@@ -20,9 +20,9 @@ type TrainOptions struct {
 	// instead of all of them, for one more forward's worth of work.
 	Recompute bool
 	// Skip, if set, flags per sequence (nil: none) each scored token
-	// (len(seq)−from of them) to leave out: its Logp and Entropy are 0 and its weights in
-	// Backward are ignored. Tokens a loss masks out, such as retrieved
-	// results, then cost no LM head.
+	// (len(seq)−from of them) to leave out: its Logp and Entropy are 0
+	// and its weights in Backward are ignored. Tokens a loss masks out,
+	// such as retrieved results, then cost no LM head.
 	Skip [][]bool
 }
 
