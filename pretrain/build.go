@@ -39,7 +39,9 @@ type Shape struct {
 	// Quote makes the traces copy each step's evidence from the results
 	// (see evidence) instead of writing the bare answer.
 	Quote bool
-	Seed  uint64
+	// DrillAnswers ends each reading drill with the answer block.
+	DrillAnswers bool
+	Seed         uint64
 }
 
 // DefaultShape is that of the demo's shipped base policy (demo/base):
@@ -195,7 +197,7 @@ func exercises(s Shape, tok Tokenizer) (copies, drills []Sequence, err error) {
 		return nil, nil, fmt.Errorf("pretrain: reading world: %w", err)
 	}
 	defer ix.Close()
-	drills, err = Drills(rg, s.Drills, tok, searcher(ix, s.TopK), s.Quote, rng)
+	drills, err = Drills(rg, s.Drills, tok, searcher(ix, s.TopK), s.Quote, s.DrillAnswers, rng)
 	return copies, drills, err
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"research/protocol"
 	"research/world"
 )
 
@@ -24,8 +25,10 @@ func ReadingWorld(seed uint64, drills int) (*world.Generation, error) {
 // then the search for it, its results and the finding. Multi-hop traces
 // hold a finding per few hundred tokens; a drill one per two hundred, with
 // nothing to predict it from but the result. With quote the finding is the
-// evidence, as in Trace.
-func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote bool, rng *rand.Rand) ([]Sequence, error) {
+// evidence, as in Trace; with answer the drill ends as a trace does, with
+// the answer block and eos: the answer is the end of the finding just
+// written, which a trace teaches once per question.
+func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote, answer bool, rng *rand.Rand) ([]Sequence, error) {
 	qs := rg.Questions[world.Train]
 	if n > len(qs) {
 		return nil, fmt.Errorf("pretrain: %d drills from a reading world of %d questions", n, len(qs))
@@ -38,6 +41,9 @@ func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote boo
 			return nil, fmt.Errorf("drill %s: %w", q.ID, err)
 		}
 		segs = append(segs, Segment{Text: think(finding(step, docs, quote))})
+		if answer {
+			segs = append(segs, Segment{Text: answerText(step.Answer, protocol.Base.EOSText())})
+		}
 		out = append(out, TraceSequence(tok, think(step.Question), segs))
 	}
 	return out, nil

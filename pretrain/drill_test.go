@@ -40,13 +40,34 @@ func TestDrills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seqs, err := Drills(rg, 50, charTok{}, fakeSearch, false, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
+	for _, answer := range []bool{false, true} {
+		seqs, err := Drills(rg, 50, charTok{}, fakeSearch, false, answer, rand.New(rand.NewPCG(1, 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(seqs) != 50 {
+			t.Fatalf("%d drills, want 50", len(seqs))
+		}
+		checkDrills(t, rg, seqs, answer)
 	}
-	if len(seqs) != 50 {
-		t.Fatalf("%d drills, want 50", len(seqs))
+	if _, err := Drills(rg, 51, charTok{}, fakeSearch, false, false, rand.New(rand.NewPCG(1, 1))); err == nil {
+		t.Error("51 drills from a world of 50 questions: want an error")
 	}
+	train := map[string]bool{}
+	for _, e := range smallWorld(t).World(world.Train).Entities {
+		train[e.Name] = true
+	}
+	for _, e := range rg.World(world.Train).Entities {
+		if train[e.Name] {
+			t.Errorf("reading-world entity %s is named like a train-world one", e.Name)
+		}
+	}
+}
+
+// checkDrills checks each drill's context, what it trains on and what it
+// masks; with answer the drill ends with the answer block.
+func checkDrills(t *testing.T, rg *world.Generation, seqs []Sequence, answer bool) {
+	t.Helper()
 	for i, s := range seqs {
 		q := rg.Questions[world.Train][i]
 		prompt := decode(s.Tokens[:s.From])
@@ -69,23 +90,15 @@ func TestDrills(t *testing.T) {
 			}
 		}
 		query := strings.TrimSuffix(step.Question, "?")
-		if want := protocol.RenderSearch(query) + think(step.Answer); trained.String() != want {
+		want := protocol.RenderSearch(query) + think(step.Answer)
+		if answer {
+			want += answerText(step.Answer, protocol.Base.EOSText())
+		}
+		if trained.String() != want {
 			t.Errorf("drill %d trains on %q, want %q", i, trained.String(), want)
 		}
 		if !strings.HasPrefix(masked.String(), " "+protocol.ResultOpen) || !strings.Contains(masked.String(), query) {
 			t.Errorf("drill %d: masked text %q is not the result of %q", i, masked.String(), query)
-		}
-	}
-	if _, err := Drills(rg, 51, charTok{}, fakeSearch, false, rand.New(rand.NewPCG(1, 1))); err == nil {
-		t.Error("51 drills from a world of 50 questions: want an error")
-	}
-	train := map[string]bool{}
-	for _, e := range smallWorld(t).World(world.Train).Entities {
-		train[e.Name] = true
-	}
-	for _, e := range rg.World(world.Train).Entities {
-		if train[e.Name] {
-			t.Errorf("reading-world entity %s is named like a train-world one", e.Name)
 		}
 	}
 }

@@ -54,9 +54,7 @@ func Trace(q world.Question, find Searcher, noise Noise, quote bool, eos string,
 		segs = append(segs, searched...)
 		return docs, err
 	}
-	answer := func(a string) {
-		policy(" " + protocol.AnswerOpen + ` The final answer is \[ \boxed{` + a + `} \] ` + protocol.AnswerClose + eos)
-	}
+	answer := func(a string) { policy(answerText(a, eos)) }
 
 	switch r := rng.Float64(); {
 	case r < noise.NoSearch:
@@ -110,6 +108,11 @@ func finding(step world.Step, docs []search.Doc, quote bool) string {
 		return evidence(step, docs)
 	}
 	return step.Answer
+}
+
+// answerText renders the answer block that ends a trace.
+func answerText(a, eos string) string {
+	return " " + protocol.AnswerOpen + ` The final answer is \[ \boxed{` + a + `} \] ` + protocol.AnswerClose + eos
 }
 
 // think renders a think block as the traces write it.

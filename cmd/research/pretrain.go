@@ -71,6 +71,7 @@ per epoch and the held-out reading).`,
 	f.IntVar(&s.Traces, "traces", s.Traces, "traces per train question")
 	f.IntVar(&s.Copies, "copies", s.Copies, "copying exercises trained on first: a list of names, then the list again")
 	f.IntVar(&s.Drills, "drills", s.Drills, "reading drills: one-step searches in a world of their own, the finding learnt from the result")
+	f.BoolVar(&s.DrillAnswers, "drill-answers", s.DrillAnswers, "end each reading drill with the answer block, as a trace ends")
 	f.Float64Var(&s.Noise.WholeQuestion, "noise-whole", s.Noise.WholeQuestion, "share of traces that search the whole question, then guess")
 	f.Float64Var(&s.Noise.EarlyAnswer, "noise-early", s.Noise.EarlyAnswer, "share of traces that answer after the first step")
 	f.Float64Var(&s.Noise.NoSearch, "noise-none", s.Noise.NoSearch, "share of traces that guess without searching")
