@@ -47,12 +47,12 @@ type Shape struct {
 
 // DefaultShape is that of the demo's shipped base policy (demo/base):
 // 45,000 copying exercises, then one noisy trace of each of the demo
-// world's 12,000 train questions and 24,000 reading drills, the findings
-// quoted, seen once in steps of 1,024 tokens; about 37 minutes on two
-// cores.
+// world's 12,000 train questions and 24,000 reading drills ending in the
+// answer, the findings quoted, seen once in steps of 1,024 tokens; about
+// 40 minutes on two cores.
 var DefaultShape = Shape{Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 384,
 	Epochs: 1, Warmup: 50, BatchTokens: 1024, TopK: 3, Traces: 1, LR: 2e-3, CopyLR: 1e-3, Beta2: 0.95,
-	Noise: DefaultNoise, Copies: 45000, Drills: 24000, Instructions: 0.25, Quote: true, Seed: 1}
+	Noise: DefaultNoise, Copies: 45000, Drills: 24000, DrillAnswers: true, Instructions: 0.25, Quote: true, Seed: 1}
 
 func (s Shape) check() error {
 	if n := s.Noise; n.WholeQuestion < 0 || n.EarlyAnswer < 0 || n.NoSearch < 0 || n.WholeQuestion+n.EarlyAnswer+n.NoSearch > 1 {
