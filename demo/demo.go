@@ -42,7 +42,7 @@ type Config struct {
 	// Base is a base policy made by pretrain.Build for World; empty means
 	// the shipped one (see base/README.md).
 	Base string
-	// Pretrain makes a new base policy with Shape instead (about 37 minutes).
+	// Pretrain makes a new base policy with Shape instead (about 40 minutes).
 	Pretrain      bool
 	Shape         pretrain.Shape
 	EvalQuestions int // held-out test questions evaluated; 0 means all

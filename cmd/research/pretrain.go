@@ -28,9 +28,11 @@ learns the format and to read results, but often searches the whole
 question, answers too early or guesses. Copying exercises (--copies,
 trained first at a constant --copy-lr) and reading drills (--drills:
 one-step searches in a world of their own, whose finding can only be read
-from the result) teach it to read. The defaults make the demo's shipped
-base policy (about 37 minutes on two cores). Every 1,000 steps, and at the end, the log reports how many
-answers of held-out dev questions the model reads exactly out of a result.
+from the result, ending with the answer: --drill-answers) teach it to read
+and to answer with what it read. The defaults make the demo's shipped base
+policy (about 40 minutes on two cores). Every 1,000 steps, and at the end,
+the log reports how many answers of held-out dev questions the model reads
+exactly out of a result.
 Held-out worlds are never trained on. --out then holds config.json,
 model.safetensors, tokenizer.json and pretrain.json (the settings, the loss
 per epoch and the held-out reading).`,
