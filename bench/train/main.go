@@ -44,6 +44,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "train bench: -shape %q: want base, small or qwen05-slice\n", *shape)
 		os.Exit(2)
 	}
+	if !(*masked >= 0 && *masked <= 1) {
+		fmt.Fprintf(os.Stderr, "train bench: -masked %g: want a share in [0, 1]\n", *masked)
+		os.Exit(2)
+	}
 	tensor.Workers = *threads
 
 	m := (&model.Model{Config: cfg, Layers: make([]model.Layer, cfg.NumLayers)}).NewGrads()
