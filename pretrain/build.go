@@ -62,7 +62,7 @@ func (s Shape) check() error {
 		return fmt.Errorf("pretrain: the share of traces with instructions must be in [0, 1]")
 	}
 	if !(s.LR > 0) || !(s.CopyLR > 0) || !(s.Beta2 >= 0 && s.Beta2 < 1) {
-		return fmt.Errorf("pretrain: learning rates must be > 0 and beta2 in [0, 1)")
+		return fmt.Errorf("pretrain: lr %g and copy lr %g must be > 0, beta2 %g in [0, 1)", s.LR, s.CopyLR, s.Beta2)
 	}
 	if s.Epochs < 1 || s.TopK < 1 || s.Traces < 0 || s.Drills < 0 || s.Copies < 0 || s.BatchTokens < 1 {
 		return fmt.Errorf("pretrain: epochs, top-k and batch tokens must be ≥ 1, traces, drills and copies ≥ 0")

@@ -32,10 +32,9 @@ from the result, ending with the answer: --drill-answers) teach it to read
 and to answer with what it read. The defaults make the demo's shipped base
 policy (about 40 minutes on two cores). Every 1,000 steps, and at the end,
 the log reports how many answers of held-out dev questions the model reads
-exactly out of a result.
-Held-out worlds are never trained on. --out then holds config.json,
-model.safetensors, tokenizer.json and pretrain.json (the settings, the loss
-per epoch and the held-out reading).`,
+exactly out of a result. Held-out worlds are never trained on. --out then
+holds config.json, model.safetensors, tokenizer.json and pretrain.json (the
+settings, the loss per epoch and the held-out reading).`,
 		Example: `  research world --seed 1 --out world
   research pretrain --world world --out base`,
 		Args: cobra.NoArgs,

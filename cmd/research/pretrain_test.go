@@ -42,6 +42,8 @@ func TestPretrainWritesALoadableModel(t *testing.T) {
 		{"pretrain", "--world", worldDir, "--out", out, "--noise-whole", "0.9", "--noise-early", "0.9"},
 		{"pretrain", "--world", filepath.Join(dir, "none"), "--out", out},
 		{"pretrain", "--world", worldDir, "--out", out, "--drills", "-1"},
+		{"pretrain", "--world", worldDir, "--out", out, "--beta2", "1"},
+		{"pretrain", "--world", worldDir, "--out", out, "--copy-lr", "0"},
 	} {
 		if _, _, err := runCLI(t, "", args...); err == nil {
 			t.Errorf("%v: accepted", args)
