@@ -98,6 +98,15 @@ func checkQuestion(q Question, passages map[string]Passage) error {
 		return fmt.Errorf("supporting %v, steps read %v", q.Supporting, support)
 	}
 	steps := q.Decomposition
+	if q.Type == Comparison || q.Type == YesNo {
+		half := len(steps) / 2
+		want := []string{passages[steps[0].Supporting[0]].Title, passages[steps[half].Supporting[0]].Title}
+		if !slices.Equal(q.Subjects, want) {
+			return fmt.Errorf("subjects %q, steps start from %q", q.Subjects, want)
+		}
+	} else if len(q.Subjects) != 0 {
+		return fmt.Errorf("subjects %q on a %s question", q.Subjects, q.Type)
+	}
 	switch q.Type {
 	case Bridge, Chain:
 		if !strings.Contains(q.Question, passages[steps[0].Supporting[0]].Title) {

@@ -33,6 +33,10 @@ type Question struct {
 	Answers  []string     `json:"golden_answers"`
 	Type     QuestionType `json:"type"`
 	Template string       `json:"template"`
+	// Subjects names the two entities a comparison or yes/no question
+	// asks about, in the question's order; the steps of the first come
+	// first in Decomposition, then as many of the second.
+	Subjects []string `json:"subjects,omitempty"`
 	// Hops is the number of single-fact look-ups, len(Decomposition).
 	Hops          int    `json:"hops"`
 	Decomposition []Step `json:"decomposition"`
@@ -160,6 +164,7 @@ func (w *World) ask(t template, groups map[*Entity][]*Entity, rng *rand.Rand) (Q
 			winner = b
 		}
 		q.Question = fmt.Sprintf(t.format, a.Name, b.Name)
+		q.Subjects = []string{a.Name, b.Name}
 		q.Decomposition = append(stepsA, stepsB...)
 		q.Answers = append([]string{winner.Name}, winner.Aliases...)
 	case YesNo:
@@ -170,6 +175,7 @@ func (w *World) ask(t template, groups map[*Entity][]*Entity, rng *rand.Rand) (Q
 		stepsA, endA, _ := w.walk(t, a)
 		stepsB, endB, _ := w.walk(t, b)
 		q.Question = fmt.Sprintf(t.format, a.Name, b.Name)
+		q.Subjects = []string{a.Name, b.Name}
 		q.Decomposition = append(stepsA, stepsB...)
 		q.Answers = []string{"no"}
 		if endA == endB {

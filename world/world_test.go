@@ -79,6 +79,8 @@ func TestCheckCatchesErrors(t *testing.T) {
 			q.Answers = []string{loser}
 		}},
 		{"flipped yes/no", YesNo, func(q *Question) { q.Answers = []string{map[string]string{"yes": "no", "no": "yes"}[q.Answers[0]]} }},
+		{"swapped subjects", Comparison, func(q *Question) { q.Subjects = []string{q.Subjects[1], q.Subjects[0]} }},
+		{"subjects on a bridge", Bridge, func(q *Question) { q.Subjects = []string{"A", "B"} }},
 		{"wrong hops", Chain, func(q *Question) { q.Hops = 2 }},
 		{"missing support", Bridge, func(q *Question) { q.Supporting = q.Supporting[:1] }},
 	}
