@@ -17,7 +17,7 @@ type Options struct {
 	LR          float64 // peak; cosine decay to 10% after Warmup steps
 	Warmup      int
 	Constant    bool    // hold LR from the first step instead
-	Beta2       float64 // AdamW's second-moment decay
+	Beta2       float64 // AdamW's second-moment decay; 0 keeps train.DefaultConfig's
 	BatchTokens int     // tokens per optimizer step
 	Seed        uint64
 	Log         io.Writer // one line per Report steps
@@ -38,7 +38,10 @@ func Train(m *model.Model, seqs []Sequence, opt Options) ([]float64, error) {
 		return nil, fmt.Errorf("pretrain: nothing to train on")
 	}
 	cfg := train.DefaultConfig()
-	cfg.LR, cfg.AdamW.Beta2 = opt.LR, opt.Beta2
+	cfg.LR = opt.LR
+	if opt.Beta2 != 0 {
+		cfg.AdamW.Beta2 = opt.Beta2
+	}
 	cfg.Schedule = train.Schedule{Kind: train.Cosine, Warmup: min(opt.Warmup, steps-1), Total: steps, MinRatio: 0.1}
 	if opt.Constant {
 		cfg.Schedule = train.Schedule{Kind: train.Constant}
