@@ -3,6 +3,7 @@ package trainer
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"research/model"
 	"research/rl"
@@ -13,7 +14,7 @@ import (
 // updater turns scored trajectories into optimizer steps.
 type updater struct {
 	engine      *train.Engine
-	scorer      *model.Model // computes the current policy's logprobs before the update
+	scorer      *model.Model // computes the current policy's logprobs before an off-policy update
 	ref         *model.Model // frozen initial policy; nil without a KL term
 	afterStep   func()       // called after every optimizer step
 	loss        rl.Loss
@@ -59,6 +60,7 @@ func (u *updater) run(trajs []*rollout.Trajectory, rewards []float64) (UpdateSta
 			}
 		}
 	}
+	st.LogprobGap = logprobGap(trajs, samples)
 	steps := float64(u.epochs * len(minis))
 	st.PGLoss /= steps
 	st.KL /= steps
@@ -69,7 +71,13 @@ func (u *updater) run(trajs []*rollout.Trajectory, rewards []float64) (UpdateSta
 	return st, nil
 }
 
-// prepare computes advantages and the old and reference logprobs.
+// onPolicy reports whether the update takes a single optimizer step: then
+// the old policy is the one being trained, and the old logprobs are those
+// its own forward computes (the ratio is 1), not a forward of their own.
+func (u *updater) onPolicy() bool { return u.miniBatches == 1 && u.epochs == 1 }
+
+// prepare computes advantages, the reference logprobs and, for an
+// off-policy update, the old ones.
 func (u *updater) prepare(trajs []*rollout.Trajectory, rewards []float64, st *UpdateStats) ([]sample, error) {
 	samples := make([]sample, len(trajs))
 	groups, counts := make([]int, len(trajs)), make([]int, len(trajs))
@@ -92,9 +100,11 @@ func (u *updater) prepare(trajs []*rollout.Trajectory, rewards []float64, st *Up
 		return nil, err
 	}
 	st.Advantages = adv
-	old, err := u.scorer.Logprobs(seqs, from, u.temperature)
-	if err != nil {
-		return nil, fmt.Errorf("old logprobs: %w", err)
+	var old [][]float64
+	if !u.onPolicy() {
+		if old, err = u.scorer.Logprobs(seqs, from, u.temperature); err != nil {
+			return nil, fmt.Errorf("old logprobs: %w", err)
+		}
 	}
 	var ref [][]float64
 	if u.ref != nil {
@@ -102,21 +112,35 @@ func (u *updater) prepare(trajs []*rollout.Trajectory, rewards []float64, st *Up
 			return nil, fmt.Errorf("reference logprobs: %w", err)
 		}
 	}
-	var gap, tokens float64
 	for i := range samples {
-		samples[i].adv, samples[i].old = adv[i], old[i]
+		samples[i].adv = adv[i]
+		if old != nil {
+			samples[i].old = old[i]
+		}
 		if ref != nil {
 			samples[i].ref = ref[i]
 		}
-		for j, m := range samples[i].mask {
-			gap += m * math.Abs(trajs[i].Logprobs[j]-old[i][j])
+	}
+	return samples, nil
+}
+
+// logprobGap is the mean |sampler logprob − old logprob| over the tokens
+// the policy wrote.
+func logprobGap(trajs []*rollout.Trajectory, samples []sample) float64 {
+	var gap, tokens float64
+	for i, s := range samples {
+		if s.old == nil {
+			continue // nothing the policy wrote: the update skipped it
+		}
+		for j, m := range s.mask {
+			gap += m * math.Abs(trajs[i].Logprobs[j]-s.old[j])
 			tokens += m
 		}
 	}
-	if tokens > 0 {
-		st.LogprobGap = gap / tokens
+	if tokens == 0 {
+		return 0
 	}
-	return samples, nil
+	return gap / tokens
 }
 
 // miniBatch accumulates the mini-batch's gradient micro-batch by
@@ -147,6 +171,9 @@ func (u *updater) miniBatch(mini []sample, st *UpdateStats) error {
 		}
 		seqs := make([]rl.Sequence, len(micro))
 		for k, i := range micro {
+			if mini[i].old == nil { // on-policy: see onPolicy
+				mini[i].old = slices.Clone(pass.Logp[k])
+			}
 			s := mini[i]
 			seqs[k] = rl.Sequence{Advantage: s.adv, Mask: s.mask, OldLogp: s.old, RefLogp: s.ref, Logp: pass.Logp[k], Entropy: pass.Entropy[k]}
 		}
