@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"math"
+
+	"research/tensor"
 )
 
 // scoreChunk bounds the positions fed per sequence per forward while
@@ -12,7 +14,8 @@ const scoreChunk = 256
 // Logprobs returns, for every sequence and every position t ≥ from[i] (t ≥ 1),
 // log p(seq[t] | seq[:t]) under softmax(logits / temperature): how a trainer
 // scores the tokens a policy sampled. All sequences advance together, a chunk
-// of positions at a time, so memory stays bounded for long sequences.
+// of positions at a time, so memory stays bounded for long sequences. The
+// log-softmax is the training forward's, so both score alike.
 func (m *Model) Logprobs(seqs [][]int, from []int, temperature float64) ([][]float64, error) {
 	if len(from) != len(seqs) {
 		return nil, fmt.Errorf("logprobs: %d sequences but %d start positions", len(seqs), len(from))
@@ -27,6 +30,7 @@ func (m *Model) Logprobs(seqs [][]int, from []int, temperature float64) ([][]flo
 			return nil, fmt.Errorf("logprobs: sequence %d: start %d outside [1, %d]", i, from[i], len(s))
 		}
 		caches[i] = m.NewCache(len(s))
+		out[i] = make([]float64, len(s)-from[i])
 	}
 	v := m.Config.VocabSize
 	for {
@@ -50,27 +54,15 @@ func (m *Model) Logprobs(seqs [][]int, from []int, temperature float64) ([][]flo
 		}
 		for b, i := range which {
 			start := caches[i].Len - len(batch[b].Tokens) // position of the first fed token
-			for r := range batch[b].Tokens {
-				t := start + r + 1 // the token this row predicts
-				if t < from[i] {
-					continue
+			tensor.Parallel(len(batch[b].Tokens), 16, func(lo, hi int) {
+				e := make([]float32, v)
+				for r := lo; r < hi; r++ {
+					t := start + r + 1 // the token this row predicts
+					if t >= from[i] {
+						out[i][t-from[i]], _, _ = logSoftmaxStats(logits[b][r*v:(r+1)*v], e, seqs[i][t], temperature)
+					}
 				}
-				row := logits[b][r*v : (r+1)*v]
-				out[i] = append(out[i], logSoftmaxAt(row, seqs[i][t], temperature))
-			}
+			})
 		}
 	}
-}
-
-// logSoftmaxAt returns log softmax(row / temperature)[id] in float64.
-func logSoftmaxAt(row []float32, id int, temperature float64) float64 {
-	mx := float64(row[0])
-	for _, z := range row[1:] {
-		mx = max(mx, float64(z))
-	}
-	var sum float64
-	for _, z := range row {
-		sum += math.Exp((float64(z) - mx) / temperature)
-	}
-	return (float64(row[id])-mx)/temperature - math.Log(sum)
 }

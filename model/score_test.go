@@ -14,22 +14,24 @@ func TestLogprobsChunks(t *testing.T) {
 		seq[i] = (i*53 + 7) % m.Config.VocabSize
 	}
 	const from = 100
-	got, err := m.Logprobs([][]int{seq, seq[:5]}, []int{from, 1}, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	all, err := m.Forward([]Input{{Cache: m.NewCache(0), Tokens: seq, AllLogits: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := m.Config.VocabSize
-	if len(got[0]) != len(seq)-from || len(got[1]) != 4 {
-		t.Fatalf("got %d and %d scores, want %d and 4", len(got[0]), len(got[1]), len(seq)-from)
-	}
-	for tpos := from; tpos < len(seq); tpos++ {
-		want := logSoftmaxAt(all[0][(tpos-1)*v:tpos*v], seq[tpos], 1)
-		if d := math.Abs(got[0][tpos-from] - want); d > 1e-4 {
-			t.Fatalf("position %d: %v, want %v", tpos, got[0][tpos-from], want)
+	for _, temp := range []float64{1, 0.7} {
+		got, err := m.Logprobs([][]int{seq, seq[:5]}, []int{from, 1}, temp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got[0]) != len(seq)-from || len(got[1]) != 4 {
+			t.Fatalf("got %d and %d scores, want %d and 4", len(got[0]), len(got[1]), len(seq)-from)
+		}
+		for tpos := from; tpos < len(seq); tpos++ {
+			want := logSoftmaxAt(all[0][(tpos-1)*v:tpos*v], seq[tpos], temp)
+			if d := math.Abs(got[0][tpos-from] - want); d > 1e-4 {
+				t.Fatalf("temperature %g, position %d: %v, want %v", temp, tpos, got[0][tpos-from], want)
+			}
 		}
 	}
 	for _, tc := range []struct {
@@ -40,4 +42,18 @@ func TestLogprobsChunks(t *testing.T) {
 			t.Errorf("from %v temperature %v: no error", tc.from, tc.temp)
 		}
 	}
+}
+
+// logSoftmaxAt is the reference: log softmax(row / temperature)[id] in
+// float64 throughout.
+func logSoftmaxAt(row []float32, id int, temperature float64) float64 {
+	mx := float64(row[0])
+	for _, z := range row[1:] {
+		mx = max(mx, float64(z))
+	}
+	var sum float64
+	for _, z := range row {
+		sum += math.Exp((float64(z) - mx) / temperature)
+	}
+	return (float64(row[id])-mx)/temperature - math.Log(sum)
 }
