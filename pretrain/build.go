@@ -42,17 +42,19 @@ type Shape struct {
 	Quote bool
 	// DrillAnswers ends each reading drill with the answer block.
 	DrillAnswers bool
-	Seed         uint64
+	// Conclusions is the number of conclusion drills (see Conclusions).
+	Conclusions int
+	Seed        uint64
 }
 
 // DefaultShape is that of the demo's shipped base policy (demo/base):
 // 45,000 copying exercises, then one noisy trace of each of the demo
-// world's 12,000 train questions and 24,000 reading drills ending in the
-// answer, the findings quoted, seen once in steps of 1,024 tokens; about
-// 40 minutes on two cores.
+// world's 12,000 train questions, 24,000 reading drills ending in the
+// answer and 12,000 conclusion drills, the findings quoted, seen once in
+// steps of 1,024 tokens; about 45 minutes on two cores.
 var DefaultShape = Shape{Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 384,
 	Epochs: 1, Warmup: 50, BatchTokens: 1024, TopK: 3, Traces: 1, LR: 2e-3, CopyLR: 1e-3, Beta2: 0.95,
-	Noise: DefaultNoise, Copies: 45000, Drills: 24000, DrillAnswers: true, Instructions: 0.25, Quote: true, Seed: 1}
+	Noise: DefaultNoise, Copies: 45000, Drills: 24000, DrillAnswers: true, Conclusions: 12000, Instructions: 0.25, Quote: true, Seed: 1}
 
 func (s Shape) check() error {
 	if n := s.Noise; n.WholeQuestion < 0 || n.EarlyAnswer < 0 || n.NoSearch < 0 || n.WholeQuestion+n.EarlyAnswer+n.NoSearch > 1 {
@@ -61,11 +63,11 @@ func (s Shape) check() error {
 	if s.Instructions < 0 || s.Instructions > 1 {
 		return fmt.Errorf("pretrain: the share of traces with instructions must be in [0, 1]")
 	}
-	if !(s.LR > 0) || !(s.CopyLR > 0) || !(s.Beta2 >= 0 && s.Beta2 < 1) {
-		return fmt.Errorf("pretrain: lr %g and copy lr %g must be > 0, beta2 %g in [0, 1)", s.LR, s.CopyLR, s.Beta2)
+	if !(s.LR > 0) || !(s.CopyLR > 0) || !(s.Beta2 > 0 && s.Beta2 < 1) {
+		return fmt.Errorf("pretrain: lr %g and copy lr %g must be > 0, beta2 %g in (0, 1)", s.LR, s.CopyLR, s.Beta2)
 	}
-	if s.Epochs < 1 || s.TopK < 1 || s.Traces < 0 || s.Drills < 0 || s.Copies < 0 || s.BatchTokens < 1 {
-		return fmt.Errorf("pretrain: epochs, top-k and batch tokens must be ≥ 1, traces, drills and copies ≥ 0")
+	if s.Epochs < 1 || s.TopK < 1 || s.Traces < 0 || s.Drills < 0 || s.Copies < 0 || s.Conclusions < 0 || s.BatchTokens < 1 {
+		return fmt.Errorf("pretrain: epochs, top-k and batch tokens must be ≥ 1, traces, drills, conclusions and copies ≥ 0")
 	}
 	return nil
 }
@@ -175,14 +177,17 @@ func searcher(ix *bm25.Index, k int) Searcher {
 	}
 }
 
-// exercises makes s.Copies copying exercises and s.Drills reading drills
-// from the reading world, searched through a BM25 index of its own that is
-// removed afterwards.
+// exercises makes s.Copies copying exercises, s.Drills reading drills and
+// s.Conclusions conclusion drills from the reading world, searched through
+// a BM25 index of its own that is removed afterwards.
 func exercises(s Shape, tok Tokenizer) (copies, drills []Sequence, err error) {
-	if s.Drills == 0 && s.Copies == 0 {
+	if s.Drills == 0 && s.Copies == 0 && s.Conclusions == 0 {
 		return nil, nil, nil
 	}
-	rg, err := ReadingWorld(s.Seed+1000, s.Drills)
+	// Comparison and yes/no questions, which conclusions need, are a
+	// share of the reading world's questions.
+	share := world.Mix[2] + world.Mix[3]
+	rg, err := ReadingWorld(s.Seed+1000, max(s.Drills, int(float64(s.Conclusions)/share)+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("pretrain: reading world: %w", err)
 	}
@@ -198,8 +203,12 @@ func exercises(s Shape, tok Tokenizer) (copies, drills []Sequence, err error) {
 		return nil, nil, fmt.Errorf("pretrain: reading world: %w", err)
 	}
 	defer ix.Close()
-	drills, err = Drills(rg, s.Drills, tok, searcher(ix, s.TopK), s.Quote, s.DrillAnswers, rng)
-	return copies, drills, err
+	find := searcher(ix, s.TopK)
+	if drills, err = Drills(rg, s.Drills, tok, find, s.Quote, s.DrillAnswers, rng); err != nil {
+		return nil, nil, err
+	}
+	conclusions, err := Conclusions(rg, s.Conclusions, tok, find, s.Quote)
+	return copies, append(drills, conclusions...), err
 }
 
 // IndexWorld indexes every passage of the world (all splits: one corpus,

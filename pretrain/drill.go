@@ -49,6 +49,39 @@ func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote, an
 	return out, nil
 }
 
+// Conclusions writes a conclusion drill for each of the first n
+// comparison and yes/no train questions of the reading world rg: the
+// question and its steps' findings, as a clean trace writes them but
+// without the searches, then the conclusion and the answer, which alone
+// are trained on. A trace holds one conclusion per thousand tokens or so;
+// a drill one per hundred, and deciding which of two years comes first
+// takes a small model many more examples than the traces hold.
+func Conclusions(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote bool) ([]Sequence, error) {
+	out := make([]Sequence, 0, n)
+	for _, q := range rg.Questions[world.Train] {
+		if len(out) == n {
+			break
+		}
+		c, _, ok := conclusion(q)
+		if !ok {
+			continue
+		}
+		context := protocol.Base.Prompt(q.Question)[instructionsLen:]
+		for _, step := range q.Decomposition {
+			docs, err := find(strings.TrimSuffix(step.Question, "?"))
+			if err != nil {
+				return nil, fmt.Errorf("conclusion drill %s: %w", q.ID, err)
+			}
+			context += think(step.Question) + think(finding(step, docs, quote))
+		}
+		out = append(out, TraceSequence(tok, context, []Segment{{Text: think(c)}, {Text: answerText(q.Answers[0], protocol.Base.EOSText())}}))
+	}
+	if len(out) < n {
+		return nil, fmt.Errorf("pretrain: %d conclusion drills from a reading world of %d comparison and yes/no questions", n, len(out))
+	}
+	return out, nil
+}
+
 // copyNames is the length of a copying exercise's list.
 const copyNames = 8
 

@@ -104,14 +104,18 @@ func checkDrills(t *testing.T, rg *world.Generation, seqs []Sequence, answer boo
 }
 
 // TestProbeReadingCounts: the probe counts one step per search of a clean
-// trace, and as found those whose result holds the answer; a random model
-// reads next to none of them.
+// trace, and as found those whose result holds the answer, and one
+// conclusion per comparison or yes/no question; a random model reads and
+// concludes next to none of them.
 func TestProbeReadingCounts(t *testing.T) {
 	g := smallWorld(t)
-	qs := g.Questions[world.Train][:10]
-	hops := 0
+	qs := g.Questions[world.Train][:20]
+	hops, conclusions := 0, 0
 	for _, q := range qs {
 		hops += len(q.Decomposition)
+		if q.Type == world.Comparison || q.Type == world.YesNo {
+			conclusions++
+		}
 	}
 	c := model.Config{ModelType: "qwen2", VocabSize: 256, HiddenSize: 16, IntermediateSize: 32, NumLayers: 1,
 		NumHeads: 2, NumKVHeads: 1, HeadDim: 8, RopeTheta: 10000, RMSNormEps: 1e-6, MaxPositions: 4096, TieWordEmbeddings: true}
@@ -137,8 +141,8 @@ func TestProbeReadingCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Steps != hops || r.Found != tc.found || r.Read > 1 || r.ReadFound > r.Read {
-			t.Errorf("%s: %+v, want %d steps, %d found, next to none read", tc.name, r, hops, tc.found)
+		if r.Steps != hops || r.Found != tc.found || r.Read > 1 || r.ReadFound > r.Read || r.Conclusions != conclusions || conclusions == 0 || r.Concluded > 1 {
+			t.Errorf("%s: %+v, want %d steps, %d found, %d conclusions, next to none read or concluded", tc.name, r, hops, tc.found, conclusions)
 		}
 	}
 }
@@ -187,5 +191,81 @@ func TestAnswerStart(t *testing.T) {
 		if got := decode(ids[answerStart(charTok{}, tc.finding, tc.answer, ids):]); got != tc.want {
 			t.Errorf("answer %q in %q: scored %q, want %q", tc.answer, tc.finding, got, tc.want)
 		}
+	}
+}
+
+// TestConclusion: comparisons and yes/no questions conclude from the last
+// finding of each subject's steps; other types have no conclusion.
+func TestConclusion(t *testing.T) {
+	steps := func(answers ...string) []world.Step {
+		var s []world.Step
+		for _, a := range answers {
+			s = append(s, world.Step{Answer: a})
+		}
+		return s
+	}
+	cases := []struct {
+		name string
+		q    world.Question
+		want string // "" for none
+	}{
+		{"comparison", world.Question{Type: world.Comparison, Subjects: []string{"Sinpa", "Kupuso"},
+			Decomposition: steps("2009", "1987"), Answers: []string{"Kupuso"}}, "2009 for Sinpa, 1987 for Kupuso. So 1987 for Kupuso."},
+		{"yes/no over two hops", world.Question{Type: world.YesNo, Subjects: []string{"Ana Lu", "Bo"},
+			Decomposition: steps("Krifi", "Shatri", "Vemo", "Shatri"), Answers: []string{"yes"}}, "Shatri for Ana Lu, Shatri for Bo. So yes."},
+		{"first subject wins", world.Question{Type: world.Comparison, Subjects: []string{"Sinpa", "Kupuso"},
+			Decomposition: steps("755,000", "1,633,000"), Answers: []string{"Sinpa"}}, "755,000 for Sinpa, 1,633,000 for Kupuso. So 755,000 for Sinpa."},
+		{"bridge", world.Question{Type: world.Bridge, Decomposition: steps("Bo", "Krifi"), Answers: []string{"Krifi"}}, ""},
+		{"no subjects", world.Question{Type: world.Comparison, Decomposition: steps("1", "2"), Answers: []string{"A"}}, ""},
+		{"no steps", world.Question{Type: world.YesNo, Subjects: []string{"A", "B"}, Answers: []string{"no"}}, ""},
+	}
+	for _, c := range cases {
+		got, _, ok := conclusion(c.q)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("%s: conclusion %q, %v; want %q", c.name, got, ok, c.want)
+		}
+	}
+}
+
+// TestConclusions: a conclusion drill holds its question and every step's
+// question and finding as context, and trains on the conclusion and the
+// answer only.
+func TestConclusions(t *testing.T) {
+	rg, err := ReadingWorld(1001, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var qs []world.Question
+	for _, q := range rg.Questions[world.Train] {
+		if q.Type == world.Comparison || q.Type == world.YesNo {
+			qs = append(qs, q)
+		}
+	}
+	seqs, err := Conclusions(rg, len(qs), charTok{}, fakeSearch, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != len(qs) || len(qs) == 0 {
+		t.Fatalf("%d drills from %d questions", len(seqs), len(qs))
+	}
+	for i, s := range seqs {
+		q := qs[i]
+		context := decode(s.Tokens[:s.From])
+		if !strings.Contains(context, "User: "+q.Question) {
+			t.Errorf("drill %d: context %q lacks the question %q", i, context, q.Question)
+		}
+		for _, step := range q.Decomposition {
+			if !strings.Contains(context, think(step.Question)+think(step.Answer)) {
+				t.Errorf("drill %d: context %q lacks step %q", i, context, step.Question)
+			}
+		}
+		c, _, _ := conclusion(q)
+		want := think(c) + answerText(q.Answers[0], protocol.Base.EOSText())
+		if got := decode(s.Tokens[s.From:]); got != want || slices.Contains(s.Mask, 0) {
+			t.Errorf("drill %d trains on %q (mask %v), want %q", i, got, s.Mask, want)
+		}
+	}
+	if _, err := Conclusions(rg, len(qs)+1, charTok{}, fakeSearch, false); err == nil {
+		t.Errorf("%d conclusion drills from %d questions: want an error", len(qs)+1, len(qs))
 	}
 }

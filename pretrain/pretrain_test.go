@@ -53,6 +53,9 @@ func TestCleanTracesScoreFull(t *testing.T) {
 		if searches != len(q.Decomposition) {
 			t.Errorf("%s: %d searches for %d steps", q.ID, searches, len(q.Decomposition))
 		}
+		if c, _, ok := conclusion(q); ok && !strings.Contains(text.String(), think(c)+" "+protocol.AnswerOpen) {
+			t.Errorf("%s: the trace does not conclude with %q before answering:\n%s", q.ID, c, text.String())
+		}
 		r := reward.ScoreSolution(protocol.Base.Prompt(q.Question)+text.String(), q.Answers, "<|endoftext|>")
 		if r.Score != 1 {
 			t.Errorf("%s: clean trace scores %v (%s):\n%s", q.ID, r.Score, r.Reason, text.String())

@@ -17,11 +17,16 @@ import (
 // the steps whose answer — the end of the finding written after a result,
 // with the finding's closing tag — the model predicts greedily, token for
 // token. With quoted evidence the words before the answer are given too:
-// the probe measures the reading, not the quoting.
+// the probe measures the reading, not the quoting. Of comparison and
+// yes/no questions it also counts the conclusions whose decision (see
+// conclusion) the model predicts, the values set side by side given.
 type Reading struct {
 	Steps, Read int // steps with a result before them; those predicted exactly
 	Found       int // steps whose result held the answer
 	ReadFound   int // of those, predicted exactly
+	// Conclusions is the number of comparison and yes/no questions,
+	// Concluded those whose decision is predicted exactly.
+	Conclusions, Concluded int
 }
 
 // Rate is the share of steps read exactly.
@@ -39,8 +44,12 @@ func ratio(a, b int) float64 {
 }
 
 func (r Reading) String() string {
-	return fmt.Sprintf("%d/%d steps read (%.1f%%); %d/%d where the result held the answer (%.1f%%)",
+	s := fmt.Sprintf("%d/%d steps read (%.1f%%); %d/%d where the result held the answer (%.1f%%)",
 		r.Read, r.Steps, 100*r.Rate(), r.ReadFound, r.Found, 100*r.FoundRate())
+	if r.Conclusions > 0 {
+		s += fmt.Sprintf("; %d/%d conclusions (%.1f%%)", r.Concluded, r.Conclusions, 100*ratio(r.Concluded, r.Conclusions))
+	}
+	return s
 }
 
 // ProbeReading runs the probe on questions with the real searcher; with
@@ -56,17 +65,21 @@ func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Quest
 		}
 		ids := tok.Encode(protocol.Base.Prompt(q.Question))
 		type span struct {
-			lo, hi int
-			found  bool
+			lo, hi            int
+			found, conclusion bool
 		}
 		var spans []span
+		c, decision, concludes := conclusion(q)
 		for i, seg := range segs {
 			lo := len(ids)
 			ids = append(ids, tok.Encode(seg.Text)...)
-			if i > 0 && segs[i-1].Inserted && !seg.Inserted {
+			switch {
+			case i > 0 && segs[i-1].Inserted && !seg.Inserted:
 				step := q.Decomposition[len(spans)]
-				spans = append(spans, span{lo + answerStart(tok, seg.Text, step.Answer, ids[lo:]), len(ids),
-					strings.Contains(segs[i-1].Text, step.Answer)})
+				spans = append(spans, span{lo: lo + answerStart(tok, seg.Text, step.Answer, ids[lo:]), hi: len(ids),
+					found: strings.Contains(segs[i-1].Text, step.Answer)})
+			case concludes && seg.Text == think(c):
+				spans = append(spans, span{lo: lo + answerStart(tok, seg.Text, decision, ids[lo:]), hi: len(ids), conclusion: true})
 			}
 		}
 		logits, err := m.Forward([]model.Input{{Cache: m.NewCache(len(ids)), Tokens: ids, AllLogits: true}})
@@ -79,6 +92,13 @@ func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Quest
 			for p := s.lo; p < s.hi && exact; p++ {
 				row := logits[0][(p-1)*v : p*v]
 				exact = argmax(row) == ids[p]
+			}
+			if s.conclusion {
+				r.Conclusions++
+				if exact {
+					r.Concluded++
+				}
+				continue
 			}
 			r.Steps++
 			if s.found {

@@ -82,6 +82,9 @@ func Trace(q world.Question, find Searcher, noise Noise, quote bool, eos string,
 				return segs, nil
 			}
 		}
+		if c, _, ok := conclusion(q); ok {
+			policy(think(c))
+		}
 		answer(q.Answers[0])
 	}
 	return segs, nil
@@ -108,6 +111,32 @@ func finding(step world.Step, docs []search.Doc, quote bool) string {
 		return evidence(step, docs)
 	}
 	return step.Answer
+}
+
+// conclusion is what a careful reader writes after the last step of a
+// comparison or yes/no question: the value each subject's steps found,
+// side by side, then the decision, the answer. The findings it draws on
+// lie hundreds of tokens apart, among results; set next to each other the
+// two values are compared within a few tokens. A comparison decides with
+// the winner's value, then its name: the smaller of two years is copied
+// digit by digit (each digit a token), and the name after it is the one
+// written after the same value a moment before. ok is false for other
+// types.
+func conclusion(q world.Question) (c, decision string, ok bool) {
+	half := len(q.Decomposition) / 2
+	if (q.Type != world.Comparison && q.Type != world.YesNo) || len(q.Subjects) != 2 || half == 0 {
+		return "", "", false
+	}
+	a, b := q.Decomposition[half-1].Answer, q.Decomposition[len(q.Decomposition)-1].Answer
+	switch {
+	case q.Type == world.YesNo:
+		decision = q.Answers[0]
+	case q.Answers[0] == q.Subjects[0]:
+		decision = a + " for " + q.Subjects[0]
+	default:
+		decision = b + " for " + q.Subjects[1]
+	}
+	return fmt.Sprintf("%s for %s, %s for %s. So %s.", a, q.Subjects[0], b, q.Subjects[1], decision), decision, true
 }
 
 // answerText renders the answer block that ends a trace.

@@ -29,8 +29,10 @@ question, answers too early or guesses. Copying exercises (--copies,
 trained first at a constant --copy-lr) and reading drills (--drills:
 one-step searches in a world of their own, whose finding can only be read
 from the result, ending with the answer: --drill-answers) teach it to read
-and to answer with what it read. The defaults make the demo's shipped base
-policy (about 40 minutes on two cores). Every 1,000 steps, and at the end,
+and to answer with what it read; conclusion drills (--conclusions) to set
+the two values a comparison or yes/no question compares side by side and
+answer from them. The defaults make the demo's shipped base
+policy (about 45 minutes on two cores). Every 1,000 steps, and at the end,
 the log reports how many answers of held-out dev questions the model reads
 exactly out of a result. Held-out worlds are never trained on. --out then
 holds config.json, model.safetensors, tokenizer.json and pretrain.json (the
@@ -73,6 +75,7 @@ settings, the loss per epoch and the held-out reading).`,
 	f.IntVar(&s.Copies, "copies", s.Copies, "copying exercises trained on first: a list of names, then the list again")
 	f.IntVar(&s.Drills, "drills", s.Drills, "reading drills: one-step searches in a world of their own, the finding learnt from the result")
 	f.BoolVar(&s.DrillAnswers, "drill-answers", s.DrillAnswers, "end each reading drill with the answer block, as a trace ends")
+	f.IntVar(&s.Conclusions, "conclusions", s.Conclusions, "conclusion drills: a comparison or yes/no question's findings, then its conclusion and answer")
 	f.Float64Var(&s.Noise.WholeQuestion, "noise-whole", s.Noise.WholeQuestion, "share of traces that search the whole question, then guess")
 	f.Float64Var(&s.Noise.EarlyAnswer, "noise-early", s.Noise.EarlyAnswer, "share of traces that answer after the first step")
 	f.Float64Var(&s.Noise.NoSearch, "noise-none", s.Noise.NoSearch, "share of traces that guess without searching")

@@ -18,7 +18,7 @@ func TestPretrainWritesALoadableModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, err := runCLI(t, "", "pretrain", "--world", worldDir, "--out", out, "--vocab", "400", "--hidden", "32",
-		"--layers", "1", "--heads", "2", "--kv-heads", "1", "--ffn", "64", "--epochs", "1", "--copies", "50", "--drills", "20")
+		"--layers", "1", "--heads", "2", "--kv-heads", "1", "--ffn", "64", "--epochs", "1", "--copies", "50", "--drills", "20", "--conclusions", "10")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -42,6 +42,7 @@ func TestPretrainWritesALoadableModel(t *testing.T) {
 		{"pretrain", "--world", worldDir, "--out", out, "--noise-whole", "0.9", "--noise-early", "0.9"},
 		{"pretrain", "--world", filepath.Join(dir, "none"), "--out", out},
 		{"pretrain", "--world", worldDir, "--out", out, "--drills", "-1"},
+		{"pretrain", "--world", worldDir, "--out", out, "--conclusions", "-1"},
 		{"pretrain", "--world", worldDir, "--out", out, "--beta2", "1"},
 		{"pretrain", "--world", worldDir, "--out", out, "--copy-lr", "0"},
 	} {
