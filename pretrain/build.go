@@ -184,9 +184,13 @@ func exercises(s Shape, tok Tokenizer) (copies, drills []Sequence, err error) {
 	if s.Drills == 0 && s.Copies == 0 && s.Conclusions == 0 {
 		return nil, nil, nil
 	}
-	// Comparison and yes/no questions, which conclusions need, are a
-	// share of the reading world's questions.
-	share := world.Mix[2] + world.Mix[3]
+	// Conclusions come from a share of the reading world's questions.
+	share := 0.0
+	for i, t := range world.QuestionTypes {
+		if concludes(t) {
+			share += world.Mix[i]
+		}
+	}
 	rg, err := ReadingWorld(s.Seed+1000, max(s.Drills, int(float64(s.Conclusions)/share)+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("pretrain: reading world: %w", err)

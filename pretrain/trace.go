@@ -124,7 +124,7 @@ func finding(step world.Step, docs []search.Doc, quote bool) string {
 // types.
 func conclusion(q world.Question) (c, decision string, ok bool) {
 	half := len(q.Decomposition) / 2
-	if (q.Type != world.Comparison && q.Type != world.YesNo) || len(q.Subjects) != 2 || half == 0 {
+	if !concludes(q.Type) || len(q.Subjects) != 2 || half == 0 {
 		return "", "", false
 	}
 	a, b := q.Decomposition[half-1].Answer, q.Decomposition[len(q.Decomposition)-1].Answer
@@ -138,6 +138,9 @@ func conclusion(q world.Question) (c, decision string, ok bool) {
 	}
 	return fmt.Sprintf("%s for %s, %s for %s. So %s.", a, q.Subjects[0], b, q.Subjects[1], decision), decision, true
 }
+
+// concludes reports whether questions of type t end in a conclusion.
+func concludes(t world.QuestionType) bool { return t == world.Comparison || t == world.YesNo }
 
 // answerText renders the answer block that ends a trace.
 func answerText(a, eos string) string {
