@@ -69,7 +69,7 @@ func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Quest
 			found, conclusion bool
 		}
 		var spans []span
-		c, decision, concludes := conclusion(q)
+		c, decision, hasConclusion := conclusion(q)
 		for i, seg := range segs {
 			lo := len(ids)
 			ids = append(ids, tok.Encode(seg.Text)...)
@@ -78,7 +78,7 @@ func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Quest
 				step := q.Decomposition[len(spans)]
 				spans = append(spans, span{lo: lo + answerStart(tok, seg.Text, step.Answer, ids[lo:]), hi: len(ids),
 					found: strings.Contains(segs[i-1].Text, step.Answer)})
-			case concludes && seg.Text == think(c):
+			case hasConclusion && seg.Text == think(c):
 				spans = append(spans, span{lo: lo + answerStart(tok, seg.Text, decision, ids[lo:]), hi: len(ids), conclusion: true})
 			}
 		}
