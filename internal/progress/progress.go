@@ -104,8 +104,17 @@ func (b *Bar) logLocked(now time.Time) {
 		rate = float64(b.done) / secs
 	}
 	if b.total >= 0 {
-		fmt.Fprintf(b.w, "%s: %d/%d %s (%.0f %s/s, %.1fs)\n", b.desc, b.done, b.total, b.unit, rate, b.unit, secs)
+		fmt.Fprintf(b.w, "%s: %d/%d %s (%s %s/s, %.1fs)\n", b.desc, b.done, b.total, b.unit, rateText(rate), b.unit, secs)
 	} else {
-		fmt.Fprintf(b.w, "%s: %d %s (%.0f %s/s, %.1fs)\n", b.desc, b.done, b.unit, rate, b.unit, secs)
+		fmt.Fprintf(b.w, "%s: %d %s (%s %s/s, %.1fs)\n", b.desc, b.done, b.unit, rateText(rate), b.unit, secs)
 	}
+}
+
+// rateText keeps three significant digits below 100 per second, so a slow
+// loop (a GRPO step every 10 s) shows 0.1, not 0.
+func rateText(rate float64) string {
+	if rate >= 100 {
+		return fmt.Sprintf("%.0f", rate)
+	}
+	return fmt.Sprintf("%.3g", rate)
 }

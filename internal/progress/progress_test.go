@@ -39,3 +39,14 @@ func TestUnknownTotal(t *testing.T) {
 		t.Fatalf("got %q", buf.String())
 	}
 }
+
+func TestRateText(t *testing.T) {
+	for _, c := range []struct {
+		rate float64
+		want string
+	}{{0, "0"}, {0.1034, "0.103"}, {5.5, "5.5"}, {45.21, "45.2"}, {1234.4, "1234"}} {
+		if got := rateText(c.rate); got != c.want {
+			t.Errorf("rateText(%g) = %q, want %q", c.rate, got, c.want)
+		}
+	}
+}
