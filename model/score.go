@@ -37,12 +37,17 @@ func (m *Model) Logprobs(seqs [][]int, from []int, temperature float64) ([][]flo
 		var batch []Input
 		var which []int
 		for i, s := range seqs {
-			// Feed up to the last position that predicts a scored token.
+			// Feed up to the last position that predicts a scored token;
+			// positions before from[i]-1 predict none and need no logits.
 			done := caches[i].Len
 			if done >= len(s)-1 {
 				continue
 			}
-			batch = append(batch, Input{Cache: caches[i], Tokens: s[done:min(len(s)-1, done+scoreChunk)], AllLogits: true})
+			in := Input{Cache: caches[i], Tokens: s[done:min(len(s)-1, done+scoreChunk)], AllLogits: true}
+			if unscored := from[i] - 1; done < unscored {
+				in = Input{Cache: caches[i], Tokens: s[done:min(unscored, done+scoreChunk)], NoLogits: true}
+			}
+			batch = append(batch, in)
 			which = append(which, i)
 		}
 		if len(batch) == 0 {
@@ -53,6 +58,9 @@ func (m *Model) Logprobs(seqs [][]int, from []int, temperature float64) ([][]flo
 			return nil, fmt.Errorf("logprobs: %w", err)
 		}
 		for b, i := range which {
+			if batch[b].NoLogits {
+				continue
+			}
 			start := caches[i].Len - len(batch[b].Tokens) // position of the first fed token
 			tensor.Parallel(len(batch[b].Tokens), 16, func(lo, hi int) {
 				e := make([]float32, v)

@@ -5,21 +5,25 @@ import (
 	"testing"
 )
 
-// TestLogprobsChunks scores a sequence longer than a chunk and compares with
-// one forward over the whole sequence.
+// TestLogprobsChunks scores a sequence longer than a chunk, from inside the
+// first chunk and from past it, and compares with one forward over the
+// whole sequence.
 func TestLogprobsChunks(t *testing.T) {
 	m, _ := loadReference(t, "testdata/tiny")
 	seq := make([]int, 600)
 	for i := range seq {
 		seq[i] = (i*53 + 7) % m.Config.VocabSize
 	}
-	const from = 100
 	all, err := m.Forward([]Input{{Cache: m.NewCache(0), Tokens: seq, AllLogits: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := m.Config.VocabSize
-	for _, temp := range []float64{1, 0.7} {
+	for _, tc := range []struct {
+		from int
+		temp float64
+	}{{100, 1}, {100, 0.7}, {300, 1}} {
+		from, temp := tc.from, tc.temp
 		got, err := m.Logprobs([][]int{seq, seq[:5]}, []int{from, 1}, temp)
 		if err != nil {
 			t.Fatal(err)
@@ -30,7 +34,7 @@ func TestLogprobsChunks(t *testing.T) {
 		for tpos := from; tpos < len(seq); tpos++ {
 			want := logSoftmaxAt(all[0][(tpos-1)*v:tpos*v], seq[tpos], temp)
 			if d := math.Abs(got[0][tpos-from] - want); d > 1e-4 {
-				t.Fatalf("temperature %g, position %d: %v, want %v", temp, tpos, got[0][tpos-from], want)
+				t.Fatalf("from %d, temperature %g, position %d: %v, want %v", from, temp, tpos, got[0][tpos-from], want)
 			}
 		}
 	}
