@@ -66,22 +66,9 @@ func (t *Tape) attentionForward(a *layerActs) {
 
 // softmaxLSE replaces x by softmax(x) and returns log Σ exp(x).
 func softmaxLSE(x []float32) float32 {
-	mx := x[0]
-	for _, v := range x[1:] {
-		mx = max(mx, v)
-	}
-	for i := range x {
-		x[i] -= mx
-	}
-	tensor.ExpInPlace(x)
-	var sum float64
-	for _, e := range x {
-		sum += float64(e)
-	}
-	inv := float32(1 / sum)
-	for i := range x {
-		x[i] *= inv
-	}
+	mx := tensor.Max(x)
+	sum := tensor.ExpShiftSum(x, mx)
+	tensor.Scale(float32(1/sum), x)
 	return mx + float32(math.Log(sum))
 }
 
@@ -117,10 +104,7 @@ func (t *Tape) attentionBackward(a *layerActs, datt, dq, dk, dv []float32) {
 						r := ah.start + i0 + i
 						prow, drow, seen := p[i*ctx:(i+1)*ctx], ds[i*ctx:(i+1)*ctx], i0+i+1
 						lse := a.lse[r*c.NumHeads+ah.head]
-						for j := range seen {
-							prow[j] -= lse
-						}
-						tensor.ExpInPlace(prow[:seen])
+						tensor.ExpShiftSum(prow[:seen], lse)
 						clear(prow[seen:])
 						d := tensor.Dot(datt[r*qd+ah.head*hd:r*qd+(ah.head+1)*hd], a.att[r*qd+ah.head*hd:r*qd+(ah.head+1)*hd])
 						for j := range seen {

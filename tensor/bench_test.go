@@ -42,3 +42,18 @@ func BenchmarkSmallM(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSoftmax runs the attention's row softmax at the lengths of a
+// prefill block's rows.
+func BenchmarkSoftmax(b *testing.B) {
+	for _, n := range []int{128, 512, 1024} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			x := randSlice(rand.New(rand.NewPCG(1, 1)), n)
+			y := make([]float32, n)
+			for b.Loop() {
+				copy(y, x)
+				Softmax(y)
+			}
+		})
+	}
+}

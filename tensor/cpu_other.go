@@ -21,6 +21,16 @@ func dotTile4x3AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, 
 
 func expAVX(x *float32, n int) { panic("tensor: no assembly kernels on this architecture") }
 
+func expSumAVX(x *float32, n int, shift float32) float32 {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func maxAVX(x *float32, n int) float32 { panic("tensor: no assembly kernels on this architecture") }
+
+func scaleAVX(alpha float32, x *float32, n int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
 func scores4AVX(q, k *float32, ldk, n, hd int, out *float32) {
 	panic("tensor: no assembly kernels on this architecture")
 }

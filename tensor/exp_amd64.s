@@ -107,9 +107,53 @@ DATA expc<>+408(SB)/4, $127 // exponent bias
 DATA expc<>+412(SB)/4, $127 // exponent bias
 GLOBL expc<>(SB), RODATA|NOPTR, $416
 
+// EXP2 replaces the eight lanes of Y0 and of Y4 by their exponentials
+// (see Exp in exp.go), using Y1–Y3 and Y5–Y7. Inputs are clamped to
+// [-87.34, 88]; the two vectors are interleaved to hide FMA latency.
+#define EXP2 \
+	VMINPS expc<>+0(SB), Y0, Y0; \
+	VMINPS expc<>+0(SB), Y4, Y4; \
+	VMAXPS expc<>+32(SB), Y0, Y0; \
+	VMAXPS expc<>+32(SB), Y4, Y4; \
+	VMULPS expc<>+64(SB), Y0, Y1; \
+	VMULPS expc<>+64(SB), Y4, Y5; \
+	VADDPS expc<>+96(SB), Y1, Y1; \
+	VADDPS expc<>+96(SB), Y5, Y5; \
+	VROUNDPS $1, Y1, Y1; \
+	VROUNDPS $1, Y5, Y5; \
+	VFNMADD231PS expc<>+128(SB), Y1, Y0; \
+	VFNMADD231PS expc<>+128(SB), Y5, Y4; \
+	VFNMADD231PS expc<>+160(SB), Y1, Y0; \
+	VFNMADD231PS expc<>+160(SB), Y5, Y4; \
+	VMOVUPS expc<>+192(SB), Y2; \
+	VMOVUPS expc<>+192(SB), Y6; \
+	VFMADD213PS expc<>+224(SB), Y0, Y2; \
+	VFMADD213PS expc<>+224(SB), Y4, Y6; \
+	VFMADD213PS expc<>+256(SB), Y0, Y2; \
+	VFMADD213PS expc<>+256(SB), Y4, Y6; \
+	VFMADD213PS expc<>+288(SB), Y0, Y2; \
+	VFMADD213PS expc<>+288(SB), Y4, Y6; \
+	VFMADD213PS expc<>+320(SB), Y0, Y2; \
+	VFMADD213PS expc<>+320(SB), Y4, Y6; \
+	VFMADD213PS expc<>+96(SB), Y0, Y2; \
+	VFMADD213PS expc<>+96(SB), Y4, Y6; \
+	VMULPS Y0, Y0, Y3; \
+	VMULPS Y4, Y4, Y7; \
+	VFMADD213PS Y0, Y3, Y2; \
+	VFMADD213PS Y4, Y7, Y6; \
+	VADDPS expc<>+352(SB), Y2, Y2; \
+	VADDPS expc<>+352(SB), Y6, Y6; \
+	VCVTPS2DQ Y1, Y1; \
+	VCVTPS2DQ Y5, Y5; \
+	VPADDD expc<>+384(SB), Y1, Y1; \
+	VPADDD expc<>+384(SB), Y5, Y5; \
+	VPSLLD $23, Y1, Y1; \
+	VPSLLD $23, Y5, Y5; \
+	VMULPS Y1, Y2, Y0; \
+	VMULPS Y5, Y6, Y4
+
 // func expAVX(x *float32, n int)
-// Replaces x[i] by e^x[i] for i < n, n a multiple of 16. Inputs are clamped
-// to [-87.34, 88]; two vectors are interleaved to hide FMA latency.
+// Replaces x[i] by e^x[i] for i < n, n a multiple of 16.
 TEXT ·expAVX(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
@@ -119,46 +163,7 @@ TEXT ·expAVX(SB), NOSPLIT, $0-16
 loop:
 	VMOVUPS (SI), Y0
 	VMOVUPS 32(SI), Y4
-	VMINPS expc<>+0(SB), Y0, Y0
-	VMINPS expc<>+0(SB), Y4, Y4
-	VMAXPS expc<>+32(SB), Y0, Y0
-	VMAXPS expc<>+32(SB), Y4, Y4
-	VMULPS expc<>+64(SB), Y0, Y1
-	VMULPS expc<>+64(SB), Y4, Y5
-	VADDPS expc<>+96(SB), Y1, Y1
-	VADDPS expc<>+96(SB), Y5, Y5
-	VROUNDPS $1, Y1, Y1
-	VROUNDPS $1, Y5, Y5
-	VFNMADD231PS expc<>+128(SB), Y1, Y0
-	VFNMADD231PS expc<>+128(SB), Y5, Y4
-	VFNMADD231PS expc<>+160(SB), Y1, Y0
-	VFNMADD231PS expc<>+160(SB), Y5, Y4
-	VMOVUPS expc<>+192(SB), Y2
-	VMOVUPS expc<>+192(SB), Y6
-	VFMADD213PS expc<>+224(SB), Y0, Y2
-	VFMADD213PS expc<>+224(SB), Y4, Y6
-	VFMADD213PS expc<>+256(SB), Y0, Y2
-	VFMADD213PS expc<>+256(SB), Y4, Y6
-	VFMADD213PS expc<>+288(SB), Y0, Y2
-	VFMADD213PS expc<>+288(SB), Y4, Y6
-	VFMADD213PS expc<>+320(SB), Y0, Y2
-	VFMADD213PS expc<>+320(SB), Y4, Y6
-	VFMADD213PS expc<>+96(SB), Y0, Y2
-	VFMADD213PS expc<>+96(SB), Y4, Y6
-	VMULPS Y0, Y0, Y3
-	VMULPS Y4, Y4, Y7
-	VFMADD213PS Y0, Y3, Y2
-	VFMADD213PS Y4, Y7, Y6
-	VADDPS expc<>+352(SB), Y2, Y2
-	VADDPS expc<>+352(SB), Y6, Y6
-	VCVTPS2DQ Y1, Y1
-	VCVTPS2DQ Y5, Y5
-	VPADDD expc<>+384(SB), Y1, Y1
-	VPADDD expc<>+384(SB), Y5, Y5
-	VPSLLD $23, Y1, Y1
-	VPSLLD $23, Y5, Y5
-	VMULPS Y1, Y2, Y0
-	VMULPS Y5, Y6, Y4
+	EXP2
 	VMOVUPS Y0, (SI)
 	VMOVUPS Y4, 32(SI)
 	ADDQ $64, SI
@@ -166,5 +171,93 @@ loop:
 	JNZ loop
 
 done:
+	VZEROUPPER
+	RET
+
+// func expSumAVX(x *float32, n int, shift float32) float32
+// Replaces x[i] by e^(x[i]-shift) for i < n, n a multiple of 16, and
+// returns their sum (sixteen float32 partial sums).
+TEXT ·expSumAVX(SB), NOSPLIT, $0-28
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS shift+16(FP), Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	TESTQ CX, CX
+	JZ sumdone
+
+sumloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y4
+	VSUBPS Y8, Y0, Y0
+	VSUBPS Y8, Y4, Y4
+	EXP2
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y4, 32(SI)
+	VADDPS Y0, Y9, Y9
+	VADDPS Y4, Y10, Y10
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ sumloop
+
+sumdone:
+	VADDPS Y10, Y9, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func maxAVX(x *float32, n int) float32
+// Returns the largest of x[i] for i < n, n a positive multiple of 16.
+TEXT ·maxAVX(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JZ maxreduce
+
+maxloop:
+	VMAXPS (SI), Y0, Y0
+	VMAXPS 32(SI), Y1, Y1
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ maxloop
+
+maxreduce:
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4e, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xb1, X0, X1
+	VMAXPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+16(FP)
+	RET
+
+// func scaleAVX(alpha float32, x *float32, n int)
+// Multiplies x[i] by alpha for i < n, n a multiple of 16.
+TEXT ·scaleAVX(SB), NOSPLIT, $0-24
+	VBROADCASTSS alpha+0(FP), Y0
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	TESTQ CX, CX
+	JZ scaledone
+
+scaleloop:
+	VMULPS (SI), Y0, Y1
+	VMULPS 32(SI), Y0, Y2
+	VMOVUPS Y1, (SI)
+	VMOVUPS Y2, 32(SI)
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ scaleloop
+
+scaledone:
 	VZEROUPPER
 	RET

@@ -7,21 +7,48 @@ func Softmax(x []float32) {
 	if len(x) == 0 {
 		return
 	}
-	mx := x[0]
-	for _, v := range x[1:] {
+	Scale(float32(1/ExpShiftSum(x, Max(x))), x)
+}
+
+// Max returns the largest element of x, which must not be empty.
+func Max(x []float32) float32 {
+	mx, i := x[0], 0
+	if useAsm && len(x) >= 16 {
+		i = len(x) &^ 15
+		mx = maxAVX(&x[0], i)
+	}
+	for _, v := range x[i:] {
 		mx = max(mx, v)
 	}
-	for i, v := range x {
-		x[i] = v - mx
-	}
-	ExpInPlace(x)
+	return mx
+}
+
+// ExpShiftSum replaces every x[i] by e^(x[i]-shift), as ExpInPlace does,
+// and returns their sum. With shift ≥ max(x) no term exceeds 1, which is
+// how a softmax keeps its sum finite.
+func ExpShiftSum(x []float32, shift float32) float64 {
 	var sum float64
-	for _, e := range x {
-		sum += float64(e)
+	i := 0
+	if useAsm && len(x) >= 16 {
+		i = len(x) &^ 15
+		sum = float64(expSumAVX(&x[0], i, shift))
 	}
-	inv := float32(1 / sum)
-	for i := range x {
-		x[i] *= inv
+	for ; i < len(x); i++ {
+		x[i] = Exp(x[i] - shift)
+		sum += float64(x[i])
+	}
+	return sum
+}
+
+// Scale multiplies every element of x by alpha.
+func Scale(alpha float32, x []float32) {
+	i := 0
+	if useAsm && len(x) >= 16 {
+		i = len(x) &^ 15
+		scaleAVX(alpha, &x[0], i)
+	}
+	for ; i < len(x); i++ {
+		x[i] *= alpha
 	}
 }
 

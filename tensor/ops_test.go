@@ -40,6 +40,15 @@ func TestOps(t *testing.T) {
 				want[i] /= sum
 			}
 			closeTo(t, "softmax", sm, want, 1e-6)
+			if got := Max(x); float64(got) != mx {
+				t.Fatalf("n %d: Max %v, want %v", n, got, mx)
+			}
+			es := append([]float32(nil), x...)
+			if got := ExpShiftSum(es, float32(mx)); math.Abs(got-sum) > 1e-6*sum {
+				t.Fatalf("n %d: ExpShiftSum returned %v, want %v", n, got, sum)
+			}
+			Scale(float32(1/sum), es)
+			closeTo(t, "ExpShiftSum then Scale", es, want, 1e-6)
 			if lse := LogSumExp(x); math.Abs(lse-(mx+math.Log(sum))) > 1e-6 {
 				t.Fatalf("LogSumExp %v, want %v", lse, mx+math.Log(sum))
 			}
