@@ -12,11 +12,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"research/dataset"
 	"research/eval"
 	"research/generate"
+	"research/internal/safefile"
 	"research/model"
 	"research/policy"
 	"research/pretrain"
@@ -48,6 +50,8 @@ type Config struct {
 	EvalQuestions int // held-out test questions evaluated; 0 means all
 	TopK          int
 	MaxTokens     int // response budget of a rollout, results included
+	// TrainTypes are the question types GRPO trains on; empty means all.
+	TrainTypes []world.QuestionType
 	// Train overrides applied to trainer.Defaults.
 	Steps, BatchSize, N int
 	LR                  float64
@@ -141,7 +145,11 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	fmt.Fprintln(log, "demo: training with GRPO")
 	tc := trainer.Defaults()
 	tc.Model, tc.Template = base, string(protocol.Base)
-	tc.Data.Train = []string{filepath.Join(worldDir, world.QuestionFile(world.Train))}
+	trainFile, err := writeTrainSet(g, cfg.TrainTypes, worldDir)
+	if err != nil {
+		return nil, err
+	}
+	tc.Data.Train = []string{trainFile}
 	tc.Data.Val, tc.Data.ValSize = []string{filepath.Join(worldDir, world.QuestionFile(world.Dev))}, 50
 	tc.Retriever.Index, tc.Retriever.TopK = indexDir, cfg.TopK
 	tc.Rollout.N, tc.Rollout.MaxResponseTokens = cfg.N, cfg.MaxTokens
@@ -166,6 +174,25 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	res.Rows = append(res.Rows, row)
 	res.Examples = trajs
 	return res, nil
+}
+
+// writeTrainSet writes the train questions of the given types (all if
+// none) to a file beside the world's and returns its path.
+func writeTrainSet(g *world.Generation, types []world.QuestionType, dir string) (string, error) {
+	if len(types) == 0 {
+		return filepath.Join(dir, world.QuestionFile(world.Train)), nil
+	}
+	var qs []world.Question
+	for _, q := range g.Questions[world.Train] {
+		if slices.Contains(types, q.Type) {
+			qs = append(qs, q)
+		}
+	}
+	if len(qs) == 0 {
+		return "", fmt.Errorf("demo: no train questions of types %v", types)
+	}
+	path := filepath.Join(dir, "rl-train.jsonl")
+	return path, safefile.Write(path, func(w io.Writer) error { return world.WriteQuestionList(w, qs) })
 }
 
 func examplesOf(qs []world.Question, n int) []dataset.Example {

@@ -13,6 +13,7 @@ import (
 
 	"research/pretrain"
 	"research/rollout"
+	"research/world"
 )
 
 // TestRunEndToEnd runs the whole experiment at a toy scale: a small world,
@@ -121,6 +122,47 @@ func TestShowcase(t *testing.T) {
 		}
 		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
 			t.Errorf("showcase %v, want %v", got, tc.want)
+		}
+	}
+}
+
+// TestWriteTrainSet: GRPO's train file holds exactly the train questions of
+// the chosen types; no types means the world's own train file.
+func TestWriteTrainSet(t *testing.T) {
+	g, err := world.Generate(world.Config{Seed: 1, Entities: 40, HeldOut: 40, TrainQuestions: 60, DevQuestions: 4, TestQuestions: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if path, err := writeTrainSet(g, nil, dir); err != nil || path != filepath.Join(dir, "train.jsonl") {
+		t.Fatalf("no types: %q, %v; want the world's train file", path, err)
+	}
+	types := []world.QuestionType{world.Bridge, world.Chain}
+	want := 0
+	for _, q := range g.Questions[world.Train] {
+		if q.Type == world.Bridge || q.Type == world.Chain {
+			want++
+		}
+	}
+	path, err := writeTrainSet(g, types, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != want || want == 0 {
+		t.Fatalf("%d questions written, want %d", len(lines), want)
+	}
+	for _, l := range lines {
+		var q world.Question
+		if err := json.Unmarshal([]byte(l), &q); err != nil {
+			t.Fatal(err)
+		}
+		if q.Type != world.Bridge && q.Type != world.Chain {
+			t.Fatalf("question %s of type %s written", q.ID, q.Type)
 		}
 	}
 }

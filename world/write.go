@@ -72,8 +72,13 @@ func (g *Generation) WriteCorpus(w io.Writer) error {
 
 // WriteQuestions writes a split's questions as FlashRAG dataset lines.
 func (g *Generation) WriteQuestions(w io.Writer, split string) error {
+	return WriteQuestionList(w, g.Questions[split])
+}
+
+// WriteQuestionList writes questions as FlashRAG dataset lines.
+func WriteQuestionList(w io.Writer, qs []Question) error {
 	enc := newEncoder(w)
-	for _, q := range g.Questions[split] {
+	for _, q := range qs {
 		if err := enc.Encode(q); err != nil {
 			return err
 		}

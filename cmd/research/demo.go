@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"research/demo"
 	"research/rollout"
+	"research/world"
 )
 
 func init() { rootCmd.AddCommand(newDemoCmd()) }
@@ -83,7 +86,40 @@ rollouts, checkpoints) and report.md.`,
 	f.IntVar(&cfg.N, "n", cfg.N, "rollouts per question")
 	f.Float64Var(&cfg.LR, "lr", cfg.LR, "learning rate")
 	f.Float64Var(&cfg.Temperature, "temperature", cfg.Temperature, "sampling temperature of the training rollouts")
+	f.Var(typesFlag{&cfg.TrainTypes}, "train-types", "question types GRPO trains on, comma-separated: "+joinTypes(world.QuestionTypes)+" (default all)")
 	f.IntVar(&cfg.MaxTokens, "max-tokens", cfg.MaxTokens, "response budget, inserted results included")
 	f.IntVar(&cfg.TopK, "top-k", cfg.TopK, "passages per search")
 	return cmd
+}
+
+// typesFlag parses a comma-separated list of question types.
+type typesFlag struct{ types *[]world.QuestionType }
+
+func (f typesFlag) String() string {
+	if f.types == nil {
+		return ""
+	}
+	return joinTypes(*f.types)
+}
+
+func (f typesFlag) Set(s string) error {
+	*f.types = nil
+	for _, name := range strings.Split(s, ",") {
+		t := world.QuestionType(strings.TrimSpace(name))
+		if !slices.Contains(world.QuestionTypes, t) {
+			return fmt.Errorf("unknown question type %q (want %s)", name, joinTypes(world.QuestionTypes))
+		}
+		*f.types = append(*f.types, t)
+	}
+	return nil
+}
+
+func (typesFlag) Type() string { return "types" }
+
+func joinTypes(ts []world.QuestionType) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = string(t)
+	}
+	return strings.Join(names, ",")
 }
