@@ -29,8 +29,12 @@ type Noise struct {
 	NoSearch float64
 }
 
-// DefaultNoise leaves about half of the traces right.
-var DefaultNoise = Noise{WholeQuestion: 0.2, EarlyAnswer: 0.2, NoSearch: 0.1}
+// DefaultNoise leaves 30% of the traces right and has 45% answer after the
+// first step: where a trace has searched once, answering is the likelier
+// next move (0.45 against 0.30), so the base policy's greedy decision is to
+// stop early, as an instruct model's often is on real multi-hop questions.
+// That is the habit RL with search has to break.
+var DefaultNoise = Noise{WholeQuestion: 0.15, EarlyAnswer: 0.45, NoSearch: 0.1}
 
 // Segment is a piece of a trace: written by the policy, or inserted by the
 // environment (never trained on).

@@ -86,7 +86,7 @@ rollouts, checkpoints) and report.md.`,
 	f.IntVar(&cfg.N, "n", cfg.N, "rollouts per question")
 	f.Float64Var(&cfg.LR, "lr", cfg.LR, "learning rate")
 	f.Float64Var(&cfg.Temperature, "temperature", cfg.Temperature, "sampling temperature of the training rollouts")
-	f.Var(typesFlag{&cfg.TrainTypes}, "train-types", "question types GRPO trains on, comma-separated: "+joinTypes(world.QuestionTypes)+" (default all)")
+	f.Var(typesFlag{&cfg.TrainTypes}, "train-types", "question types GRPO trains on, comma-separated, of "+joinTypes(world.QuestionTypes))
 	f.IntVar(&cfg.MaxTokens, "max-tokens", cfg.MaxTokens, "response budget, inserted results included")
 	f.IntVar(&cfg.TopK, "top-k", cfg.TopK, "passages per search")
 	return cmd
