@@ -60,10 +60,10 @@ type Config struct {
 	Steps, BatchSize, N int
 	LR                  float64
 	// Temperature samples the rollouts. The paper's 1.0 suits a 7B
-	// model; the 1M-parameter base spreads its probability wider (0.37
-	// nats per token), and at 1.0 its rollouts answer 18 of 100 held-out
-	// questions against 42 greedy, at 0.7 32 (bench/RESULTS.md), so
-	// most groups would hold no right answer to learn from.
+	// model; a 1M-parameter base spreads its probability wider (base v8:
+	// 0.37 nats per token; at 1.0 its rollouts answered 18 of 100
+	// held-out questions against 42 greedy, at 0.7 32; bench/RESULTS.md),
+	// so most groups would hold no right answer to learn from.
 	Temperature float64
 }
 
