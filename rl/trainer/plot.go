@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"gonum.org/v1/plot"
@@ -20,6 +21,10 @@ var curves = []struct {
 	{"response_length.png", "Response length (policy tokens)", "tokens", func(m Metrics) float64 { return m.ResponseTokens }},
 }
 
+// smoothing is the window of the trailing mean drawn over the train
+// curve: one step's mean over a few groups is noisy enough to hide a trend.
+const smoothing = 10
+
 // plot writes the curves of the history to train.out/plots.
 func (t *Trainer) plot() error {
 	for _, c := range curves {
@@ -38,6 +43,9 @@ func (t *Trainer) plot() error {
 			if len(pts) > 0 {
 				lines = append(lines, phase, pts)
 			}
+			if phase == "train" && len(pts) > smoothing {
+				lines = append(lines, fmt.Sprintf("train, mean of %d", smoothing), trailingMean(pts, smoothing))
+			}
 		}
 		if len(lines) == 0 {
 			continue
@@ -50,4 +58,21 @@ func (t *Trainer) plot() error {
 		}
 	}
 	return nil
+}
+
+// trailingMean returns, for each point from the w-th on, the mean of the
+// last w values.
+func trailingMean(pts plotter.XYs, w int) plotter.XYs {
+	var out plotter.XYs
+	var sum float64
+	for i, p := range pts {
+		sum += p.Y
+		if i >= w {
+			sum -= pts[i-w].Y
+		}
+		if i >= w-1 {
+			out = append(out, plotter.XY{X: p.X, Y: sum / float64(w)})
+		}
+	}
+	return out
 }

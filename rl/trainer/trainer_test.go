@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/plotter"
 
 	"research/internal/tinymodel"
 
@@ -281,5 +284,19 @@ func TestGuardRollsBack(t *testing.T) {
 	tr.guardFrom = 0
 	if err := tr.guard(); err == nil || !strings.Contains(err.Error(), "format-valid rate") {
 		t.Errorf("stop: %v", err)
+	}
+}
+
+func TestTrailingMean(t *testing.T) {
+	pts := plotter.XYs{{X: 1, Y: 1}, {X: 2, Y: 2}, {X: 3, Y: 6}, {X: 4, Y: 0}}
+	got := trailingMean(pts, 3)
+	want := plotter.XYs{{X: 3, Y: 3}, {X: 4, Y: 8.0 / 3}}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].X != want[i].X || math.Abs(got[i].Y-want[i].Y) > 1e-12 {
+			t.Fatalf("got %v, want %v", got, want)
+		}
 	}
 }
