@@ -120,12 +120,8 @@ func (t *Tape) rowsOfChunk(lo, hi int, logits []float32, fn func(i int, z, e []f
 // place, writes exp(z) to e, and returns log p(target), the entropy, and
 // log Σ exp(z) of the shifted row.
 func logSoftmaxStats(z, e []float32, target int, temperature float64) (logp, entropy, logS float64) {
-	inv := float32(1 / temperature)
-	mx := z[0] * inv
-	for j := range z {
-		z[j] *= inv
-		mx = max(mx, z[j])
-	}
+	tensor.Scale(float32(1/temperature), z)
+	mx := tensor.Max(z)
 	for j := range z {
 		z[j] -= mx
 	}
