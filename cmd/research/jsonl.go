@@ -38,16 +38,19 @@ func (o jsonObject) set(name string, v any) error {
 }
 
 // mapJSONL reads JSON Lines from r, lets fn add fields to each object, and
-// writes the objects to w, one per line. Blank lines are skipped. Errors
-// name the input and the line.
+// writes the objects to w, one per line. Blank lines are skipped; a line
+// longer than maxRecordLine is refused. Errors name the input and the line.
 func mapJSONL(r io.Reader, name string, w io.Writer, fn func(jsonObject) error) error {
 	br := bufio.NewReader(r)
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	for line := 1; ; line++ {
-		text, err := br.ReadBytes('\n')
-		if err != nil && err != io.EOF {
+		text, err := readLine(br, maxRecordLine)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
 			return fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 		if trimmed := bytes.TrimSpace(text); len(trimmed) > 0 {
@@ -61,9 +64,6 @@ func mapJSONL(r io.Reader, name string, w io.Writer, fn func(jsonObject) error) 
 			if werr := enc.Encode(obj); werr != nil {
 				return fmt.Errorf("write output: %w", werr)
 			}
-		}
-		if err == io.EOF {
-			break
 		}
 	}
 	if err := bw.Flush(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -138,7 +137,7 @@ func mapLines(w io.Writer, args []string, desc string, fn func([]byte) (jsonObje
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
 	for lineNo := 1; ; lineNo++ {
-		line, err := readLine(br)
+		line, err := readLine(br, maxLine)
 		if err == io.EOF {
 			break
 		}
@@ -167,28 +166,6 @@ func mapLines(w io.Writer, args []string, desc string, fn func([]byte) (jsonObje
 	return nil
 }
 
-// readLine returns the next line without its "\n"; io.EOF only when no
-// bytes are left.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > maxLine {
-			return nil, fmt.Errorf("line longer than %d bytes", maxLine)
-		}
-		switch {
-		case err == nil:
-			return line[:len(line)-1], nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case err == io.EOF && len(line) > 0:
-			return line, nil
-		default:
-			return nil, err
-		}
-	}
-}
 
 func init() {
 	for _, c := range []struct {
