@@ -153,7 +153,9 @@ func (sr *streamer) delta(i, id int) string {
 	}
 	sr.text[i] += piece
 	safe := len(sr.text[i]) - sr.hold
-	for safe > sr.emitted[i] && !utf8.RuneStart(sr.text[i][safe]) {
+	// With no stop string to hold back, safe is the end of the text: there
+	// is no byte there to look at, and no character to cut.
+	for safe > sr.emitted[i] && safe < len(sr.text[i]) && !utf8.RuneStart(sr.text[i][safe]) {
 		safe-- // never cut a character
 	}
 	if safe <= sr.emitted[i] {
