@@ -14,7 +14,7 @@ func TestRecordLineBound(t *testing.T) {
 	long := `{"prediction":"x","golden_answers":["x"],"pad":"` + strings.Repeat("a", maxRecordLine) + `"}` + "\n"
 	for _, tc := range []struct {
 		name, input, wantErr string
-		wantLines           int
+		wantLines            int
 	}{
 		{"fits", good + good, "", 2},
 		{"long second line", good + long + good, "in.jsonl:2: line longer than", 0},

@@ -166,7 +166,6 @@ func mapLines(w io.Writer, args []string, desc string, fn func([]byte) (jsonObje
 	return nil
 }
 
-
 func init() {
 	for _, c := range []struct {
 		cmd     *cobra.Command
