@@ -2,7 +2,20 @@ package tensor
 
 import "golang.org/x/sys/cpu"
 
-var hasAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// detectSet returns the widest kernel set the CPU and OS support. The
+// AVX-512 kernels use F (the 512-bit FMAs), VL and BW/DQ (masked 256-bit
+// forms, 256-bit extracts); x/sys/cpu reports them only when the OS saves
+// the ZMM state.
+func detectSet() int {
+	x := cpu.X86
+	switch {
+	case x.HasAVX2 && x.HasFMA && x.HasAVX512F && x.HasAVX512BW && x.HasAVX512VL && x.HasAVX512DQ:
+		return setAVX512
+	case x.HasAVX2 && x.HasFMA:
+		return setAVX2
+	}
+	return setGo
+}
 
 // The assembly kernels, in the *_amd64.s files; each documents its contract
 // there, and the Go code that dispatches to it holds the portable twin.

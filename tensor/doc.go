@@ -1,10 +1,16 @@
 // Package tensor holds the float32 compute kernels of the project: a blocked,
-// packed, parallel GEMM with an AVX2/FMA assembly micro-kernel, an unpacked
+// packed, parallel GEMM with AVX2/FMA and AVX-512 assembly micro-kernels, an unpacked
 // path for a few rows times a weight matrix (decode steps), the two halves
 // of attention over a strided KV cache (Scores, WeightedSum), a vectorised
 // exp, and the element-wise and row-wise ops a transformer needs (softmax,
 // RMSNorm, RoPE, SwiGLU, dot, axpy). Every assembly kernel has a portable Go
-// twin, chosen at run time from the CPU's features; tests run both.
+// twin. The kernel set (Kernels: "avx512", "avx2" or "go") is chosen at
+// start-up from the CPU's features and narrowed by $RESEARCH_KERNELS; tests
+// run every set the CPU has against the Go one.
+//
+// The AVX-512 kernels give results bit-identical to the AVX2 ones: a wider
+// vector computes more outputs at once, never a different order of
+// additions, so a run's figures do not depend on which of the two it got.
 //
 // Matrices are dense, row-major []float32 with an explicit leading
 // dimension, as in BLAS. Shapes are the caller's responsibility: Gemm

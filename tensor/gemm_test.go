@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -43,21 +42,26 @@ func randSlice(r *rand.Rand, n int) []float32 {
 	return x
 }
 
-// kernelModes runs f once with the portable kernels and, where the CPU has
-// them, once with the assembly ones.
+// kernelModes runs f once with every kernel set the CPU supports: the
+// portable Go kernels always, then AVX2 and AVX-512 where present.
 func kernelModes(t *testing.T, f func(t *testing.T)) {
-	saved := useAsm
-	defer func() { useAsm = saved }()
-	modes := []bool{false}
-	if hasAsm {
-		modes = append(modes, true)
-	} else {
-		t.Log("no AVX2/FMA on this CPU: testing the portable kernels only")
+	saved := currentSet()
+	defer setKernels(saved)
+	if bestSet < setAVX512 {
+		t.Logf("widest kernel set on this CPU: %s; the others are not tested here", setNames[bestSet])
 	}
-	for _, asm := range modes {
-		useAsm = asm
-		t.Run(fmt.Sprintf("asm=%v", asm), f)
+	for s := setGo; s <= bestSet; s++ {
+		setKernels(s)
+		t.Run(setNames[s], f)
 	}
+}
+
+// withSet runs f with kernel set s and restores the previous set.
+func withSet(s int, f func()) {
+	saved := currentSet()
+	defer setKernels(saved)
+	setKernels(s)
+	f()
 }
 
 func TestGemm(t *testing.T) {

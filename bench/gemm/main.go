@@ -48,7 +48,7 @@ func main() {
 		{"decode×16 down", 16, 896, 4864, true},
 		{"decode×1 gate/up", 1, 4864, 896, true},
 	}
-	fmt.Printf("threads=%d  AVX2/FMA kernels=%v\n", *threads, tensor.Accelerated())
+	fmt.Printf("threads=%d  kernels=%s\n", *threads, tensor.Kernels())
 	fmt.Printf("%-22s %16s %10s %10s %7s\n", "shape", "m×n×k", "ours", "OpenBLAS", "ratio")
 	for _, s := range shapes {
 		r := rand.New(rand.NewPCG(1, 2))
