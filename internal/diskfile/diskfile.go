@@ -85,6 +85,10 @@ func (fw *Writer) Size() int64 { return fw.size }
 // old out aside first and removing it after, and syncs out's parent so the
 // rename is durable.
 func ReplaceDir(tmp, out string) error {
+	// The finished index is no longer a build in progress.
+	if err := os.Remove(filepath.Join(tmp, buildMarker)); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("finish build: %w", err)
+	}
 	if _, err := os.Stat(out); err == nil {
 		old := tmp + ".old"
 		if err := os.Rename(out, old); err != nil {

@@ -359,3 +359,36 @@ func FuzzDamagedIndex(f *testing.F) {
 		ix.Search(context.Background(), []string{"common w3", "w1 w2 w4 w5", "w6"}, 10)
 	})
 }
+
+// TestBuildForceRefusesNonIndex checks that Overwrite (index --force)
+// refuses a folder of notes and a file at the output instead of deleting
+// them.
+func TestBuildForceRefusesNonIndex(t *testing.T) {
+	corpus := `{"id":"1","contents":"apple banana"}` + "\n"
+	for _, tc := range []struct {
+		name string
+		make func(out string) error
+	}{
+		{"folder of notes", func(out string) error {
+			if err := os.Mkdir(out, 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(out, "notes.md"), []byte("keep"), 0o644)
+		}},
+		{"jsonl file", func(out string) error { return os.WriteFile(out, []byte("keep"), 0o644) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			if err := tc.make(out); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Build(context.Background(), strings.NewReader(corpus), "c", out, BuildOptions{Params: DefaultParams, Overwrite: true})
+			if err == nil || !strings.Contains(err.Error(), "refusing to replace") {
+				t.Fatalf("error %v, want a refusal", err)
+			}
+			if _, err := os.Stat(out); err != nil {
+				t.Errorf("out is gone: %v", err)
+			}
+		})
+	}
+}

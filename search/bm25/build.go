@@ -29,7 +29,8 @@ type BuildOptions struct {
 	MemBytes int64
 	// Workers parse and analyze passages in parallel; zero means GOMAXPROCS.
 	Workers int
-	// Overwrite replaces an existing index at the output directory.
+	// Overwrite replaces an existing BM25 index at the output directory;
+	// anything else there is refused.
 	Overwrite bool
 	// Progress, if set, is called with the number of passages just indexed.
 	Progress func(n int)
@@ -77,16 +78,9 @@ func Build(ctx context.Context, r io.Reader, name, out string, opt BuildOptions)
 	if opt.Log == nil {
 		opt.Log = func(string, ...any) {}
 	}
-	if _, err := os.Stat(out); err == nil && !opt.Overwrite {
-		return nil, fmt.Errorf("%s already exists (use overwrite to replace it)", out)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(out)), filepath.Base(out)+".tmp-")
+	tmp, err := diskfile.NewBuildDir(out, formatName, opt.Overwrite)
 	if err != nil {
-		return nil, fmt.Errorf("create build directory: %w", err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		os.RemoveAll(tmp)
-		return nil, fmt.Errorf("create build directory: %w", err)
+		return nil, err
 	}
 	b := &builder{dir: tmp, opt: opt, postings: map[string]*memPostings{}}
 	meta, err := b.run(ctx, r, name)

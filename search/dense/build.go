@@ -23,9 +23,9 @@ type BuildOptions struct {
 	EncoderName  string       // recorded in meta.json
 	BatchSize    int          // passages per Encode call; default 64
 	HNSW         *hnsw.Params // if set, also link an HNSW graph (Progress ignored)
-	Overwrite    bool
-	Progress     func(n int) // called with passages encoded
-	HNSWProgress func(n int) // called with nodes linked
+	Overwrite    bool         // replace a dense index at the output directory; anything else there is refused
+	Progress     func(n int)  // called with passages encoded
+	HNSWProgress func(n int)  // called with nodes linked
 }
 
 // Build encodes the FlashRAG JSONL corpus read from r (named name in
@@ -42,17 +42,11 @@ func Build(ctx context.Context, r io.Reader, name, out string, enc Encoder, opt 
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 64
 	}
-	if _, err := os.Stat(out); err == nil && !opt.Overwrite {
-		return nil, fmt.Errorf("%s already exists (use overwrite to replace it)", out)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(out)), filepath.Base(out)+".tmp-")
+	tmp, err := diskfile.NewBuildDir(out, formatName, opt.Overwrite)
 	if err != nil {
-		return nil, fmt.Errorf("create build directory: %w", err)
+		return nil, err
 	}
 	defer os.RemoveAll(tmp) // gone once renamed
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("create build directory: %w", err)
-	}
 	b := &builder{dir: tmp, opt: opt, enc: enc, files: map[string]FileInfo{}}
 	meta, err := b.run(ctx, r, name)
 	if err != nil {
