@@ -49,3 +49,9 @@ func scores4AVX(q, k *float32, ldk, n, hd int, out *float32)
 
 //go:noescape
 func wsum64AVX(p, v *float32, ldv, n int, out *float32)
+
+//go:noescape
+func kernel12x32AVX512(kc int, a0, a1, b, c *float32, ldc int)
+
+//go:noescape
+func kernel6x32AVX512(kc int, a, b, c *float32, ldc int)

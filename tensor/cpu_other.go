@@ -38,3 +38,11 @@ func scores4AVX(q, k *float32, ldk, n, hd int, out *float32) {
 func wsum64AVX(p, v *float32, ldv, n int, out *float32) {
 	panic("tensor: no assembly kernels on this architecture")
 }
+
+func kernel12x32AVX512(kc int, a0, a1, b, c *float32, ldc int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func kernel6x32AVX512(kc int, a, b, c *float32, ldc int) {
+	panic("tensor: no assembly kernels on this architecture")
+}

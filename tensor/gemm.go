@@ -11,6 +11,8 @@ import (
 const (
 	mr = 6
 	nr = 16
+	// nr512 is the panel width of the AVX-512 kernels: two ZMM registers.
+	nr512 = 32
 	kc = 256
 	mc = 144
 	nc = 3072
@@ -163,47 +165,61 @@ func packAllA(transA bool, m, k int, alpha float32, a []float32, lda int) packed
 }
 
 // mul adds A·op(B) to C (m×n). For each kc×nc block of op(B) the workers
-// split its nr-wide column panels; each packs its own panels (so no barrier
-// separates packing from use) and sweeps the micro-kernel over them, mc rows
-// of A at a time, each B panel staying in L1 while the A block streams
-// from L2.
+// split its column panels (nr wide, nr512 with AVX-512); each packs its own
+// panels (so no barrier separates packing from use) and sweeps the
+// micro-kernel over them, mc rows of A at a time, each B panel staying in
+// L1 while the A block streams from L2. The k blocking is the same for
+// every kernel set: it fixes where partial sums are added into C, and with
+// it the rounding of every result.
 func (p packedA) mul(transB bool, n int, b []float32, ldb int, c []float32, ldc int) {
 	m, k, mPanels := p.m, p.k, p.mPanels
 	all := *p.buf
+	wide := useAVX512
+	w := nr
+	if wide {
+		w = nr512
+	}
 	for jc := 0; jc < n; jc += nc {
 		ncb := min(nc, n-jc)
-		nPanels := (ncb + nr - 1) / nr
+		nPanels := (ncb + w - 1) / w
 		for pc := 0; pc < k; pc += kc {
 			kcb := min(kc, k-pc)
 			pa := all[pc*mPanels*mr:]
 			Parallel(nPanels, 1, func(lo, hi int) {
-				bufB := getBuf((hi - lo) * nr * kcb)
+				bufB := getBuf((hi - lo) * w * kcb)
 				defer packPool.Put(bufB)
 				pb := *bufB
 				for jp := lo; jp < hi; jp++ {
-					packB(transB, b, ldb, pc, kcb, jc+jp*nr, min(nr, ncb-jp*nr), pb[(jp-lo)*nr*kcb:])
+					packB(transB, b, ldb, pc, kcb, jc+jp*w, min(w, ncb-jp*w), w, pb[(jp-lo)*w*kcb:])
 				}
-				var edge [mr * nr]float32
+				var edge [mr * nr512]float32
 				for ic := 0; ic < mPanels; ic += mc / mr {
 					icEnd := min(mPanels, ic+mc/mr)
 					for jp := lo; jp < hi; jp++ {
-						j0 := jc + jp*nr
-						nw := min(nr, n-j0)
-						bp := pb[(jp-lo)*nr*kcb : (jp-lo+1)*nr*kcb]
+						j0 := jc + jp*w
+						nw := min(w, n-j0)
+						bp := pb[(jp-lo)*w*kcb : (jp-lo+1)*w*kcb]
 						for ip := ic; ip < icEnd; ip++ {
 							i0 := ip * mr
 							mh := min(mr, m-i0)
 							ap := pa[ip*mr*kcb : (ip+1)*mr*kcb]
-							if mh == mr && nw == nr {
-								microKernel(kcb, ap, bp, c[i0*ldc+j0:], ldc)
+							if wide && nw == w && i0+2*mr <= m && ip+1 < icEnd {
+								// Two full panels of A at once: twice the FMAs per
+								// load of B.
+								kernel12x32AVX512(kcb, &ap[0], &pa[(ip+1)*mr*kcb], &bp[0], &c[i0*ldc+j0], ldc)
+								ip++
+								continue
+							}
+							if mh == mr && nw == w {
+								microKernel(w, kcb, ap, bp, c[i0*ldc+j0:], ldc)
 								continue
 							}
 							clear(edge[:])
-							microKernel(kcb, ap, bp, edge[:], nr)
+							microKernel(w, kcb, ap, bp, edge[:], w)
 							for i := range mh {
 								crow := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nw]
 								for j := range crow {
-									crow[j] += edge[i*nr+j]
+									crow[j] += edge[i*w+j]
 								}
 							}
 						}
@@ -214,12 +230,18 @@ func (p packedA) mul(transB bool, n int, b []float32, ldb int, c []float32, ldc 
 	}
 }
 
-func microKernel(kcb int, a, b, c []float32, ldc int) {
-	if useAsm {
+// microKernel adds the product of a 6-row panel of A and a w-column panel of
+// B to the 6×w tile of C at c[0].
+func microKernel(w, kcb int, a, b, c []float32, ldc int) {
+	switch {
+	case w == nr512:
+		_ = c[(mr-1)*ldc+nr512-1]
+		kernel6x32AVX512(kcb, &a[0], &b[0], &c[0], ldc)
+	case useAsm:
 		kernel6x16AVX(kcb, &a[0], &b[0], &c[0], ldc)
-		return
+	default:
+		kernel6x16Go(kcb, a, b, c, ldc)
 	}
-	kernel6x16Go(kcb, a, b, c, ldc)
 }
 
 func getBuf(n int) *[]float32 {
@@ -271,36 +293,36 @@ func packA(trans bool, a []float32, lda, i0, rows, p0, kcb int, alpha float32, d
 }
 
 // packB writes rows [p0, p0+kcb) and columns [j0, j0+cols) of op(B) as one
-// kcb×nr panel, k-major, zero-padding missing columns.
-func packB(trans bool, b []float32, ldb, p0, kcb, j0, cols int, dst []float32) {
-	dst = dst[:nr*kcb]
+// kcb×w panel, k-major, zero-padding missing columns.
+func packB(trans bool, b []float32, ldb, p0, kcb, j0, cols, w int, dst []float32) {
+	dst = dst[:w*kcb]
 	if !trans {
 		for p := range kcb {
-			d := dst[p*nr : p*nr+nr]
+			d := dst[p*w : p*w+w]
 			copy(d, b[(p0+p)*ldb+j0:(p0+p)*ldb+j0+cols])
 			clear(d[cols:])
 		}
 		return
 	}
-	if cols < nr {
+	if cols < w {
 		clear(dst)
 		for j := range cols {
 			for p, v := range b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kcb] {
-				dst[p*nr+j] = v
+				dst[p*w+j] = v
 			}
 		}
 		return
 	}
-	// A full panel of Bᵀ: sixteen rows of B (weights stored [out][in]) read
-	// in step, so every write fills a contiguous run of the panel. Four rows
+	// A full panel of Bᵀ: w rows of B (weights stored [out][in]) read in
+	// step, so every write fills a contiguous run of the panel. Four rows
 	// at a time keeps the number of live slices small.
-	for j := 0; j < nr; j += 4 {
+	for j := 0; j < w; j += 4 {
 		r0 := b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kcb]
 		r1 := b[(j0+j+1)*ldb+p0 : (j0+j+1)*ldb+p0+kcb]
 		r2 := b[(j0+j+2)*ldb+p0 : (j0+j+2)*ldb+p0+kcb]
 		r3 := b[(j0+j+3)*ldb+p0 : (j0+j+3)*ldb+p0+kcb]
 		for p := range r0 {
-			d := dst[p*nr+j : p*nr+j+4 : p*nr+j+4]
+			d := dst[p*w+j : p*w+j+4 : p*w+j+4]
 			d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
 		}
 	}
