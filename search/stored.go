@@ -2,8 +2,14 @@ package search
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
+
+// ErrCorrupt marks a read that found an index's files damaged, which only
+// an index opened without verification can meet: servers tell it from a
+// failed search and say how to find the damage.
+var ErrCorrupt = errors.New("corrupt index")
 
 // AppendStored appends the record an index's passage store keeps for p:
 // the id and the contents, each after its uvarint length.
@@ -25,13 +31,13 @@ func StoredDoc(records, offsets []byte, i int, base uint64) (Doc, error) {
 	start := binary.LittleEndian.Uint64(offsets[8*i:])
 	end := binary.LittleEndian.Uint64(offsets[8*i+8:])
 	if start > end || start < base || end-base > uint64(len(records)) {
-		return Doc{}, fmt.Errorf("passage %d: corrupt store offsets", i)
+		return Doc{}, fmt.Errorf("passage %d: %w: store offsets out of range", i, ErrCorrupt)
 	}
 	rec := records[start-base : end-base]
 	id, rec, ok := readField(rec)
 	contents, _, ok2 := readField(rec)
 	if !ok || !ok2 {
-		return Doc{}, fmt.Errorf("passage %d: corrupt store record", i)
+		return Doc{}, fmt.Errorf("passage %d: %w: store record unreadable", i, ErrCorrupt)
 	}
 	d := Doc{ID: string(id), Contents: string(contents)}
 	d.Title, d.Text = SplitContents(d.Contents)

@@ -15,14 +15,15 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"strings"
+	"os"
 	"time"
 
+	"research/internal/httpguard"
 	"research/search"
 )
 
@@ -43,13 +44,19 @@ type Config struct {
 	DefaultTopK int
 	// SearchTimeout bounds the search of one request (default 30 s).
 	SearchTimeout time.Duration
+	// MaxInFlight bounds the requests searched at once (default 64); more
+	// get 503 with Retry-After. Memory is bounded by MaxInFlight ×
+	// (MaxBodyBytes + MaxBatch × MaxTopN passages).
+	MaxInFlight int
+	// Log receives handler panics and index corruption (default stderr).
+	Log io.Writer
 }
 
 // Server handles the search routes.
 type Server struct {
 	cfg     Config
-	mux     *http.ServeMux
-	metrics *metrics
+	handler http.Handler
+	log     io.Writer
 }
 
 // New returns a Server for cfg.
@@ -69,29 +76,37 @@ func New(cfg Config) *Server {
 	if cfg.SearchTimeout <= 0 {
 		cfg.SearchTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics()}
-	s.route("POST /search", "/search", true, s.handleSearch)
-	s.route("POST /batch_search", "/batch_search", true, s.handleBatchSearch)
-	s.route("POST /retrieve", "/retrieve", true, s.handleRetrieve)
-	s.route("GET /health", "/health", false, s.handleHealth)
-	s.route("GET /metrics", "/metrics", true, func(w http.ResponseWriter, r *http.Request) error {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		s.metrics.write(w)
-		return nil
-	})
-	s.route("/", "other", false, func(w http.ResponseWriter, r *http.Request) error {
-		return &httpError{http.StatusNotFound, "Not Found"}
-	})
-	for _, p := range []string{"/search", "/batch_search", "/retrieve", "/health", "/metrics"} {
-		s.route(p, p, false, func(w http.ResponseWriter, r *http.Request) error {
-			return &httpError{http.StatusMethodNotAllowed, "Method Not Allowed"}
-		})
+	if cfg.Log == nil {
+		cfg.Log = os.Stderr
 	}
+	guard := httpguard.New(httpguard.Policy{
+		Name: "search", APIKey: cfg.APIKey, Public: []string{"/health"}, Unbounded: []string{"/metrics"},
+		MaxInFlight: cfg.MaxInFlight, MaxBodyBytes: cfg.MaxBodyBytes, Log: cfg.Log,
+		Error: func(w http.ResponseWriter, status int, msg string) {
+			writeJSON(w, status, map[string]string{"detail": msg})
+		},
+	})
+	s := &Server{cfg: cfg, log: cfg.Log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /search", handle(s.handleSearch))
+	mux.HandleFunc("POST /batch_search", handle(s.handleBatchSearch))
+	mux.HandleFunc("POST /retrieve", handle(s.handleRetrieve))
+	mux.HandleFunc("GET /health", handle(s.handleHealth))
+	mux.HandleFunc("GET /metrics", guard.ServeMetrics)
+	mux.HandleFunc("/", handle(func(w http.ResponseWriter, r *http.Request) error {
+		return &httpError{http.StatusNotFound, "Not Found"}
+	}))
+	for _, p := range []string{"/search", "/batch_search", "/retrieve", "/health", "/metrics"} {
+		mux.HandleFunc(p, handle(func(w http.ResponseWriter, r *http.Request) error {
+			return &httpError{http.StatusMethodNotAllowed, "Method Not Allowed"}
+		}))
+	}
+	s.handler = guard.Wrap(mux)
 	return s
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // httpError is an error with the status code to answer it with.
 type httpError struct {
@@ -101,51 +116,16 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.detail }
 
-// statusWriter remembers the status code written, for the metrics.
-type statusWriter struct {
-	http.ResponseWriter
-	status      int
-	wroteHeader bool
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status, w.wroteHeader = code, true
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// route registers a handler that returns an error instead of writing one,
-// with authentication, panic recovery and metrics around it.
-func (s *Server) route(pattern, name string, auth bool, h func(http.ResponseWriter, *http.Request) error) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		err := func() (err error) {
-			defer func() {
-				if p := recover(); p != nil {
-					err = fmt.Errorf("internal error: %v", p)
-				}
-			}()
-			if auth && !s.authorized(r) {
-				sw.Header().Set("WWW-Authenticate", "Bearer")
-				return &httpError{http.StatusUnauthorized, "missing or invalid API key"}
-			}
-			return h(sw, r)
-		}()
-		// An error after the header went out (a client that hung up
-		// mid-answer) cannot be reported to that client any more.
-		if err != nil && !sw.wroteHeader {
-			writeError(sw, err)
+// handle adapts a handler that returns its error instead of writing it;
+// the key, the bound, panics and metrics are the guard's business.
+func handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			// Handlers return an error only before writing: writeJSON
+			// writes the header once it has the whole body.
+			writeError(w, err)
 		}
-		s.metrics.observe(name, sw.status, time.Since(start))
-	})
-}
-
-func (s *Server) authorized(r *http.Request) bool {
-	if s.cfg.APIKey == "" {
-		return true
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIKey)) == 1
 }
 
 // writeError answers err as {"detail": ...} with its status, or 500.
@@ -164,13 +144,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, err = w.Write(body)
-	return err
+	w.Write(body) // a client that hung up cannot be told; nothing to return
+	return nil
 }
 
 // decode reads a JSON body into v, mapping failures to 413 or 422.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	dec := json.NewDecoder(r.Body) // capped by the guard
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		var typeErr *json.UnmarshalTypeError
@@ -215,6 +195,13 @@ func (s *Server) search(ctx context.Context, queries []string, k int) ([][]searc
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, &httpError{http.StatusServiceUnavailable, "search timed out or was cancelled"}
+		}
+		if errors.Is(err, search.ErrCorrupt) {
+			// The client is not at fault and a retry cannot succeed: say
+			// what is wrong and how to find the damage, here and in the log.
+			msg := fmt.Sprintf("the index is damaged (%v): restart serve-search without --no-verify to check its checksums, or rebuild the index", err)
+			fmt.Fprintln(s.log, "serve-search:", msg)
+			return nil, &httpError{http.StatusInternalServerError, msg}
 		}
 		return nil, fmt.Errorf("search: %w", err)
 	}

@@ -162,18 +162,34 @@ func TestBadRequests(t *testing.T) {
 
 func TestAPIKey(t *testing.T) {
 	srv := New(Config{Retriever: fakeRetriever{}, APIKey: "s3cret"})
-	body := `{"query": "x"}`
-	if status, _ := do(t, srv, "POST", "/search", body); status != 401 {
-		t.Errorf("no key: status %d, want 401", status)
+	tests := []struct {
+		name, method, path, auth string
+		want                     int
+	}{
+		{"no key", "POST", "/search", "", 401},
+		{"bare key", "POST", "/search", "s3cret", 401},
+		{"wrong key", "POST", "/search", "Bearer wrong", 401},
+		{"right key", "POST", "/search", "Bearer s3cret", 200},
+		{"metrics need the key", "GET", "/metrics", "", 401},
+		{"health without key", "GET", "/health", "", 200},
 	}
-	if status, _ := do(t, srv, "POST", "/search", body, "Authorization", "Bearer wrong"); status != 401 {
-		t.Errorf("wrong key: status %d, want 401", status)
-	}
-	if status, _ := do(t, srv, "POST", "/search", body, "Authorization", "Bearer s3cret"); status != 200 {
-		t.Errorf("right key: status %d, want 200", status)
-	}
-	if status, _ := do(t, srv, "GET", "/health", ""); status != 200 {
-		t.Errorf("health without key: status %d, want 200", status)
+	for _, tt := range tests {
+		var hdr []string
+		if tt.auth != "" {
+			hdr = []string{"Authorization", tt.auth}
+		}
+		req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(`{"query": "x"}`))
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		if rec.Code != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, rec.Code, tt.want)
+		}
+		if rec.Code == 401 && rec.Header().Get("WWW-Authenticate") != "Bearer" {
+			t.Errorf("%s: 401 without WWW-Authenticate: Bearer", tt.name)
+		}
 	}
 }
 
