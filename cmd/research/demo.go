@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -55,14 +53,14 @@ rollouts, checkpoints) and report.md.`,
 			if cfg.Pretrain && cfg.Base != "" {
 				return fmt.Errorf("demo: --pretrain and --base exclude each other")
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 				return err
 			}
 			res, err := demo.Run(ctx, cfg, cmd.ErrOrStderr())
 			if err != nil {
-				return err
+				return interrupted(ctx, err)
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintln(out)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -147,17 +146,17 @@ hash, decoding, policy identity, tool version.`,
 			if err := recordManifest(out, man); err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			ctx, stop := signalContext(context.Background())
 			defer stop()
 			r := &eval.Runner{Policy: a.policy, Retriever: a.retriever, Tokenizer: a.tok, Config: cfg}
 			for _, s := range sets {
 				if err := evalDataset(ctx, r, out, s); err != nil {
-					return err
+					return interrupted(ctx, err)
 				}
 			}
 			if jd != nil {
 				if err := judgeDir(ctx, jd, out, []eval.Method{m}, jf.workers); err != nil {
-					return err
+					return interrupted(ctx, err)
 				}
 			}
 			return writeReport(cmd.OutOrStdout(), out)
@@ -200,10 +199,10 @@ DIR/report.json, printing the Markdown.`,
 			}
 			if jd != nil {
 				defer jd.Close()
-				ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+				ctx, stop := signalContext(context.Background())
 				defer stop()
 				if err := judgeDir(ctx, jd, dir, eval.Methods, jf.workers); err != nil {
-					return err
+					return interrupted(ctx, err)
 				}
 			}
 			return writeReport(cmd.OutOrStdout(), dir)

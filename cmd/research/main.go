@@ -27,6 +27,6 @@ reward, evaluation.`,
 func main() {
 	if err := rootCmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "research:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }

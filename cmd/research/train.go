@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -64,12 +61,15 @@ newest checkpoint with the same data order and sampling.
 				return err
 			}
 			defer t.Close()
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			err = t.Run(ctx, resume)
-			if errors.Is(err, ctx.Err()) && ctx.Err() != nil {
-				fmt.Fprintf(os.Stderr, "train: interrupted; continue with --resume\n")
-				return nil
+			if err != nil && ctx.Err() != nil {
+				// The status says the run did not finish, though it saved.
+				if err == ctx.Err() {
+					err = errors.New("the last finished step is saved; continue with --resume")
+				}
+				return interrupted(ctx, fmt.Errorf("train: %w", err))
 			}
 			return err
 		},

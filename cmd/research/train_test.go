@@ -110,9 +110,10 @@ func TestTrainKillAndResume(t *testing.T) {
 	}
 }
 
-// TestTrainSIGTERMSaves: SIGTERM ends a run cleanly with a checkpoint of
-// the last finished step.
-func TestTrainSIGTERMSaves(t *testing.T) {
+// TestTrainSignalSaves: SIGTERM or SIGINT ends a run with a checkpoint of
+// the last finished step and the status of an interrupted program (128 +
+// the signal), so that a scheduler does not read it as finished.
+func TestTrainSignalSaves(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and trains: skipped with -short")
 	}
@@ -120,28 +121,52 @@ func TestTrainSIGTERMSaves(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	cfg, out := toyTrainConfig(t, 1000)
-	cmd := exec.Command(bin, "train", "--config", cfg, "--set", "train.save_every=0")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{
+		{syscall.SIGTERM, 143},
+		{syscall.SIGINT, 130},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			cfg, out := toyTrainConfig(t, 1000)
+			cmd := exec.Command(bin, "train", "--config", cfg, "--set", "train.save_every=0")
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(2 * time.Minute)
+			for countLines(filepath.Join(out, "metrics.jsonl")) < 2 {
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatal("no steps after 2 minutes")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			cmd.Process.Signal(tc.sig)
+			cmd.Wait()
+			if code := cmd.ProcessState.ExitCode(); code != tc.code {
+				t.Errorf("exit status %d after %v, want %d\n%s", code, tc.sig, tc.code, stderr.String())
+			}
+			entries, _ := os.ReadDir(filepath.Join(out, "checkpoints"))
+			if len(entries) != 1 || !strings.Contains(stderr.String(), "continue with --resume") {
+				t.Errorf("checkpoints %v; stderr:\n%s", entries, stderr.String())
+			}
+		})
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for countLines(filepath.Join(out, "metrics.jsonl")) < 2 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no steps after 2 minutes")
-		}
-		time.Sleep(50 * time.Millisecond)
+}
+
+// TestTrainFailedResumeCreatesNothing: --resume without a run to resume
+// fails before it creates the output folder.
+func TestTrainFailedResumeCreatesNothing(t *testing.T) {
+	cfg, out := toyTrainConfig(t, 2)
+	_, _, err := runCLI(t, "", "train", "--config", cfg, "--resume")
+	if err == nil || !strings.Contains(err.Error(), "no complete checkpoint") {
+		t.Fatalf("error %v, want no complete checkpoint", err)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
-	}
-	entries, _ := os.ReadDir(filepath.Join(out, "checkpoints"))
-	if len(entries) != 1 || !strings.Contains(stderr.String(), "continue with --resume") {
-		t.Errorf("checkpoints %v; stderr:\n%s", entries, stderr.String())
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s exists after a failed --resume (%v)", out, err)
 	}
 }
 

@@ -304,18 +304,19 @@ func (t *Trainer) Validate(ctx context.Context) (Metrics, []*rollout.Trajectory,
 func (t *Trainer) Run(ctx context.Context, resume bool) error {
 	c := t.Config
 	out := c.Train.Out
-	if err := os.MkdirAll(filepath.Join(out, "rollouts"), 0o755); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Join(out, "plots"), 0o755); err != nil {
-		return err
-	}
+	// Check before creating anything: a failed resume leaves no folder.
 	if resume {
 		if err := t.resume(); err != nil {
 			return err
 		}
 	} else if _, err := os.Stat(filepath.Join(out, "metrics.jsonl")); err == nil {
 		return fmt.Errorf("%s already holds a run: pass --resume to continue it, or choose another train.out", out)
+	}
+	if err := os.MkdirAll(filepath.Join(out, "rollouts"), 0o755); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(out, "plots"), 0o755); err != nil {
+		return err
 	}
 	if err := t.writeConfig(); err != nil {
 		return err
