@@ -13,13 +13,34 @@ type chatRequest struct {
 	Messages    []tokenizer.Message `json:"messages"`
 	Logprobs    bool                `json:"logprobs"`
 	TopLogprobs *int                `json:"top_logprobs"`
+	// ResponseFormat is known so that {"type": "text"}, which asks for
+	// nothing, is served; a JSON mode is refused.
+	ResponseFormat *struct {
+		Type string `json:"type"`
+	} `json:"response_format"`
+}
+
+// checkChat checks the fields only chat has, with OpenAI's limits.
+func (req *chatRequest) checkChat() error {
+	if k := req.TopLogprobs; k != nil {
+		if *k < 0 || *k > 20 {
+			return badRequest("top_logprobs", "top_logprobs must be between 0 and 20, got %d", *k)
+		}
+		if *k > 0 && !req.Logprobs {
+			return badRequest("top_logprobs", "top_logprobs needs logprobs: true")
+		}
+	}
+	if f := req.ResponseFormat; f != nil && f.Type != "text" {
+		return badRequest("response_format", "response_format %q is not supported (only \"text\")", f.Type)
+	}
+	return nil
 }
 
 // handleChat renders the messages with Qwen2.5's chat template and
 // continues from the assistant header; generation ends at <|im_end|>.
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) error {
 	var req chatRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := s.decodeBody(r, &req); err != nil {
 		return err
 	}
 	if len(req.Messages) == 0 {
@@ -34,8 +55,11 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.MaxContext > len(prompt) {
 		defaultMax = s.cfg.MaxContext - len(prompt)
 	}
-	st, err := s.check(req.params, len(prompt), defaultMax)
+	st, err := s.check(req.params, 1, len(prompt), defaultMax)
 	if err != nil {
+		return err
+	}
+	if err := req.checkChat(); err != nil {
 		return err
 	}
 	for _, tok := range protocol.StopTokens {
@@ -58,7 +82,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) error {
 		ch := map[string]any{"index": i, "message": map[string]any{"role": "assistant", "content": c.text},
 			"finish_reason": c.finish, "stop_reason": c.stopReason, "logprobs": nil}
 		if req.Logprobs {
-			ch["logprobs"] = s.chatLogprobs(c.res.Tokens, c.res.Logprobs, st.tokenIDs)
+			ch["logprobs"] = s.chatLogprobs(c.res.Tokens, c.res.Logprobs, st.tokenIDs, req.TopLogprobs != nil && *req.TopLogprobs > 0)
 		}
 		out[i] = ch
 	}
@@ -67,11 +91,17 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) chatLogprobs(ids []int, lps []float64, asIDs bool) map[string]any {
+// chatLogprobs is chat's logprobs object; with top set, top_logprobs holds
+// the sampled token only (see the package doc).
+func (s *Server) chatLogprobs(ids []int, lps []float64, asIDs, top bool) map[string]any {
 	tokens := s.tokenStrings(ids, asIDs)
 	content := make([]any, len(ids))
 	for i, t := range tokens {
-		content[i] = map[string]any{"token": t, "logprob": lps[i], "bytes": []byte(t), "top_logprobs": []any{}}
+		tops := []any{}
+		if top {
+			tops = append(tops, map[string]any{"token": t, "logprob": lps[i], "bytes": byteList(t)})
+		}
+		content[i] = map[string]any{"token": t, "logprob": lps[i], "bytes": byteList(t), "top_logprobs": tops}
 	}
 	return map[string]any{"content": content}
 }
@@ -107,4 +137,14 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, prompt []int
 	}
 	send(nil)
 	return nil
+}
+
+// byteList is a token's UTF-8 bytes as OpenAI writes them: a list of
+// integers ([]byte would marshal as base64).
+func byteList(t string) []int {
+	out := make([]int, len(t))
+	for i := range len(t) {
+		out[i] = int(t[i])
+	}
+	return out
 }

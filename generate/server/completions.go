@@ -63,7 +63,7 @@ func (s *Server) checkPrompts(prompts [][]int) error {
 
 func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) error {
 	var req completionRequest
-	if err := decodeBody(r, &req); err != nil {
+	if err := s.decodeBody(r, &req); err != nil {
 		return err
 	}
 	if req.Echo || req.Suffix != nil {
@@ -83,7 +83,7 @@ func (s *Server) handleCompletions(w http.ResponseWriter, r *http.Request) error
 	for _, p := range prompts {
 		longest = max(longest, len(p))
 	}
-	st, err := s.check(req.params, longest, 16)
+	st, err := s.check(req.params, len(prompts), longest, 16)
 	if err != nil {
 		return err
 	}

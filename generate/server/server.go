@@ -3,25 +3,35 @@
 // (stop strings, stop token ids, n, logprobs, max_tokens, temperature,
 // top_p, top_k, seed, SSE streaming, and vLLM's stop_reason,
 // include_stop_str_in_output, skip_special_tokens and
-// return_tokens_as_token_ids), GET /v1/models and GET /health.
+// return_tokens_as_token_ids), GET /v1/models, GET /health and GET /metrics.
 //
 // Logprobs are those of the sampled tokens under softmax(logits / T), the
 // distribution the trainer scores; top_logprobs lists only the sampled
 // token. echo and best_of are refused.
+//
+// The field rule: a request field is served, or refused with a 400 whose
+// param names it. Unknown fields are refused as OpenAI's API refuses them
+// (Config.IgnoreUnknownFields ignores them as vLLM does); fields of the
+// OpenAI API we do not implement (presence_penalty, frequency_penalty,
+// repetition_penalty, logit_bias, stream_options, response_format) are
+// served only with the value that asks for nothing, and user with any.
+// Out-of-range values (top_k < -1, top_logprobs outside [0, 20], ...) are
+// refused. The key, the bound on requests in flight, panics and metrics
+// follow the project's one policy, internal/httpguard.
 package server
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"research/generate"
+	"research/internal/httpguard"
 	"research/tokenizer"
 )
 
@@ -37,13 +47,28 @@ type Config struct {
 	// route but /health.
 	APIKey       string
 	MaxBodyBytes int64 // default 16 MiB
-	MaxN         int   // most choices per request, default 16
+	MaxN         int   // most choices per prompt, default 16
+	// MaxSequences bounds the sequences one request generates (prompts ×
+	// n), default 64: each holds a KV cache of up to MaxContext positions.
+	MaxSequences int
+	// MaxInFlight bounds the requests generating at once, default 64; more
+	// get 503 with Retry-After. Memory is bounded by MaxInFlight ×
+	// (MaxBodyBytes + MaxSequences KV caches of MaxContext positions).
+	MaxInFlight int
+	// Timeout ends a request's generation this long after it arrived
+	// (0: no limit).
+	Timeout time.Duration
+	// IgnoreUnknownFields ignores request fields this server does not know,
+	// as vLLM does, instead of refusing them with a 400 that names them.
+	IgnoreUnknownFields bool
+	// Log receives handler panics (default stderr).
+	Log io.Writer
 }
 
 // Server handles the OpenAI routes.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg     Config
+	handler http.Handler
 }
 
 // New returns a server for cfg.
@@ -57,21 +82,32 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxN <= 0 {
 		cfg.MaxN = 16
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
-	s.mux.HandleFunc("POST /v1/completions", s.guard(s.handleCompletions))
-	s.mux.HandleFunc("POST /v1/chat/completions", s.guard(s.handleChat))
-	s.mux.HandleFunc("GET /v1/models", s.guard(s.handleModels))
-	s.mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+	if cfg.MaxSequences <= 0 {
+		cfg.MaxSequences = 64
+	}
+	guard := httpguard.New(httpguard.Policy{
+		Name: "model", APIKey: cfg.APIKey, Public: []string{"/health"}, Unbounded: []string{"/metrics", "/v1/models"},
+		MaxInFlight: cfg.MaxInFlight, MaxBodyBytes: cfg.MaxBodyBytes, Timeout: cfg.Timeout, Log: cfg.Log,
+		Error: func(w http.ResponseWriter, status int, msg string) { writeError(w, &apiError{status, msg, ""}) },
+	})
+	s := &Server{cfg: cfg}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/completions", handle(s.handleCompletions))
+	mux.HandleFunc("POST /v1/chat/completions", handle(s.handleChat))
+	mux.HandleFunc("GET /v1/models", handle(s.handleModels))
+	mux.HandleFunc("GET /metrics", guard.ServeMetrics)
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "healthy"})
 	})
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), ""})
 	})
+	s.handler = guard.Wrap(mux)
 	return s, nil
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // apiError is an OpenAI-style error with its HTTP status.
 type apiError struct {
@@ -110,18 +146,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// guard checks the API key, caps the body and turns handler errors into
-// OpenAI error bodies.
-func (s *Server) guard(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+// handle turns a handler's error into an OpenAI error body; the key, the
+// bound, the body cap, panics and metrics are the guard's business.
+func handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.APIKey != "" {
-			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.APIKey)) != 1 {
-				writeError(w, &apiError{http.StatusUnauthorized, "missing or wrong API key", ""})
-				return
-			}
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		if err := h(w, r); err != nil {
 			var ae *apiError
 			if !errors.As(err, &ae) {
@@ -130,18 +158,6 @@ func (s *Server) guard(h func(http.ResponseWriter, *http.Request) error) http.Ha
 			writeError(w, ae)
 		}
 	}
-}
-
-// decodeBody reads a JSON request body into v.
-func decodeBody(r *http.Request, v any) error {
-	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return &apiError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", tooBig.Limit), ""}
-		}
-		return badRequest("", "malformed JSON body: %v", err)
-	}
-	return nil
 }
 
 func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) error {

@@ -38,6 +38,13 @@ func byteTokenizer(t *testing.T) *tokenizer.Tokenizer {
 
 func newTestServer(t *testing.T, apiKey string) (*httptest.Server, *tokenizer.Tokenizer) {
 	t.Helper()
+	return newTestServerWith(t, func(c *Config) { c.APIKey = apiKey })
+}
+
+// newTestServerWith serves the tiny model with a config that edit may
+// change.
+func newTestServerWith(t *testing.T, edit func(*Config)) (*httptest.Server, *tokenizer.Tokenizer) {
+	t.Helper()
 	m, err := model.Load(tinymodel.Dir())
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +57,9 @@ func newTestServer(t *testing.T, apiKey string) (*httptest.Server, *tokenizer.To
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Close)
-	s, err := New(Config{Engine: e, Tokenizer: tok, ModelName: "tiny", EOSIDs: []int{256}, MaxContext: 128, APIKey: apiKey})
+	cfg := Config{Engine: e, Tokenizer: tok, ModelName: "tiny", EOSIDs: []int{256}, MaxContext: 128}
+	edit(&cfg)
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
