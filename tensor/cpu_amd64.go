@@ -55,3 +55,6 @@ func kernel12x32AVX512(kc int, a0, a1, b, c *float32, ldc int)
 
 //go:noescape
 func kernel6x32AVX512(kc int, a, b, c *float32, ldc int)
+
+//go:noescape
+func dotTile4x12AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)

@@ -46,3 +46,7 @@ func kernel12x32AVX512(kc int, a0, a1, b, c *float32, ldc int) {
 func kernel6x32AVX512(kc int, a, b, c *float32, ldc int) {
 	panic("tensor: no assembly kernels on this architecture")
 }
+
+func dotTile4x12AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
+	panic("tensor: no assembly kernels on this architecture")
+}

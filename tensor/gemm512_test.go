@@ -72,7 +72,7 @@ func TestGemmAVX512BitIdentical(t *testing.T) {
 	r := rand.New(rand.NewPCG(24, 512))
 	var cases []gemmCase
 	// Model shapes (scaled in m where the full one is slow to check).
-	for _, s := range [][3]int{{128, 128, 896}, {70, 896, 128}, {16, 4864 / 4, 896}, {1, 1000, 896}, {512, 128, 64}} {
+	for _, s := range [][3]int{{128, 128, 896}, {70, 896, 128}, {16, 4864 / 4, 896}, {40, 899, 901}, {1, 1000, 896}, {512, 128, 64}} {
 		cases = append(cases, newGemmCase(r, s[0], s[1], s[2], false, true, 1, 0))
 	}
 	for range 300 {
