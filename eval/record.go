@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"research/dataset"
 	"research/eval/judge"
 	"research/reward"
 	"research/rollout"
@@ -35,7 +36,38 @@ type Record struct {
 	Trajectory *rollout.Trajectory `json:"trajectory,omitempty"`
 
 	Judge *judge.Verdict `json:"judge,omitempty"`
+
+	// Error says why the question could not be run (its prompt does not
+	// fit in the model's context); its metrics are zero and it counts in
+	// the report's errors.
+	Error string `json:"error,omitempty"`
 }
+
+// SearchFailures counts the searches of the question that failed (the
+// retriever kept failing; "search failed" was inserted instead).
+func (r *Record) SearchFailures() int {
+	n := 0
+	if r.Trajectory != nil {
+		for _, s := range r.Trajectory.Searches {
+			if s.Error != "" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// failedRecord is the record of a question that could not be run.
+func failedRecord(datasetName string, method Method, ex dataset.Example, err error) *Record {
+	return &Record{
+		Version: RecordVersion, Dataset: datasetName, ID: ex.ID, Method: method,
+		Question: ex.Question, Golds: ex.Answers, Metrics: reward.Evaluate("", ex.Answers),
+		Finish: FinishError, Error: err.Error(),
+	}
+}
+
+// FinishError is the finish of a question that could not be run.
+const FinishError = "error"
 
 // Step is one round of a baseline: an optional retrieval, then a
 // generation.

@@ -26,6 +26,28 @@ type Cell struct {
 	JudgeFailures int      `json:"judge_failures"`
 	LJ            *float64 `json:"lj,omitempty"`
 	JudgeModel    string   `json:"judge_model,omitempty"`
+	// Errors counts questions that could not be run (a prompt beyond the
+	// model's context); SearchFailures counts searches that failed (the
+	// retriever was down) over all questions. Either makes the cell
+	// incomplete.
+	Errors         int `json:"errors"`
+	SearchFailures int `json:"search_failures"`
+}
+
+// Incomplete says what of the cell's results is missing or degraded, or ""
+// when nothing is.
+func (c Cell) Incomplete() string {
+	var parts []string
+	if c.Errors > 0 {
+		parts = append(parts, fmt.Sprintf("%d questions failed", c.Errors))
+	}
+	if c.SearchFailures > 0 {
+		parts = append(parts, fmt.Sprintf("%d searches failed", c.SearchFailures))
+	}
+	if c.JudgeFailures > 0 {
+		parts = append(parts, fmt.Sprintf("%d judge failures", c.JudgeFailures))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Summarize aggregates records of one method on one dataset.
@@ -36,6 +58,10 @@ func Summarize(method Method, datasetName string, records []Record) Cell {
 		c.EM += r.Metrics.EM
 		c.Acc += r.Metrics.Acc
 		c.F1 += r.Metrics.F1
+		c.SearchFailures += r.SearchFailures()
+		if r.Error != "" {
+			c.Errors++
+		}
 		if r.Judge == nil {
 			continue
 		}
@@ -144,10 +170,11 @@ func (r *Report) Markdown() string {
 	table("## EM / LLM-as-judge (%)", []string{"EM", "LJ"}, func(c Cell) []string {
 		return []string{pct(c.EM), ljText(c)}
 	})
-	table("## F1 / acc (%), questions, judge failures", []string{"F1", "acc", "n", "fail"}, func(c Cell) []string {
-		return []string{pct(c.F1), pct(c.Acc), fmt.Sprint(c.N), fmt.Sprint(c.JudgeFailures)}
+	table("## F1 / acc (%), questions, failures", []string{"F1", "acc", "n", "fail", "err", "search fail"}, func(c Cell) []string {
+		return []string{pct(c.F1), pct(c.Acc), fmt.Sprint(c.N), fmt.Sprint(c.JudgeFailures), fmt.Sprint(c.Errors), fmt.Sprint(c.SearchFailures)}
 	})
-	b.WriteString("LJ counts judge failures as incorrect; – means not (fully) judged.\n\n## Runs\n\n")
+	b.WriteString("LJ counts judge failures as incorrect; – means not (fully) judged. fail: judge failures; " +
+		"err: questions that could not be run (scored 0); search fail: searches that failed (\"search failed\" inserted).\n\n## Runs\n\n")
 	for _, m := range r.Manifests {
 		policy := strings.TrimSpace(m.Policy.Kind + " " + m.Policy.Location + " " + m.Policy.Model)
 		fmt.Fprintf(&b, "- **%s** (%s): policy %s; retriever %s %s top-%d; prompt %s %.12s; temperature %g, max %d tokens; %s\n",

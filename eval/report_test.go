@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"research/rollout"
 	"strings"
 	"testing"
 
@@ -168,7 +169,7 @@ func TestReportLayout(t *testing.T) {
 		"| Method | hotpotqa_500 EM | hotpotqa_500 LJ | bamboogle EM | bamboogle LJ |",
 		"| Naive Generation | – | – | 0.00 | – |",
 		"| ReSearch | 100.00 | 100.00 | 50.00 | 50.00 |",
-		"| ReSearch | 100.00 | 100.00 | 1 | 0 | 50.00 | 50.00 | 2 | 1 |",
+		"| ReSearch | 100.00 | 100.00 | 1 | 0 | 0 | 0 | 50.00 | 50.00 | 2 | 1 | 0 | 0 |",
 		"b.jsonl (2 questions",
 	} {
 		if !strings.Contains(md, want) {
@@ -193,5 +194,37 @@ func TestManifestSameSetup(t *testing.T) {
 	b.Decoding.Temperature = 0.7
 	if err := a.SameSetup(&b); err == nil || !strings.Contains(err.Error(), "decoding") {
 		t.Errorf("temperature change: %v", err)
+	}
+}
+
+// TestSummarizeCountsFailures checks that questions that could not be run
+// and failed searches are counted in a cell and make it incomplete: a run
+// whose retriever died used to report no failure at all.
+func TestSummarizeCountsFailures(t *testing.T) {
+	searched := func(errs ...string) Record {
+		tr := &rollout.Trajectory{}
+		for _, e := range errs {
+			tr.Searches = append(tr.Searches, rollout.Search{Error: e})
+		}
+		return Record{Trajectory: tr}
+	}
+	for _, tc := range []struct {
+		name             string
+		records          []Record
+		errors, searches int
+		incomplete       string
+	}{
+		{"clean", []Record{searched("", ""), {}}, 0, 0, ""},
+		{"dead retriever", []Record{searched("", "connection refused"), searched("connection refused")}, 0, 2, "2 searches failed"},
+		{"too long", []Record{{Error: "prompt (5000 tokens) leaves no room in the model's context of 4096", Finish: FinishError}, {}}, 1, 0, "1 questions failed"},
+		{"judge", []Record{{Judge: &judge.Verdict{Error: "timeout"}}}, 0, 0, "1 judge failures"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Summarize(Research, "d", tc.records)
+			if c.Errors != tc.errors || c.SearchFailures != tc.searches || c.Incomplete() != tc.incomplete {
+				t.Errorf("errors %d, search failures %d, incomplete %q; want %d, %d, %q",
+					c.Errors, c.SearchFailures, c.Incomplete(), tc.errors, tc.searches, tc.incomplete)
+			}
+		})
 	}
 }

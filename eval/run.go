@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"research/dataset"
+	"research/internal/ctxlimit"
 	"research/protocol"
 	"research/reward"
 	"research/rollout"
@@ -96,6 +97,11 @@ func (r *Runner) Run(ctx context.Context, datasetName string, examples []dataset
 			defer wg.Done()
 			for ex := range work {
 				rec, err := r.baseline(ctx, datasetName, ex)
+				if err != nil && errors.As(err, new(*ctxlimit.Error)) {
+					// One question too long for the model is a failed
+					// question, not a failed run.
+					rec, err = failedRecord(datasetName, r.Config.Method, ex, fmt.Errorf("example %q: %w", ex.ID, err)), nil
+				}
 				if err != nil {
 					fail(fmt.Errorf("example %q: %w", ex.ID, err))
 					continue
@@ -140,14 +146,18 @@ func (r *Runner) runResearch(ctx context.Context, datasetName string, examples [
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var doneErr error
+	emit := func(rec *Record) { // called one at a time
+		if doneErr != nil {
+			return
+		}
+		if doneErr = done(rec); doneErr != nil {
+			cancel()
+		}
+	}
 	loop := &rollout.Runner{Policy: r.Policy, Retriever: r.Retriever, Tokenizer: r.Tokenizer, Config: cfg,
-		OnDone: func(t *rollout.Trajectory) { // called one at a time
-			if doneErr != nil {
-				return
-			}
-			if doneErr = done(researchRecord(datasetName, t)); doneErr != nil {
-				cancel()
-			}
+		OnDone: func(t *rollout.Trajectory) { emit(researchRecord(datasetName, t)) },
+		OnUnfit: func(t *rollout.Trajectory, err error) {
+			emit(failedRecord(datasetName, Research, dataset.Example{ID: t.ExampleID, Question: t.Question, Answers: t.Golds}, err))
 		}}
 	_, err := loop.Run(ctx, examples)
 	if doneErr != nil {

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"sync"
 
+	"research/internal/ctxlimit"
 	"research/model"
 )
 
@@ -64,6 +65,10 @@ func NewEngine(m Model, opt Options) (*Engine, error) {
 	return e, nil
 }
 
+// MaxContext is the model's context (see ContextLimiter), or 0 when
+// unknown.
+func (e *Engine) MaxContext() int { return MaxContext(e.m) }
+
 // ErrClosed is returned for requests to a closed engine.
 var ErrClosed = errors.New("generate: engine closed")
 
@@ -110,6 +115,11 @@ func (e *Engine) GenerateWith(ctx context.Context, call Call, req Request) (Resu
 	case req.Cache != nil:
 		return Result{}, errors.New("generate: an engine request must not bring a cache")
 	}
+	fit, err := ctxlimit.Fit(len(req.Prompt), req.MaxTokens, MaxContext(e.m))
+	if err != nil {
+		return Result{}, fmt.Errorf("generate: %w", err)
+	}
+	req.MaxTokens = fit
 	s := &sequence{req: req}
 	s.res.StopID = -1
 	for _, str := range req.StopStrings {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"research/internal/ctxlimit"
 	"research/model"
 	"research/tensor"
 )
@@ -13,6 +14,22 @@ import (
 type Model interface {
 	NewCache(capacity int) *model.KVCache
 	Forward(batch []model.Input) ([][]float32, error)
+}
+
+// ContextLimiter is implemented by models that know their context
+// (*model.Model: max_position_embeddings). Generation on such a model
+// clamps each request's MaxTokens to the positions its prompt leaves and
+// refuses a prompt that leaves none, before it allocates the KV cache.
+type ContextLimiter interface {
+	MaxContext() int
+}
+
+// MaxContext is m's context, or 0 when m does not say.
+func MaxContext(m Model) int {
+	if l, ok := m.(ContextLimiter); ok {
+		return l.MaxContext()
+	}
+	return 0
 }
 
 // Decoder turns token ids into text, for stop strings. The tokenizer
@@ -30,7 +47,7 @@ func (f DecoderFunc) Decode(ids []int) string { return f(ids) }
 // Request is one prompt to continue.
 type Request struct {
 	Prompt      []int
-	MaxTokens   int      // budget of generated tokens; must be > 0
+	MaxTokens   int      // budget of generated tokens; must be > 0; cut to the model's context (see ContextLimiter)
 	StopIDs     []int    // stop after sampling any of these (it stays in the output)
 	StopStrings []string // stop once the generated text contains one (its tokens stay in the output)
 
@@ -110,6 +127,11 @@ func NewBatch(m Model, reqs []Request, opt Options) (*Batch, error) {
 		case len(r.StopStrings) > 0 && opt.Decoder == nil:
 			return nil, fmt.Errorf("generate: request %d has stop strings but no decoder was given", i)
 		}
+		fit, err := ctxlimit.Fit(len(r.Prompt), r.MaxTokens, MaxContext(m))
+		if err != nil {
+			return nil, fmt.Errorf("generate: request %d: %w", i, err)
+		}
+		r.MaxTokens = fit
 		s := &sequence{req: r, pending: r.Prompt, samp: newSampler(opt.Sampling, i)}
 		if c := r.Cache; c != nil {
 			// At least one prompt token must be fed to get logits.

@@ -13,6 +13,10 @@ type KVCache struct {
 	Len  int // positions held
 }
 
+// MaxContext is the positions the model was built for
+// (max_position_embeddings); generation must not go past them.
+func (m *Model) MaxContext() int { return m.Config.MaxPositions }
+
 // NewCache returns an empty cache with room for capacity positions before it
 // needs to grow.
 func (m *Model) NewCache(capacity int) *KVCache {

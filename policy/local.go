@@ -24,5 +24,9 @@ func (p Local) Generate(ctx context.Context, req rollout.Request) (rollout.Compl
 	return rollout.Completion{Tokens: r.Tokens, Logprobs: r.Logprobs, Finish: r.Finish, StopID: r.StopID, StopString: r.StopString}, nil
 }
 
+// MaxContext is the model's context: rollouts fit their budgets to it
+// (rollout.ContextLimiter).
+func (p Local) MaxContext() int { return p.Engine.MaxContext() }
+
 // Release frees the KV cache of a finished rollout.
 func (p Local) Release(key string) { p.Engine.Release(key) }

@@ -27,6 +27,7 @@ func TestLocalRolloutModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	m.Config.MaxPositions = 4096 // the nominal 128 hold no ReSearch prompt
 	tok, err := tinymodel.Tokenizer()
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +75,7 @@ func TestServedPolicyMatchesLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	m.Config.MaxPositions = 4096 // the nominal 128 hold no ReSearch prompt
 	tok, err := tinymodel.Tokenizer()
 	if err != nil {
 		t.Fatal(err)

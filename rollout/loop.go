@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"research/dataset"
+	"research/internal/ctxlimit"
 	"research/protocol"
 	"research/search"
 )
@@ -98,6 +99,12 @@ type Runner struct {
 	// OnDone, when set, is called once per finished trajectory (from many
 	// goroutines, one at a time), e.g. to advance a progress bar.
 	OnDone func(*Trajectory)
+	// OnUnfit, when set, is called (one at a time) for a trajectory whose
+	// prompt does not fit in the policy's context (err is a
+	// *ctxlimit.Error naming the example): the run goes on without it, and
+	// Run returns it unfinished (Finish "").
+	// When nil, such a prompt stops the run with that error.
+	OnUnfit func(t *Trajectory, err error)
 	// OnText, when set, is called with each piece of a trajectory's text as
 	// it is written: a policy turn (inserted false) or a search result
 	// (inserted true). Calls for one trajectory come in order; calls for
@@ -156,6 +163,11 @@ func (r *Runner) Run(ctx context.Context, examples []dataset.Example) ([]*Trajec
 				t := trajs[i]
 				err := r.runOne(ctx, b, fmt.Sprintf("%d/%d", i/cfg.N, i%cfg.N), t)
 				mu.Lock()
+				if err != nil && r.OnUnfit != nil && errors.As(err, new(*ctxlimit.Error)) {
+					r.OnUnfit(t, fmt.Errorf("example %q: %w", t.ExampleID, err))
+					mu.Unlock()
+					continue
+				}
 				if err != nil && firstErr == nil {
 					firstErr = fmt.Errorf("rollout of example %q sample %d: %w", t.ExampleID, t.Sample, err)
 					cancel()
@@ -184,6 +196,14 @@ func (r *Runner) runOne(ctx context.Context, b *batcher, key string, t *Trajecto
 	}
 	cfg := r.Config
 	budget := cfg.MaxResponseTokens
+	if l, ok := r.Policy.(ContextLimiter); ok {
+		// Before any generation: the response must fit beside the prompt.
+		fit, err := ctxlimit.Fit(len(t.Prompt), budget, l.MaxContext())
+		if err != nil {
+			return err
+		}
+		budget = fit
+	}
 	if cfg.Access == SearchQuestion {
 		if err := r.searchQuestion(ctx, b, t, budget); err != nil || t.Finish != "" {
 			return err

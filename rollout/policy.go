@@ -23,6 +23,14 @@ type Releaser interface {
 	Release(key string)
 }
 
+// ContextLimiter is implemented by policies that know their model's
+// context (the in-process engine): a rollout's response budget is cut to
+// the positions its prompt leaves, and a prompt that leaves none is
+// refused before anything is generated (see Runner.OnUnfit).
+type ContextLimiter interface {
+	MaxContext() int
+}
+
 // Request is one continuation of one sequence.
 type Request struct {
 	// Key names the sequence across its calls (one per search turn), so that

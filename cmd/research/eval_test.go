@@ -27,6 +27,7 @@ import (
 // tokenizer for the random tiny model, and the test split's questions.
 type evalFixture struct {
 	dir, index, tokenizer, questions string
+	model                            string // the tiny model with room for a prompt
 	tok                              *tokenizer.Tokenizer
 }
 
@@ -60,7 +61,12 @@ func newEvalFixture(t *testing.T) evalFixture {
 	if err := tok.Save(tokPath); err != nil {
 		t.Fatal(err)
 	}
-	return evalFixture{dir: dir, index: index, tokenizer: tokPath, questions: filepath.Join(wdir, world.QuestionFile(world.Test)), tok: tok}
+	// The tiny model's nominal 128 positions hold no ReSearch prompt.
+	mdir := filepath.Join(dir, "model")
+	if err := tinymodel.Copy(mdir, 4096); err != nil {
+		t.Fatal(err)
+	}
+	return evalFixture{dir: dir, index: index, tokenizer: tokPath, questions: filepath.Join(wdir, world.QuestionFile(world.Test)), tok: tok, model: mdir}
 }
 
 // serveModel serves the model in dir like research serve-model, as
@@ -96,13 +102,13 @@ func TestEvalInProcessEqualsServed(t *testing.T) {
 		t.Skip("runs the tiny model through five methods twice")
 	}
 	fx := newEvalFixture(t)
-	url := serveModel(t, tinymodel.Dir(), fx.tok)
+	url := serveModel(t, fx.model, fx.tok)
 	common := []string{"--data", fx.questions, "--name", "world", "--index", fx.index, "--tokenizer", fx.tokenizer,
 		"--max-tokens", "12", "--limit", "3", "--workers", "2"}
 	local, served := filepath.Join(fx.dir, "local"), filepath.Join(fx.dir, "served")
 	predicted := 0
 	for _, m := range eval.Methods {
-		if _, _, err := runCLI(t, "", append([]string{"eval", "--method", string(m), "--out", local, "--model", tinymodel.Dir()}, common...)...); err != nil {
+		if _, _, err := runCLI(t, "", append([]string{"eval", "--method", string(m), "--out", local, "--model", fx.model}, common...)...); err != nil {
 			t.Fatalf("%s in process: %v", m, err)
 		}
 		stdout, _, err := runCLI(t, "", append([]string{"eval", "--method", string(m), "--out", served, "--llm-url", url, "--llm-model", "served"}, common...)...)
@@ -176,7 +182,7 @@ func TestEvalResumeAndJudge(t *testing.T) {
 	fx := newEvalFixture(t)
 	out := filepath.Join(fx.dir, "out")
 	args := []string{"eval", "--method", "naive-rag", "--data", fx.questions, "--index", fx.index, "--tokenizer", fx.tokenizer,
-		"--model", tinymodel.Dir(), "--max-tokens", "8", "--out", out}
+		"--model", fx.model, "--max-tokens", "8", "--out", out}
 	if _, _, err := runCLI(t, "", args...); err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +257,7 @@ func TestEvalJudgesIntoNewDir(t *testing.T) {
 	url, calls := fakeJudge(t)
 	out := filepath.Join(fx.dir, "new", "dir")
 	stdout, _, err := runCLI(t, "", "eval", "--method", "naive-gen", "--data", fx.questions, "--limit", "2", "--index", fx.index,
-		"--tokenizer", fx.tokenizer, "--model", tinymodel.Dir(), "--max-tokens", "4", "--out", out, "--judge-url", url)
+		"--tokenizer", fx.tokenizer, "--model", fx.model, "--max-tokens", "4", "--out", out, "--judge-url", url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +275,7 @@ func decodeResults(t *testing.T, data []byte) map[string]eval.Record {
 
 func TestEvalFlagErrors(t *testing.T) {
 	fx := newEvalFixture(t)
-	base := []string{"eval", "--index", fx.index, "--tokenizer", fx.tokenizer, "--model", tinymodel.Dir(), "--out", filepath.Join(fx.dir, "o")}
+	base := []string{"eval", "--index", fx.index, "--tokenizer", fx.tokenizer, "--model", fx.model, "--out", filepath.Join(fx.dir, "o")}
 	for _, tt := range []struct {
 		args []string
 		want string

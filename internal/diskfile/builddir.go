@@ -24,7 +24,7 @@ type marker struct {
 // NewBuildDir prepares a build of an index of format (the "format" field
 // of its meta.json) into out and returns the temporary directory, next to
 // out, to write it in; ReplaceDir moves it into place. out must be absent
-// or, with overwrite, an index of format: anything else (a folder of
+// or, with overwrite, an index of format or an empty folder: anything else (a folder of
 // notes, a file) is refused, never deleted. Temporary directories that
 // earlier builds of out left when they were killed are removed first.
 func NewBuildDir(out, format string, overwrite bool) (string, error) {
@@ -61,6 +61,9 @@ func checkReplaceable(out, format string, overwrite bool) error {
 		return fmt.Errorf("%s already exists (use --force to replace it)", out)
 	case !st.IsDir():
 		return fmt.Errorf("%s is a file, not a %s index: refusing to replace it (remove it yourself or pick another --out)", out, format)
+	}
+	if entries, err := os.ReadDir(out); err == nil && len(entries) == 0 {
+		return nil // an empty folder holds nothing to lose
 	}
 	if got := metaFormat(out); got != format {
 		what := "has no readable meta.json"

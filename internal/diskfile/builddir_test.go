@@ -23,6 +23,7 @@ func TestNewBuildDirRefusesStrangers(t *testing.T) {
 		{"absent", nil, false, ""},
 		{"our index, overwrite", func(out string) { writeMeta(t, out, testFormat) }, true, ""},
 		{"our index, no overwrite", func(out string) { writeMeta(t, out, testFormat) }, false, "already exists"},
+		{"an empty folder, overwrite", func(out string) { os.Mkdir(out, 0o755) }, true, ""},
 		{"a jsonl file", func(out string) { os.WriteFile(out, []byte("{}\n"), 0o644) }, true, "is a file"},
 		{"a folder of notes", func(out string) {
 			os.Mkdir(out, 0o755)
