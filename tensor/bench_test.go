@@ -80,10 +80,28 @@ func BenchmarkSoftmax(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			x := randSlice(rand.New(rand.NewPCG(1, 1)), n)
 			y := make([]float32, n)
-			for b.Loop() {
-				copy(y, x)
-				Softmax(y)
-			}
+			benchSets(b, func(b *testing.B) {
+				for b.Loop() {
+					copy(y, x)
+					Softmax(y)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkSwiGLU runs the MLP's gate at one token of Qwen2.5-0.5B (4,864)
+// and a block of 64.
+func BenchmarkSwiGLU(b *testing.B) {
+	for _, n := range []int{4864, 64 * 4864} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			g, u, out := randSlice(r, n), randSlice(r, n), make([]float32, n)
+			benchSets(b, func(b *testing.B) {
+				for b.Loop() {
+					SwiGLU(out, g, u)
+				}
+			})
 		})
 	}
 }

@@ -58,3 +58,15 @@ func kernel6x32AVX512(kc int, a, b, c *float32, ldc int)
 
 //go:noescape
 func dotTile4x12AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func expAVX512(x *float32, n int)
+
+//go:noescape
+func expSumAVX512(x *float32, n int, shift float32) float32
+
+//go:noescape
+func scaleAVX512(alpha float32, x *float32, n int)
+
+//go:noescape
+func axpyAVX512(alpha float32, x, y *float32, n int)

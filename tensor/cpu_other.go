@@ -50,3 +50,17 @@ func kernel6x32AVX512(kc int, a, b, c *float32, ldc int) {
 func dotTile4x12AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int) {
 	panic("tensor: no assembly kernels on this architecture")
 }
+
+func expAVX512(x *float32, n int) { panic("tensor: no assembly kernels on this architecture") }
+
+func expSumAVX512(x *float32, n int, shift float32) float32 {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func scaleAVX512(alpha float32, x *float32, n int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func axpyAVX512(alpha float32, x, y *float32, n int) {
+	panic("tensor: no assembly kernels on this architecture")
+}

@@ -49,7 +49,11 @@ func ExpInPlace(x []float32) {
 	i := 0
 	if useAsm && len(x) >= 16 {
 		i = len(x) &^ 15
-		expAVX(&x[0], i)
+		if useAVX512 {
+			expAVX512(&x[0], i)
+		} else {
+			expAVX(&x[0], i)
+		}
 	}
 	for ; i < len(x); i++ {
 		x[i] = Exp(x[i])

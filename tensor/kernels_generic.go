@@ -64,6 +64,10 @@ func Axpy(alpha float32, x, y []float32) {
 		return
 	}
 	y = y[:len(x)]
+	if useAVX512 {
+		axpyAVX512(alpha, &x[0], &y[0], len(x))
+		return
+	}
 	if useAsm {
 		axpyAVX(alpha, &x[0], &y[0], len(x))
 		return

@@ -31,7 +31,11 @@ func ExpShiftSum(x []float32, shift float32) float64 {
 	i := 0
 	if useAsm && len(x) >= 16 {
 		i = len(x) &^ 15
-		sum = float64(expSumAVX(&x[0], i, shift))
+		if useAVX512 {
+			sum = float64(expSumAVX512(&x[0], i, shift))
+		} else {
+			sum = float64(expSumAVX(&x[0], i, shift))
+		}
 	}
 	for ; i < len(x); i++ {
 		x[i] = Exp(x[i] - shift)
@@ -45,7 +49,11 @@ func Scale(alpha float32, x []float32) {
 	i := 0
 	if useAsm && len(x) >= 16 {
 		i = len(x) &^ 15
-		scaleAVX(alpha, &x[0], i)
+		if useAVX512 {
+			scaleAVX512(alpha, &x[0], i)
+		} else {
+			scaleAVX(alpha, &x[0], i)
+		}
 	}
 	for ; i < len(x); i++ {
 		x[i] *= alpha
