@@ -11,12 +11,16 @@ import (
 const (
 	mr = 6
 	nr = 16
-	// nr512 is the panel width of the AVX-512 kernels: two ZMM registers.
-	nr512 = 32
 	kc = 256
 	mc = 144
 	nc = 3072
 )
+
+// nr512 is the panel width of the AVX-512 kernels (two ZMM registers; their
+// tile is 12×32 or 6×32). They share kc with AVX2, and must: the k block
+// fixes where partial sums are added into C, so a different kc would round
+// differently.
+const nr512 = 32
 
 // smallM is the row count below which C = A·Bᵀ is computed as dot products
 // straight from B: packing a weight matrix costs more than it saves when only
