@@ -40,8 +40,8 @@ type pager struct {
 	Query              url.Values // the list's other parameters
 }
 
-func (p pager) Prev() string { return p.link(p.Page - 1) }
-func (p pager) Next() string { return p.link(p.Page + 1) }
+func (p pager) Prev() string  { return p.link(p.Page - 1) }
+func (p pager) Next() string  { return p.link(p.Page + 1) }
 func (p pager) HasPrev() bool { return p.Page > 1 }
 func (p pager) HasNext() bool { return p.Page < p.Pages }
 
@@ -520,12 +520,12 @@ func (s *Server) apiMetrics(w http.ResponseWriter, r *http.Request) {
 }
 
 var funcs = map[string]any{
-	"f": func(x float64) string { return strconv.FormatFloat(x, 'g', 4, 64) },
-	"f2": func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) },
-	"pct": func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) },
-	"add": func(a, b int) int { return a + b },
+	"f":    func(x float64) string { return strconv.FormatFloat(x, 'g', 4, 64) },
+	"f2":   func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) },
+	"pct":  func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) },
+	"add":  func(a, b int) int { return a + b },
 	"join": strings.Join,
-	"dur": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"dur":  func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"rewardClass": func(x float64) string {
 		switch {
 		case x >= 1:
