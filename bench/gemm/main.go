@@ -18,6 +18,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -33,7 +34,12 @@ type shape struct {
 func main() {
 	threads := flag.Int("threads", 2, "threads for both libraries")
 	minTime := flag.Duration("time", time.Second, "minimum time per measurement")
+	kernels := flag.String("kernels", "", "comma-separated kernel sets to measure in turn, e.g. avx2,avx512 (default: the one $RESEARCH_KERNELS and the CPU choose)")
 	flag.Parse()
+	sets := []string{tensor.Kernels()}
+	if *kernels != "" {
+		sets = strings.Split(*kernels, ",")
+	}
 	tensor.Workers = *threads
 	C.openblas_set_num_threads(C.int(*threads))
 
@@ -47,8 +53,20 @@ func main() {
 		{"decode×16 gate/up", 16, 4864, 896, true},
 		{"decode×16 down", 16, 896, 4864, true},
 		{"decode×1 gate/up", 1, 4864, 896, true},
+		{"decode×16 LM head", 16, 151936, 896, true},
+		{"decode×1 LM head", 1, 151936, 896, true},
 	}
-	fmt.Printf("threads=%d  kernels=%s\n", *threads, tensor.Kernels())
+	for _, set := range sets {
+		if err := tensor.SetKernels(set); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		fmt.Printf("threads=%d  kernels=%s (this CPU has: %s)\n", *threads, tensor.Kernels(), strings.Join(tensor.KernelSets(), ", "))
+		run(shapes, *minTime)
+	}
+}
+
+func run(shapes []shape, minTime time.Duration) {
 	fmt.Printf("%-22s %16s %10s %10s %7s\n", "shape", "m×n×k", "ours", "OpenBLAS", "ratio")
 	for _, s := range shapes {
 		r := rand.New(rand.NewPCG(1, 2))
@@ -62,7 +80,7 @@ func main() {
 		if s.transB {
 			tb = C.CblasTrans
 		}
-		ours, blas := measure(*minTime, s, func() {
+		ours, blas := measure(minTime, s, func() {
 			tensor.Gemm(false, s.transB, s.m, s.n, s.k, 1, a, s.k, b, ldb, 0, c1, s.n)
 		}, func() {
 			C.cblas_sgemm(C.CblasRowMajor, C.CblasNoTrans, tb, C.blasint(s.m), C.blasint(s.n), C.blasint(s.k), 1,
