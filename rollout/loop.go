@@ -29,6 +29,11 @@ type Config struct {
 	SearchErrorText   string // inserted when the retriever keeps failing
 	SearchRetries     int
 	RetryBackoff      time.Duration // first retry delay; doubles each time
+	// StopOnSearchError ends the run with the retriever's error once a
+	// search has failed SearchRetries + 1 times, instead of inserting
+	// SearchErrorText and going on (one interactive question: a dead
+	// retriever should be reported, not answered around).
+	StopOnSearchError bool
 	// Synchronous reproduces the reference's rounds: a search batch waits
 	// for every live rollout to search or finish.
 	Synchronous bool
@@ -289,6 +294,8 @@ func (r *Runner) insertResults(ctx context.Context, b *batcher, t *Trajectory, q
 		text = protocol.RenderResult(nil)
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case err != nil && cfg.StopOnSearchError:
+		return fmt.Errorf("search %q: %w", query, err)
 	case err != nil:
 		s.Error = err.Error()
 		t.SearchFailed = true

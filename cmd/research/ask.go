@@ -10,6 +10,7 @@ import (
 
 	"research/dataset"
 	"research/rollout"
+	"research/search"
 )
 
 func init() { rootCmd.AddCommand(newAskCmd()) }
@@ -41,6 +42,13 @@ terminal). With --gold it also prints the reward.`,
 			defer a.close()
 			cfg := a.rolloutConfig()
 			cfg.N, cfg.MaxResponseTokens, cfg.MaxTurns, cfg.TopK = 1, maxTokens, maxTurns, topK
+			// A dead retriever is reported within seconds: the loop retries
+			// twice (0.5 s, 1 s) and the client not again inside each try
+			// (4 × 4 tries with backoff took 58 s), then the run stops.
+			cfg.StopOnSearchError, cfg.SearchRetries = true, 2
+			if c, ok := a.retriever.(*search.Client); ok {
+				c.Retries = -1
+			}
 			out := cmd.OutOrStdout()
 			style := rollout.Style{}
 			if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"research/search/bm25"
 	"research/tokenizer"
@@ -119,5 +120,31 @@ func TestAskFlagErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: error %v, want %q", tt.args, err, tt.want)
 		}
+	}
+}
+
+// TestAskDeadRetriever: ask against a search port with nothing listening
+// fails within seconds with the cause, instead of answering around
+// "search failed" and exiting 0 after 58 s.
+func TestAskDeadRetriever(t *testing.T) {
+	tokPath, _ := askFixtures(t)
+	srv, _ := scriptedLLM(t, []map[string]any{
+		{"text": " <think> find it </think> <search> Koza film director </search>", "finish_reason": "stop", "stop_reason": "</search>"},
+		{"text": " <answer> \\boxed{x} </answer>", "finish_reason": "stop", "stop_reason": nil},
+	})
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL
+	dead.Close()
+	start := time.Now()
+	_, _, err := runCLI(t, "", "ask", "Who directed Koza?", "--llm-url", srv.URL+"/v1", "--llm-model", "m",
+		"--tokenizer", tokPath, "--search-url", deadURL)
+	if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "Koza film director") {
+		t.Fatalf("error %v, want the failed search and its cause", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v to report a dead retriever", d)
+	}
+	if exitCode(err) == 0 {
+		t.Error("exit status 0")
 	}
 }
