@@ -174,13 +174,34 @@ type StepStats struct {
 // norm skips the update (the gradients are still cleared) and is reported
 // as an error.
 func (e *Engine) Step() (StepStats, error) {
-	lr := e.cfg.LR * e.cfg.Schedule.Factor(e.step)
-	norm := ClipGrads(e.grads, e.cfg.MaxGradNorm)
+	return e.step1(e.cfg.LR*e.cfg.Schedule.Factor(e.step), e.cfg.AdamW, e.cfg.MaxGradNorm)
+}
+
+// StepParams are one optimizer step's settings, for a caller that chooses
+// them per step (a remote training API sends them with every step) rather
+// than at construction.
+type StepParams struct {
+	LR          float64 // this step's learning rate; the schedule is not applied
+	AdamW       AdamW
+	MaxGradNorm float64 // 0 disables clipping
+}
+
+// StepWith is Step with p's settings in place of the engine's config and
+// schedule; AdamW's moments and step count carry on across both.
+func (e *Engine) StepWith(p StepParams) (StepStats, error) {
+	if err := (Config{LR: p.LR, Schedule: Schedule{Kind: Constant}, AdamW: p.AdamW, MaxGradNorm: p.MaxGradNorm, Temperature: 1}).check(); err != nil {
+		return StepStats{Step: e.step}, err
+	}
+	return e.step1(p.LR, p.AdamW, p.MaxGradNorm)
+}
+
+func (e *Engine) step1(lr float64, opt AdamW, maxNorm float64) (StepStats, error) {
+	norm := ClipGrads(e.grads, maxNorm)
 	defer e.ZeroGrads()
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return StepStats{Step: e.step, LR: lr, GradNorm: norm}, fmt.Errorf("step %d: gradient norm is %g; update skipped", e.step+1, norm)
 	}
-	e.cfg.AdamW.update(e.adam, e.params, e.grads, lr)
+	opt.update(e.adam, e.params, e.grads, lr)
 	e.step++
 	return StepStats{Step: e.step, LR: lr, GradNorm: norm}, nil
 }
