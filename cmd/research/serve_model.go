@@ -24,6 +24,7 @@ func newServeModelCmd() *cobra.Command {
 	var (
 		dir, tokPath, addr, apiKey, name string
 		maxBatch                         int
+		limits                           server.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "serve-model --model DIR [--addr 127.0.0.1:8000]",
@@ -33,8 +34,14 @@ func newServeModelCmd() *cobra.Command {
 and /v1/chat/completions (stop, stop_token_ids, n, logprobs, max_tokens,
 temperature, top_p, top_k, seed, stream, and vLLM's stop_reason,
 include_stop_str_in_output, skip_special_tokens, return_tokens_as_token_ids),
-GET /v1/models and GET /health. Any OpenAI client, and research's own remote
-policy (--llm-url), can use it.`,
+GET /v1/models, GET /health and GET /metrics (Prometheus). Any OpenAI
+client, and research's own remote policy (--llm-url), can use it.
+
+A request field it does not know is refused with a 400 naming it, as
+OpenAI's API does (--ignore-unknown-fields ignores it, as vLLM does). Beyond
+--max-in-flight requests at once it answers 503 with Retry-After; memory is
+bounded by --max-in-flight × --max-sequences KV caches of the model's
+context.`,
 		Example: `  research serve-model --model ckpt --addr 127.0.0.1:8000
   curl -s localhost:8000/v1/completions -d '{"prompt": "The capital of France is", "max_tokens": 8, "temperature": 0}'`,
 		Args: cobra.NoArgs,
@@ -65,8 +72,10 @@ policy (--llm-url), can use it.`,
 			if name == "" {
 				name = filepath.Base(filepath.Clean(dir))
 			}
-			h, err := server.New(server.Config{Engine: e, Tokenizer: tok, ModelName: name, EOSIDs: m.Config.EOSTokenIDs,
-				MaxContext: m.Config.MaxPositions, APIKey: apiKey})
+			cfg := limits
+			cfg.Engine, cfg.Tokenizer, cfg.ModelName, cfg.EOSIDs = e, tok, name, m.Config.EOSTokenIDs
+			cfg.MaxContext, cfg.APIKey = m.Config.MaxPositions, apiKey
+			h, err := server.New(cfg)
 			if err != nil {
 				return err
 			}
@@ -93,5 +102,10 @@ policy (--llm-url), can use it.`,
 	f.StringVar(&apiKey, "api-key", "", "require this bearer token (default $RESEARCH_API_KEY)")
 	f.StringVar(&name, "served-model-name", "", "model name clients ask for (default: the directory name)")
 	f.IntVar(&maxBatch, "max-batch", 0, "sequences decoding at once (0: all)")
+	f.IntVar(&limits.MaxInFlight, "max-in-flight", 64, "most requests generating at once; more get 503 with Retry-After")
+	f.IntVar(&limits.MaxSequences, "max-sequences", 64, "most sequences one request may generate (prompts × n)")
+	f.Int64Var(&limits.MaxBodyBytes, "max-body-bytes", 16<<20, "largest request body accepted")
+	f.DurationVar(&limits.Timeout, "request-timeout", 30*time.Minute, "time limit for one request's generation (0: none)")
+	f.BoolVar(&limits.IgnoreUnknownFields, "ignore-unknown-fields", false, "ignore request fields this server does not know (as vLLM) instead of refusing them")
 	return cmd
 }

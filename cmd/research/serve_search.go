@@ -37,7 +37,10 @@ func init() {
   GET  /health, GET /metrics (Prometheus)
 It binds 127.0.0.1 unless --addr names another interface, checks a bearer
 token when --api-key is set (or RESEARCH_SEARCH_API_KEY), caps body size,
-batch size and top_n, and shuts down gracefully on SIGINT or SIGTERM.
+batch size and top_n, answers 503 with Retry-After beyond --max-in-flight
+requests or --max-passages-in-flight passages at once (memory: about
+max-in-flight × max-body-bytes + max-passages-in-flight × 1.6 KB, 0.5 GB
+at the defaults), and shuts down gracefully on SIGINT or SIGTERM.
 
 --method dense serves a dense index (--dense-index, built by "research index
 --dense"), embedding queries with --encoder DIR or --embed-url URL and the
@@ -96,6 +99,8 @@ dense rankings by reciprocal-rank fusion.`,
 	f.IntVar(&cfg.MaxTopN, "max-top-n", 100, "largest top_n / topk accepted")
 	f.IntVar(&cfg.DefaultTopK, "default-topk", 3, "/retrieve topk when the request has none")
 	f.DurationVar(&cfg.SearchTimeout, "timeout", 30*time.Second, "time limit for the search of one request")
+	f.IntVar(&cfg.MaxInFlight, "max-in-flight", 64, "most requests handled at once; more get 503 with Retry-After")
+	f.IntVar(&cfg.MaxPassagesInFlight, "max-passages-in-flight", 1<<18, "most passages (queries × top_n) searched and answered at once, ~1.6 KB each; more get 503 with Retry-After")
 	f.BoolVar(&noVerify, "no-verify", false, "skip the checksum pass over the index at start-up")
 	f.StringVar(&method, "method", "bm25", "retrieval: bm25, dense or hybrid (BM25 + dense by reciprocal-rank fusion)")
 	f.StringVar(&denseDir, "dense-index", "", "dense index directory built by research index --dense")

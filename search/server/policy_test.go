@@ -149,3 +149,47 @@ func TestPanicAnswers500(t *testing.T) {
 		t.Errorf("after a panic /health answers %d", code)
 	}
 }
+
+// TestPassageBudget checks the second half of issue 19.5's bound: requests
+// are also counted by the passages they ask for, so that a few maximal
+// batches cannot take what many small ones may.
+func TestPassageBudget(t *testing.T) {
+	b := blockingRetriever{entered: make(chan struct{}, 4), release: make(chan struct{})}
+	srv := New(Config{Retriever: b, MaxBatch: 4, MaxTopN: 5, MaxPassagesInFlight: 30})
+	var wg sync.WaitGroup
+	first := make(chan int, 1)
+	wg.Add(1)
+	go func() { // 4 × 5 = 20 passages, held
+		defer wg.Done()
+		code, _ := do(t, srv, "POST", "/batch_search", `{"query": ["a", "b", "c", "d"], "top_n": 5}`)
+		first <- code
+	}()
+	<-b.entered
+	req := httptest.NewRequest("POST", "/batch_search", strings.NewReader(`{"query": ["a", "b", "c"], "top_n": 5}`))
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req) // 15 more: over 30
+	if rec.Code != 503 || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("over the passage budget: %d %q, want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	wg.Add(1)
+	go func() { // 2 × 5 = 10 more: fits
+		defer wg.Done()
+		if code, body := do(t, srv, "POST", "/batch_search", `{"query": ["a", "b"], "top_n": 5}`); code != 200 {
+			t.Errorf("within the budget: %d %s", code, body)
+		}
+	}()
+	select {
+	case <-b.entered:
+	case <-time.After(5 * time.Second):
+		t.Error("a request within the budget did not reach the retriever")
+	}
+	close(b.release)
+	wg.Wait()
+	if code := <-first; code != 200 {
+		t.Errorf("the held request: %d", code)
+	}
+	// Everything was given back: a maximal request fits again.
+	if code, body := do(t, srv, "POST", "/batch_search", `{"query": ["a", "b", "c", "d"], "top_n": 5}`); code != 200 {
+		t.Errorf("after release: %d %s", code, body)
+	}
+}

@@ -39,19 +39,20 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Query == nil {
-		return &httpError{http.StatusUnprocessableEntity, `field "query" is required`}
+		return &httpError{status: http.StatusUnprocessableEntity, detail: `field "query" is required`}
 	}
 	if strings.TrimSpace(*req.Query) == "" {
-		return &httpError{http.StatusBadRequest, "Query content cannot be empty"}
+		return &httpError{status: http.StatusBadRequest, detail: "Query content cannot be empty"}
 	}
 	k, err := s.topN("top_n", req.TopN, 10)
 	if err != nil {
 		return err
 	}
-	res, err := s.search(r.Context(), []string{*req.Query}, k)
+	res, release, err := s.search(r.Context(), []string{*req.Query}, k)
 	if err != nil {
 		return err
 	}
+	defer release()
 	docs, scores := toWire(res[0])
 	if req.ReturnScore {
 		return writeJSON(w, http.StatusOK, []any{docs, scores})
@@ -67,16 +68,17 @@ func (s *Server) handleBatchSearch(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if req.Query == nil {
-		return &httpError{http.StatusUnprocessableEntity, `field "query" is required`}
+		return &httpError{status: http.StatusUnprocessableEntity, detail: `field "query" is required`}
 	}
 	k, err := s.topN("top_n", req.TopN, 10)
 	if err != nil {
 		return err
 	}
-	res, err := s.search(r.Context(), *req.Query, k)
+	res, release, err := s.search(r.Context(), *req.Query, k)
 	if err != nil {
 		return err
 	}
+	defer release()
 	docs := make([][]wireDoc, len(res))
 	scores := make([][]float64, len(res))
 	for i, ds := range res {
@@ -111,7 +113,7 @@ func (s *Server) handleRetrieve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Queries == nil {
-		return &httpError{http.StatusUnprocessableEntity, `field "queries" is required`}
+		return &httpError{status: http.StatusUnprocessableEntity, detail: `field "queries" is required`}
 	}
 	if req.TopK != nil && *req.TopK == 0 {
 		req.TopK = nil
@@ -120,10 +122,11 @@ func (s *Server) handleRetrieve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.search(r.Context(), *req.Queries, k)
+	res, release, err := s.search(r.Context(), *req.Queries, k)
 	if err != nil {
 		return err
 	}
+	defer release()
 	if !req.ReturnScores {
 		out := make([][]wireDoc, len(res))
 		for i, ds := range res {

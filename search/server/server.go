@@ -21,6 +21,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"research/internal/httpguard"
@@ -44,10 +45,17 @@ type Config struct {
 	DefaultTopK int
 	// SearchTimeout bounds the search of one request (default 30 s).
 	SearchTimeout time.Duration
-	// MaxInFlight bounds the requests searched at once (default 64); more
-	// get 503 with Retry-After. Memory is bounded by MaxInFlight ×
-	// (MaxBodyBytes + MaxBatch × MaxTopN passages).
+	// MaxInFlight bounds the requests handled at once (default 64); more
+	// get 503 with Retry-After before their bodies are read.
 	MaxInFlight int
+	// MaxPassagesInFlight bounds the passages (queries × top_n) being
+	// searched and answered at once (default 262,144, at least MaxBatch ×
+	// MaxTopN); a request that would pass it gets 503 with Retry-After.
+	// A passage costs about 1.6 KB while answered (wiki18 sizes: result,
+	// wire copy, JSON), so memory is bounded by MaxInFlight × MaxBodyBytes
+	// + MaxPassagesInFlight × 1.6 KB: about 0.5 GB at the defaults, where
+	// 200 maximal batches at once took 2.5 GB before.
+	MaxPassagesInFlight int
 	// Log receives handler panics and index corruption (default stderr).
 	Log io.Writer
 }
@@ -57,6 +65,9 @@ type Server struct {
 	cfg     Config
 	handler http.Handler
 	log     io.Writer
+
+	mu       sync.Mutex
+	passages int // being searched and answered now
 }
 
 // New returns a Server for cfg.
@@ -76,6 +87,11 @@ func New(cfg Config) *Server {
 	if cfg.SearchTimeout <= 0 {
 		cfg.SearchTimeout = 30 * time.Second
 	}
+	if cfg.MaxPassagesInFlight <= 0 {
+		cfg.MaxPassagesInFlight = 1 << 18
+	}
+	// A maximal request must fit, or it could never be served.
+	cfg.MaxPassagesInFlight = max(cfg.MaxPassagesInFlight, cfg.MaxBatch*cfg.MaxTopN)
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
 	}
@@ -94,11 +110,11 @@ func New(cfg Config) *Server {
 	mux.HandleFunc("GET /health", handle(s.handleHealth))
 	mux.HandleFunc("GET /metrics", guard.ServeMetrics)
 	mux.HandleFunc("/", handle(func(w http.ResponseWriter, r *http.Request) error {
-		return &httpError{http.StatusNotFound, "Not Found"}
+		return &httpError{status: http.StatusNotFound, detail: "Not Found"}
 	}))
 	for _, p := range []string{"/search", "/batch_search", "/retrieve", "/health", "/metrics"} {
 		mux.HandleFunc(p, handle(func(w http.ResponseWriter, r *http.Request) error {
-			return &httpError{http.StatusMethodNotAllowed, "Method Not Allowed"}
+			return &httpError{status: http.StatusMethodNotAllowed, detail: "Method Not Allowed"}
 		}))
 	}
 	s.handler = guard.Wrap(mux)
@@ -110,8 +126,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // httpError is an error with the status code to answer it with.
 type httpError struct {
-	status int
-	detail string
+	status     int
+	detail     string
+	retryAfter bool // a busy server's 503: the client may retry shortly
 }
 
 func (e *httpError) Error() string { return e.detail }
@@ -132,7 +149,10 @@ func handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 func writeError(w http.ResponseWriter, err error) {
 	var he *httpError
 	if !errors.As(err, &he) {
-		he = &httpError{http.StatusInternalServerError, err.Error()}
+		he = &httpError{status: http.StatusInternalServerError, detail: err.Error()}
+	}
+	if he.retryAfter {
+		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, he.status, map[string]string{"detail": he.detail})
 }
@@ -156,14 +176,14 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &tooBig):
-			return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", s.cfg.MaxBodyBytes)}
+			return &httpError{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("request body larger than %d bytes", s.cfg.MaxBodyBytes)}
 		case errors.As(err, &typeErr):
-			return &httpError{http.StatusUnprocessableEntity, fmt.Sprintf("field %q: expected %s, got JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)}
+			return &httpError{status: http.StatusUnprocessableEntity, detail: fmt.Sprintf("field %q: expected %s, got JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)}
 		}
-		return &httpError{http.StatusUnprocessableEntity, "invalid JSON body: " + err.Error()}
+		return &httpError{status: http.StatusUnprocessableEntity, detail: "invalid JSON body: " + err.Error()}
 	}
 	if dec.More() {
-		return &httpError{http.StatusUnprocessableEntity, "invalid JSON body: data after the JSON value"}
+		return &httpError{status: http.StatusUnprocessableEntity, detail: "invalid JSON body: data after the JSON value"}
 	}
 	return nil
 }
@@ -176,37 +196,47 @@ func (s *Server) topN(field string, v *float64, def int) (int, error) {
 	}
 	n := int(*v)
 	if float64(n) != *v || n < 1 || n > s.cfg.MaxTopN {
-		return 0, &httpError{http.StatusUnprocessableEntity, fmt.Sprintf("%s = %v: want an integer from 1 to %d", field, *v, s.cfg.MaxTopN)}
+		return 0, &httpError{status: http.StatusUnprocessableEntity, detail: fmt.Sprintf("%s = %v: want an integer from 1 to %d", field, *v, s.cfg.MaxTopN)}
 	}
 	return n, nil
 }
 
-// search runs a batch on the retriever under the request timeout.
-func (s *Server) search(ctx context.Context, queries []string, k int) ([][]search.Doc, error) {
+// search runs a batch on the retriever under the request timeout, with
+// len(queries) × k passages of the budget reserved until release.
+func (s *Server) search(ctx context.Context, queries []string, k int) (res [][]search.Doc, release func(), err error) {
 	if len(queries) > s.cfg.MaxBatch {
-		return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%d queries: at most %d per request", len(queries), s.cfg.MaxBatch)}
+		return nil, nil, &httpError{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("%d queries: at most %d per request", len(queries), s.cfg.MaxBatch)}
 	}
 	if len(queries) == 0 {
-		return [][]search.Doc{}, nil
+		return [][]search.Doc{}, func() {}, nil
 	}
+	held, err := s.reserve(len(queries) * k)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil {
+			held() // no answer will be written from these results
+		}
+	}()
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SearchTimeout)
 	defer cancel()
-	res, err := s.cfg.Retriever.Search(ctx, queries, k)
+	res, err = s.cfg.Retriever.Search(ctx, queries, k)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, &httpError{http.StatusServiceUnavailable, "search timed out or was cancelled"}
+			return nil, nil, &httpError{status: http.StatusServiceUnavailable, detail: "search timed out or was cancelled"}
 		}
 		if errors.Is(err, search.ErrCorrupt) {
 			// The client is not at fault and a retry cannot succeed: say
 			// what is wrong and how to find the damage, here and in the log.
 			msg := fmt.Sprintf("the index is damaged (%v): restart serve-search without --no-verify to check its checksums, or rebuild the index", err)
 			fmt.Fprintln(s.log, "serve-search:", msg)
-			return nil, &httpError{http.StatusInternalServerError, msg}
+			return nil, nil, &httpError{status: http.StatusInternalServerError, detail: msg}
 		}
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, nil, fmt.Errorf("search: %w", err)
 	}
 	if len(res) != len(queries) {
-		return nil, fmt.Errorf("search: %d results for %d queries", len(res), len(queries))
+		return nil, nil, fmt.Errorf("search: %d results for %d queries", len(res), len(queries))
 	}
-	return res, nil
+	return res, held, nil
 }

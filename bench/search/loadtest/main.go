@@ -1,10 +1,17 @@
 // Command loadtest starts our search server on loopback over an index and
-// drives it with 64 concurrent clients mixing good and bad requests for a
-// given duration, then prints p50/p99 latency, 5xx and dropped connections.
-// It exits non-zero if any request got a 5xx, a wrong status or no answer.
+// drives it with concurrent clients mixing good and bad requests, plus
+// --heavy clients sending the largest batch the server takes, for a given
+// duration; then it prints the load held, p50/p99 latency, peak RSS (server
+// and load generator share the process), requests shed with 503, 5xx and
+// dropped connections. It exits non-zero if any request got a 5xx other
+// than a shed 503, a wrong status or no answer.
 //
 //	go run ./bench/search/loadtest --index DIR --duration 60s
-//	go run ./bench/search/loadtest --corpus ../shared/data/corpus/wiki18_sample_1000.jsonl
+//	go run ./bench/search/loadtest --corpus ../shared/data/corpus/wiki18_sample_1000.jsonl --heavy 200
+//
+// The second is issue 19.5's flood: 200 clients of 1,024 queries × top_n
+// 100 took RSS to 2.48 GB before the server bounded requests and passages
+// in flight.
 package main
 
 import (
@@ -27,14 +34,20 @@ func main() {
 	corpus := flag.String("corpus", "", "FlashRAG corpus JSONL to index into a temporary directory")
 	clients := flag.Int("clients", 64, "concurrent clients")
 	duration := flag.Duration("duration", 60*time.Second, "how long to run")
+	heavy := flag.Int("heavy", 0, "extra clients sending maximal batches (--max-batch queries × --max-top-n)")
+	var cfg server.Config
+	flag.IntVar(&cfg.MaxInFlight, "max-in-flight", 64, "the server's bound on requests in flight")
+	flag.IntVar(&cfg.MaxPassagesInFlight, "max-passages-in-flight", 1<<18, "the server's bound on passages in flight")
+	flag.IntVar(&cfg.MaxBatch, "max-batch", 1024, "the server's most queries per request")
+	flag.IntVar(&cfg.MaxTopN, "max-top-n", 100, "the server's largest top_n")
 	flag.Parse()
-	if err := run(*indexDir, *corpus, *clients, *duration); err != nil {
+	if err := run(*indexDir, *corpus, *clients, *heavy, *duration, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
 }
 
-func run(indexDir, corpus string, clients int, duration time.Duration) error {
+func run(indexDir, corpus string, clients, heavy int, duration time.Duration, cfg server.Config) error {
 	if (indexDir == "") == (corpus == "") {
 		return fmt.Errorf("give exactly one of --index and --corpus")
 	}
@@ -77,12 +90,16 @@ func run(indexDir, corpus string, clients int, duration time.Duration) error {
 	const maxBody = 1 << 20
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	cfg.Retriever, cfg.MaxBodyBytes = ix, maxBody
+	// The heavy requests must fit the body cap: about 60 bytes a query.
+	cfg.MaxBodyBytes = max(cfg.MaxBodyBytes, int64(cfg.MaxBatch)*64)
 	go func() {
-		done <- server.Serve(ctx, ln, server.New(server.Config{Retriever: ix, MaxBodyBytes: maxBody}))
+		done <- server.Serve(ctx, ln, server.New(cfg))
 	}()
 	rep, err := loadtest.Run(context.Background(), loadtest.Options{
 		BaseURL: "http://" + ln.Addr().String(), Clients: clients, Duration: duration,
-		Queries: queries, MaxBodyBytes: maxBody,
+		Queries: queries, MaxBodyBytes: cfg.MaxBodyBytes,
+		HeavyClients: heavy, MaxBatch: cfg.MaxBatch, MaxTopN: cfg.MaxTopN,
 	})
 	stop()
 	if serr := <-done; err == nil {
@@ -91,7 +108,8 @@ func run(indexDir, corpus string, clients int, duration time.Duration) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d passages, %d clients: %s\n", ix.NumDocs(), clients, rep)
+	fmt.Printf("%d passages, %d clients + %d heavy, at most %d requests and %d passages in flight: %s\n",
+		ix.NumDocs(), clients, heavy, cfg.MaxInFlight, cfg.MaxPassagesInFlight, rep)
 	if rep.ServerErrs > 0 || rep.Dropped > 0 || rep.Unexpected > 0 {
 		return fmt.Errorf("failures; first: %s", rep.FirstIssue)
 	}

@@ -1,7 +1,12 @@
-// Package loadtest drives a search server with many concurrent clients
-// sending a mix of good and bad requests, and reports latency percentiles,
-// server errors and dropped connections. The server must answer every bad
-// request with its 4xx and never with a 5xx.
+// Package loadtest drives a server with many concurrent clients sending a
+// mix of good and bad requests, and reports the load held, latency
+// percentiles, peak RSS, server errors and dropped connections. The server
+// must answer every bad request with its 4xx and never with a 5xx but one:
+// a 503 with Retry-After, the shared policy's answer beyond its bound on
+// requests in flight, is counted as shed load, not as a failure.
+//
+// The default mix is the search server's; Options.Mix gives another
+// server's (bench/model/loadtest drives serve-model with it).
 package loadtest
 
 import (
@@ -11,7 +16,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,33 +35,64 @@ type Options struct {
 	// request just above it (default 1 MiB).
 	MaxBodyBytes int64
 	APIKey       string
+	// HeavyClients send, besides the Clients, the largest batch the search
+	// server accepts (MaxBatch queries × MaxTopN) over and over: the
+	// flood that took serve-search to 2.5 GB before it bounded requests
+	// in flight.
+	HeavyClients      int
+	MaxBatch, MaxTopN int // the server's limits, for the heavy requests (default 1024, 100)
+	// Mix draws a request; nil means the search server's mix.
+	Mix func(rng *rand.Rand) Request
+}
+
+// Request is one request of a mix and the status it must get.
+type Request struct {
+	Method, Path, Body string
+	Want               int
 }
 
 // Report summarizes a run.
 type Report struct {
 	Requests   int
 	ByStatus   map[int]int
-	ServerErrs int // 5xx answers
+	Shed       int // 503 with Retry-After: turned away by the in-flight bound
+	ServerErrs int // other 5xx answers
 	Dropped    int // transport errors: refused, reset or timed-out connections
 	Unexpected int // answers whose status differs from the expected one
 	FirstIssue string
 	P50, P99   time.Duration
 	Max        time.Duration
 	Elapsed    time.Duration
+	// PeakRSS is the process's peak resident memory (VmHWM) at the end, in
+	// bytes, 0 where /proc does not tell: the server and the load
+	// generator when they share the process, as in bench/.
+	PeakRSS int64
+}
+
+// Held is the load held: requests answered other than by shedding, per
+// second.
+func (r Report) Held() float64 {
+	return float64(r.Requests-r.Shed-r.Dropped) / r.Elapsed.Seconds()
 }
 
 // String formats the report on one line.
 func (r Report) String() string {
-	return fmt.Sprintf("%d requests in %.1fs (%.0f/s): p50 %s, p99 %s, max %s; 5xx %d, dropped %d, unexpected %d; by status %v",
-		r.Requests, r.Elapsed.Seconds(), float64(r.Requests)/r.Elapsed.Seconds(),
+	return fmt.Sprintf("held %.0f req/s (%d requests in %.1fs, %d shed with 503): p50 %s, p99 %s, max %s; peak RSS %.1f MB; 5xx %d, dropped %d, unexpected %d; by status %v",
+		r.Held(), r.Requests, r.Elapsed.Seconds(), r.Shed,
 		r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond),
-		r.ServerErrs, r.Dropped, r.Unexpected, r.ByStatus)
+		float64(r.PeakRSS)/1e6, r.ServerErrs, r.Dropped, r.Unexpected, r.ByStatus)
 }
 
 // request is one request of the mix and the status it must get.
-type request struct {
-	method, path, body string
-	want               int
+type request = Request
+
+// heavy is the largest batch the search server takes.
+func heavy(rng *rand.Rand, o *Options) Request {
+	qs := make([]string, o.MaxBatch)
+	for i := range qs {
+		qs[i] = fmt.Sprintf("%q", o.Queries[rng.IntN(len(o.Queries))])
+	}
+	return Request{"POST", "/batch_search", fmt.Sprintf(`{"query": [%s], "top_n": %d, "return_score": true}`, strings.Join(qs, ","), o.MaxTopN), 200}
 }
 
 // mix returns a request drawn from the mix: about two thirds good
@@ -103,12 +141,25 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
-	if len(o.Queries) == 0 {
-		return Report{}, fmt.Errorf("loadtest: no queries")
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 1024
 	}
+	if o.MaxTopN <= 0 {
+		o.MaxTopN = 100
+	}
+	if o.Mix == nil {
+		if len(o.Queries) == 0 {
+			return Report{}, fmt.Errorf("loadtest: no queries")
+		}
+		o.Mix = func(rng *rand.Rand) Request { return mix(rng, &o) }
+	}
+	if o.HeavyClients > 0 && len(o.Queries) == 0 {
+		return Report{}, fmt.Errorf("loadtest: heavy clients need queries")
+	}
+	all := o.Clients + o.HeavyClients
 	hc := &http.Client{
-		Timeout:   30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: o.Clients, MaxConnsPerHost: o.Clients},
+		Timeout:   60 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: all, MaxConnsPerHost: all},
 	}
 	defer hc.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(ctx, o.Duration)
@@ -124,16 +175,19 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	start := time.Now()
 	var wg sync.WaitGroup
-	for c := range o.Clients {
+	for c := range all {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(c), 42))
 			var mine []time.Duration
 			for ctx.Err() == nil {
-				r := mix(rng, &o)
+				r := o.Mix(rng)
+				if c >= o.Clients {
+					r = heavy(rng, &o)
+				}
 				t0 := time.Now()
-				status, err := send(ctx, hc, o, r)
+				status, retryAfter, err := send(ctx, hc, o, r)
 				d := time.Since(t0)
 				if ctx.Err() != nil {
 					break // cut off by the end of the run, not a server failure
@@ -144,15 +198,18 @@ func Run(ctx context.Context, o Options) (Report, error) {
 				switch {
 				case err != nil:
 					rep.Dropped++
-					issue("%s %s: %v", r.method, r.path, err)
+					issue("%s %s: %v", r.Method, r.Path, err)
+				case status == http.StatusServiceUnavailable && retryAfter != "":
+					rep.ByStatus[status]++
+					rep.Shed++
 				default:
 					rep.ByStatus[status]++
 					if status >= 500 {
 						rep.ServerErrs++
 					}
-					if status != r.want {
+					if status != r.Want {
 						rep.Unexpected++
-						issue("%s %s %.80q: status %d, want %d", r.method, r.path, r.body, status, r.want)
+						issue("%s %s %.80q: status %d, want %d", r.Method, r.Path, r.Body, status, r.Want)
 					}
 				}
 				mu.Unlock()
@@ -170,14 +227,15 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		rep.P99 = lat[len(lat)*99/100]
 		rep.Max = lat[len(lat)-1]
 	}
+	rep.PeakRSS = PeakRSS()
 	return rep, nil
 }
 
 // send sends one request and reads the whole answer.
-func send(ctx context.Context, hc *http.Client, o Options, r request) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, r.method, strings.TrimRight(o.BaseURL, "/")+r.path, bytes.NewReader([]byte(r.body)))
+func send(ctx context.Context, hc *http.Client, o Options, r Request) (status int, retryAfter string, err error) {
+	req, err := http.NewRequestWithContext(ctx, r.Method, strings.TrimRight(o.BaseURL, "/")+r.Path, bytes.NewReader([]byte(r.Body)))
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if o.APIKey != "" {
@@ -185,11 +243,30 @@ func send(ctx context.Context, hc *http.Client, o Options, r request) (int, erro
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, resp.Header.Get("Retry-After"), nil
+}
+
+// PeakRSS returns the process's peak resident set size in bytes (VmHWM
+// in /proc/self/status), or 0 where there is no /proc.
+func PeakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -41,12 +42,13 @@ func TestLoad(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- server.Serve(ctx, ln, server.New(server.Config{Retriever: ix, MaxBodyBytes: 64 << 10}))
+		done <- server.Serve(ctx, ln, server.New(server.Config{Retriever: ix, MaxBodyBytes: 64 << 10, MaxBatch: 64, MaxTopN: 20, MaxInFlight: 4}))
 	}()
 
 	rep, err := Run(context.Background(), Options{
 		BaseURL: "http://" + ln.Addr().String(), Clients: 64, Duration: 2 * time.Second,
 		Queries: []string{"kansas song", "who wrote hamlet", "river city music", "war king film actor"}, MaxBodyBytes: 64 << 10,
+		HeavyClients: 4, MaxBatch: 64, MaxTopN: 20,
 	})
 	stop()
 	if err != nil {
@@ -58,6 +60,14 @@ func TestLoad(t *testing.T) {
 	t.Log(rep)
 	if rep.Requests < 100 || rep.ServerErrs > 0 || rep.Dropped > 0 || rep.Unexpected > 0 {
 		t.Fatalf("%v; first issue: %s", rep, rep.FirstIssue)
+	}
+	// 68 clients against 4 slots: the bound must have turned some away
+	// with 503 + Retry-After, which is shedding, not failing.
+	if rep.Shed == 0 {
+		t.Errorf("68 clients, 4 slots, nothing shed: is the bound in force? %v", rep)
+	}
+	if rep.PeakRSS <= 0 && runtime.GOOS == "linux" {
+		t.Errorf("no peak RSS on Linux")
 	}
 	for _, status := range []int{200, 400, 404, 405, 413, 422} {
 		if rep.ByStatus[status] == 0 {
