@@ -350,8 +350,26 @@ func writeReport(w io.Writer, dir string) error {
 	if err := rep.Write(filepath.Join(dir, eval.ReportJSON), filepath.Join(dir, eval.ReportMarkdown)); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	_, err = io.WriteString(w, rep.Markdown())
-	return err
+	if _, err = io.WriteString(w, rep.Markdown()); err != nil {
+		return err
+	}
+	return incomplete(rep)
+}
+
+// incomplete fails a report whose results are incomplete (questions that
+// could not be run, failed searches, judge failures), so that the exit
+// status does not call such a run finished; the report is written first.
+func incomplete(rep *eval.Report) error {
+	var problems []string
+	for _, c := range rep.Cells {
+		if what := c.Incomplete(); what != "" {
+			problems = append(problems, fmt.Sprintf("%s on %s: %s", c.Method, c.Dataset, what))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("results incomplete (see report.md): %s", strings.Join(problems, "; "))
 }
 
 // recordManifest checks a new run against the manifest of earlier runs of

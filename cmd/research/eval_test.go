@@ -298,3 +298,28 @@ func TestEvalFlagErrors(t *testing.T) {
 		t.Error("eval-report of a missing directory succeeded")
 	}
 }
+
+// TestEvalIncompleteFails: questions that do not fit in the model's context
+// (the tiny model's nominal 128 positions) are recorded as failed and
+// counted in the report, and the run exits non-zero instead of 0.
+func TestEvalIncompleteFails(t *testing.T) {
+	fx := newEvalFixture(t)
+	out := filepath.Join(fx.dir, "out")
+	for _, m := range []eval.Method{eval.Research, eval.NaiveGen} {
+		_, _, err := runCLI(t, "", "eval", "--method", string(m), "--data", fx.questions, "--index", fx.index, "--tokenizer", fx.tokenizer,
+			"--model", tinymodel.Dir(), "--max-tokens", "8", "--out", out)
+		if err == nil || !strings.Contains(err.Error(), "results incomplete") || !strings.Contains(err.Error(), "4 questions failed") {
+			t.Fatalf("%s: error %v, want results incomplete with 4 failed questions", m, err)
+		}
+		recs := readResults(t, eval.ResultsPath(out, m, "test"))
+		for id, r := range recs {
+			if r.Finish != eval.FinishError || !strings.Contains(r.Error, id) || !strings.Contains(r.Error, "context of 128") {
+				t.Errorf("%s %s: finish %q error %q, want a failure naming the question and the limit", m, id, r.Finish, r.Error)
+			}
+		}
+	}
+	raw, _ := os.ReadFile(filepath.Join(out, eval.ReportJSON))
+	if !strings.Contains(string(raw), `"errors": 4`) {
+		t.Errorf("report.json does not count the failed questions:\n%s", raw)
+	}
+}
