@@ -70,3 +70,9 @@ func scaleAVX512(alpha float32, x *float32, n int)
 
 //go:noescape
 func axpyAVX512(alpha float32, x, y *float32, n int)
+
+//go:noescape
+func swigluAVX(out, gate, up *float32, n int)
+
+//go:noescape
+func swigluAVX512(out, gate, up *float32, n int)

@@ -64,3 +64,11 @@ func scaleAVX512(alpha float32, x *float32, n int) {
 func axpyAVX512(alpha float32, x, y *float32, n int) {
 	panic("tensor: no assembly kernels on this architecture")
 }
+
+func swigluAVX(out, gate, up *float32, n int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func swigluAVX512(out, gate, up *float32, n int) {
+	panic("tensor: no assembly kernels on this architecture")
+}

@@ -20,7 +20,8 @@ DATA expz<>+36(SB)/4, $0x3d2aa9c1 // p3
 DATA expz<>+40(SB)/4, $0x3e2aaaaa // p4
 DATA expz<>+44(SB)/4, $0x3f800000 // one
 DATA expz<>+48(SB)/4, $127        // exponent bias
-GLOBL expz<>(SB), RODATA|NOPTR, $52
+DATA expz<>+52(SB)/4, $0x80000000 // sign bit
+GLOBL expz<>(SB), RODATA|NOPTR, $56
 
 // EXPZ replaces the sixteen lanes of x by their exponentials exactly as
 // EXP2 in exp_amd64.s does, using n, p and t as scratch.
@@ -198,5 +199,52 @@ axpymask:
 	VMOVUPS     Z1, K1, (DI)
 
 axpydone:
+	VZEROUPPER
+	RET
+
+// func swigluAVX512(out, gate, up *float32, n int)
+// swigluAVX with sixteen lanes per register.
+TEXT ·swigluAVX512(SB), NOSPLIT, $0-32
+	MOVQ         out+0(FP), DX
+	MOVQ         gate+8(FP), SI
+	MOVQ         up+16(FP), DI
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS expz<>+52(SB), Z11
+
+swiglu32:
+	CMPQ    CX, $32
+	JL      swiglutail
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z4
+	VMULPS  (DI), Z0, Z8
+	VMULPS  64(DI), Z4, Z9
+	VPXORD  Z11, Z0, Z0
+	VPXORD  Z11, Z4, Z4
+	EXPZ(Z0, Z1, Z2, Z3)
+	EXPZ(Z4, Z5, Z6, Z7)
+	VADDPS.BCST expz<>+44(SB), Z0, Z0
+	VADDPS.BCST expz<>+44(SB), Z4, Z4
+	VDIVPS  Z0, Z8, Z8
+	VDIVPS  Z4, Z9, Z9
+	VMOVUPS Z8, (DX)
+	VMOVUPS Z9, 64(DX)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	ADDQ    $128, DX
+	SUBQ    $32, CX
+	JMP     swiglu32
+
+swiglutail:
+	TESTQ   CX, CX
+	JZ      swigludone
+	VMOVUPS (SI), Z0
+	VMULPS  (DI), Z0, Z8
+	VPXORD  Z11, Z0, Z0
+	EXPZ(Z0, Z1, Z2, Z3)
+	VADDPS.BCST expz<>+44(SB), Z0, Z0
+	VDIVPS  Z0, Z8, Z8
+	VMOVUPS Z8, (DX)
+
+swigludone:
 	VZEROUPPER
 	RET

@@ -261,3 +261,44 @@ scaleloop:
 scaledone:
 	VZEROUPPER
 	RET
+
+// func swigluAVX(out, gate, up *float32, n int)
+// out[i] = gate[i]·up[i] / (1 + e^-gate[i]) for i < n, n a multiple of 16:
+// the operations of SwiGLU's Go loop, in its order (product, then
+// quotient), around the exp of ExpInPlace, in one pass. out may alias gate
+// or up.
+TEXT ·swigluAVX(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DX
+	MOVQ gate+8(FP), SI
+	MOVQ up+16(FP), DI
+	MOVQ n+24(FP), CX
+	VBROADCASTSS signbit<>(SB), Y11
+	TESTQ CX, CX
+	JZ swiglud
+
+swiglul:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y4
+	VMULPS (DI), Y0, Y8
+	VMULPS 32(DI), Y4, Y9
+	VXORPS Y11, Y0, Y0
+	VXORPS Y11, Y4, Y4
+	EXP2
+	VADDPS expc<>+352(SB), Y0, Y0
+	VADDPS expc<>+352(SB), Y4, Y4
+	VDIVPS Y0, Y8, Y8
+	VDIVPS Y4, Y9, Y9
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JNZ swiglul
+
+swiglud:
+	VZEROUPPER
+	RET
+
+DATA signbit<>+0(SB)/4, $0x80000000
+GLOBL signbit<>(SB), RODATA|NOPTR, $4

@@ -119,18 +119,30 @@ func Sigmoid(x float32) float32 {
 }
 
 // SwiGLU writes silu(gate) · up = gate · up / (1 + e^-gate) to out
-// element-wise (out may alias either input).
+// element-wise (out may alias either input). The assembly does the Go
+// loop's operations in its order, with ExpInPlace's exp, so every set
+// rounds as the Go loop around ExpInPlace did; runs of 256 from each
+// worker's start keep their last len mod 16 elements on the scalar Exp, as
+// that loop's ExpInPlace did.
 func SwiGLU(out, gate, up []float32) {
+	if len(out) == 0 {
+		return
+	}
+	_, _ = gate[len(out)-1], up[len(out)-1] // before assembly reads them
 	Parallel(len(out), 4096, func(lo, hi int) {
-		var e [256]float32
-		for c := lo; c < hi; c += len(e) {
-			n := min(len(e), hi-c)
-			for i := range n {
-				e[i] = -gate[c+i]
+		for c := lo; c < hi; c += 256 {
+			n := min(256, hi-c)
+			v := 0
+			if useAsm && n >= 16 {
+				v = n &^ 15
+				if useAVX512 {
+					swigluAVX512(&out[c], &gate[c], &up[c], v)
+				} else {
+					swigluAVX(&out[c], &gate[c], &up[c], v)
+				}
 			}
-			ExpInPlace(e[:n])
-			for i := range n {
-				out[c+i] = gate[c+i] * up[c+i] / (1 + e[i])
+			for i := c + v; i < c+n; i++ {
+				out[i] = gate[i] * up[i] / (1 + Exp(-gate[i]))
 			}
 		}
 	})
