@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"research/dataset"
 	"research/eval"
@@ -103,6 +104,9 @@ type Row struct {
 	EM, F1   map[string]float64 // by question type, and "all"
 	N        map[string]int
 	Searches float64 // per question
+	// Errors counts questions that could not be run, SearchFailures the
+	// searches that failed; the table shows them only when there are any.
+	Errors, SearchFailures int
 }
 
 // Result is what a demo measured.
@@ -240,6 +244,10 @@ func evaluate(ctx context.Context, dir string, ix *bm25.Index, m method,
 			row.F1[k] += rec.Metrics.F1
 			row.N[k]++
 		}
+		row.SearchFailures += rec.SearchFailures()
+		if rec.Error != "" {
+			row.Errors++
+		}
 		if t := rec.Trajectory; t != nil {
 			row.Searches += float64(len(t.Searches))
 			trajs = append(trajs, t)
@@ -277,6 +285,21 @@ func (r *Result) Markdown(w io.Writer) {
 		}
 		fmt.Fprintf(w, " %.2f |\n", row.Searches)
 	}
+	if what := r.Incomplete(); what != "" {
+		fmt.Fprintf(w, "\nIncomplete: %s.\n", what)
+	}
+}
+
+// Incomplete names the rows with failed questions or searches, or is ""
+// when every result is whole.
+func (r *Result) Incomplete() string {
+	var parts []string
+	for _, row := range r.Rows {
+		if row.Errors > 0 || row.SearchFailures > 0 {
+			parts = append(parts, fmt.Sprintf("%s: %d questions failed, %d searches failed", row.Method, row.Errors, row.SearchFailures))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // WriteReport writes the table to out/report.md.

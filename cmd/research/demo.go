@@ -69,7 +69,13 @@ rollouts, checkpoints) and report.md.`,
 				fmt.Fprintln(out)
 				t.Render(out, rollout.Style{})
 			}
-			return res.WriteReport(cfg.Out)
+			if err := res.WriteReport(cfg.Out); err != nil {
+				return err
+			}
+			if what := res.Incomplete(); what != "" {
+				return fmt.Errorf("demo: results incomplete: %s", what)
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
