@@ -341,6 +341,11 @@ func (t *Trainer) Run(ctx context.Context, resume bool) error {
 		fmt.Fprintf(t.Log, "step %d/%d  reward %.3f  valid %.2f  searches %.2f  tokens %.0f  kl %.4f  grad %.3f  %.1fs\n",
 			t.step, c.Train.Steps, m.RewardMean, m.FormatValid, m.SearchesPerRoll, m.ResponseTokens, m.KL, m.GradNorm,
 			m.GenerateSec+m.ScoreSec+m.UpdateSec)
+		if m.SearchFailures > 0 {
+			// Inserted "search failed" results train the policy on a dead
+			// retriever: say so where it is seen.
+			fmt.Fprintf(t.Log, "step %d: %d rollouts had a failed search (search_failures in metrics.jsonl)\n", t.step, m.SearchFailures)
+		}
 		bar.Add(1)
 		if c.Train.ValEvery > 0 && len(t.valData) > 0 && (t.step%c.Train.ValEvery == 0 || t.step == c.Train.Steps) {
 			if err := t.validate(ctx); err != nil {
