@@ -105,3 +105,27 @@ func BenchmarkSwiGLU(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMC512 times the AVX-512 GEMM at several row blocks mc512, to
+// place it: run on a quiet machine with GOMAXPROCS=1 and 2.
+func BenchmarkMC512(b *testing.B) {
+	if bestSet < setAVX512 {
+		b.Skip("no AVX-512 on this CPU")
+	}
+	saved, savedSet := mc512, currentSet()
+	defer func() { mc512 = saved; setKernels(savedSet) }()
+	setKernels(setAVX512)
+	for _, s := range []struct{ m, n, k int }{{1024, 1024, 1024}, {512, 4864, 896}, {512, 128, 896}, {512, 896, 4864}} {
+		r := rand.New(rand.NewPCG(1, 1))
+		x, w, c := randSlice(r, s.m*s.k), randSlice(r, s.n*s.k), make([]float32, s.m*s.n)
+		for _, mc := range []int{72, 144, 288, 576} {
+			b.Run(fmt.Sprintf("shape=%dx%dx%d/mc=%d", s.m, s.n, s.k, mc), func(b *testing.B) {
+				mc512 = mc
+				for b.Loop() {
+					MatMulT(c, x, w, s.m, s.n, s.k)
+				}
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -22,6 +22,10 @@ const (
 // differently.
 const nr512 = 32
 
+// mc512 is the row block of A with the AVX-512 kernels; it changes no
+// result, only speed. Not yet tuned on a quiet machine (BenchmarkMC512).
+var mc512 = 144
+
 // smallM is the row count below which C = A·Bᵀ is computed as dot products
 // straight from B: packing a weight matrix costs more than it saves when only
 // a few rows (decode steps) multiply it.
@@ -197,8 +201,12 @@ func (p packedA) mul(transB bool, n int, b []float32, ldb int, c []float32, ldc 
 					packB(transB, b, ldb, pc, kcb, jc+jp*w, min(w, ncb-jp*w), w, pb[(jp-lo)*w*kcb:])
 				}
 				var edge [mr * nr512]float32
-				for ic := 0; ic < mPanels; ic += mc / mr {
-					icEnd := min(mPanels, ic+mc/mr)
+				mcp := mc / mr
+				if wide {
+					mcp = mc512 / mr
+				}
+				for ic := 0; ic < mPanels; ic += mcp {
+					icEnd := min(mPanels, ic+mcp)
 					for jp := lo; jp < hi; jp++ {
 						j0 := jc + jp*w
 						nw := min(w, n-j0)
