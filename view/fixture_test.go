@@ -25,6 +25,9 @@ type fixture struct {
 	steps, questions, n int
 	valEvery            int
 	corruptLine         bool // a bad metrics.jsonl line after the first
+	// promptTokens and dataQuestions make a run the size of a real one:
+	// prompts of that many ids, a data file of that many questions.
+	promptTokens, dataQuestions int
 }
 
 var questionTypes = []string{"bridge", "chain", "comparison", "yesno"}
@@ -43,7 +46,7 @@ func writeTrainRun(tb testing.TB, dir string, fx fixture) {
 	must(os.MkdirAll(filepath.Join(dir, "rollouts"), 0o755))
 	must(os.MkdirAll(filepath.Join(dir, "data"), 0o755))
 	var qs strings.Builder
-	for q := range fx.questions {
+	for q := range max(fx.questions, fx.dataQuestions) {
 		fmt.Fprintf(&qs, `{"id":"q-%d","question":"question %d","golden_answers":["Nile %d"],"type":%q}`+"\n", q, q, q, questionTypes[q%len(questionTypes)])
 	}
 	must(os.WriteFile(filepath.Join(dir, "data", "train.jsonl"), []byte(qs.String()), 0o644))
@@ -56,7 +59,12 @@ func writeTrainRun(tb testing.TB, dir string, fx fixture) {
 		var trajs []*rollout.Trajectory
 		for q := range fx.questions {
 			for s := range fx.n {
-				trajs = append(trajs, trajectory(step, q, s, step == 1 && q == 0))
+				t := trajectory(step, q, s, step == 1 && q == 0)
+				if fx.promptTokens > 0 {
+					t.Prompt = make([]int, fx.promptTokens)
+					t.PromptText = strings.Repeat("Answer the question, searching when you need to. ", fx.promptTokens/10) + t.PromptText
+				}
+				trajs = append(trajs, t)
 			}
 		}
 		writeDump(tb, filepath.Join(dir, "rollouts", fmt.Sprintf("train-step%06d.jsonl", step)), trajs)

@@ -322,3 +322,20 @@ func TestParseMarkdown(t *testing.T) {
 		t.Errorf("para %+v", p)
 	}
 }
+
+func TestDumpsReadLazily(t *testing.T) {
+	dir := t.TempDir()
+	writeTrainRun(t, dir, fixture{steps: 5, questions: 2, n: 2})
+	s := newServer(t, dir, Options{})
+	for _, target := range []string{"/", "/steps", "/api/metrics"} {
+		get(t, s, "GET", target)
+	}
+	if n := len(s.run.dumps.entries); n != 0 {
+		t.Fatalf("%d dumps read before a step was opened", n)
+	}
+	get(t, s, "GET", "/rollouts/train/4")
+	get(t, s, "GET", "/rollouts/train/4/1")
+	if n := len(s.run.dumps.entries); n != 1 {
+		t.Fatalf("%d dumps read for one step", n)
+	}
+}
