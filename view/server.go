@@ -2,16 +2,18 @@ package view
 
 import (
 	"bytes"
-	"crypto/subtle"
 	"embed"
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log"
 	"net/http"
 	"strings"
 	"time"
+
+	"research/internal/httpguard"
 )
 
 //go:embed assets
@@ -31,10 +33,11 @@ type Options struct {
 
 // Server serves a run's pages. It only reads.
 type Server struct {
-	run  *Run
-	opt  Options
-	mux  *http.ServeMux
-	tmpl *template.Template
+	run     *Run
+	opt     Options
+	mux     *http.ServeMux
+	guarded http.Handler
+	tmpl    *template.Template
 }
 
 // contentSecurity forbids inline script and style and any other origin:
@@ -67,12 +70,22 @@ func New(run *Run, opt Options) (*Server, error) {
 	s.mux.HandleFunc("GET /compare/{dataset}/{n}", s.compareQuestion)
 	s.mux.HandleFunc("GET /search", s.searchPage)
 	s.mux.HandleFunc("GET /api/metrics", s.apiMetrics)
+	// The project's one server policy: bounded requests in flight, a
+	// deadline, panic recovery. The key is checked in ServeHTTP, which
+	// also takes it the way a browser can send it.
+	logw := io.Discard
+	if opt.Log != nil {
+		logw = opt.Log.Writer()
+	}
+	s.guarded = httpguard.New(httpguard.Policy{Name: "view", Timeout: time.Minute, Log: logw,
+		Error: func(w http.ResponseWriter, status int, msg string) { http.Error(w, msg, status) },
+	}).Wrap(s.mux)
 	return s, nil
 }
 
-// ServeHTTP checks the key, sets the headers every answer carries and
-// recovers from a panic in a handler, so that one bad file cannot take the
-// server down.
+// ServeHTTP checks the key and sets the headers every answer carries;
+// httpguard recovers from a panic in a handler, so that one bad file
+// cannot take the server down.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", contentSecurity)
@@ -85,31 +98,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or invalid API key", http.StatusUnauthorized)
 		return
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			s.logf("view: %s %s: panic: %v", r.Method, r.URL.Path, p)
-			http.Error(w, "internal error", http.StatusInternalServerError)
-		}
-	}()
-	s.mux.ServeHTTP(w, r)
+	s.guarded.ServeHTTP(w, r)
 }
 
+// authorized takes the key as the project's servers do (httpguard: a
+// bearer token, scheme case-insensitive, compared in constant time) and,
+// since a browser cannot send a bearer token when it follows a link, as
+// the password of HTTP Basic authentication, which it asks the user for.
 func (s *Server) authorized(r *http.Request) bool {
 	key := s.opt.APIKey
 	if key == "" {
 		return true
 	}
-	auth := r.Header.Get("Authorization")
-	if got, ok := strings.CutPrefix(auth, "Bearer "); ok {
-		return subtle.ConstantTimeCompare([]byte(got), []byte(key)) == 1
-	}
-	if enc, ok := strings.CutPrefix(auth, "Basic "); ok {
-		dec, err := base64.StdEncoding.DecodeString(enc)
+	scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	switch {
+	case !ok:
+		return false
+	case strings.EqualFold(scheme, "Bearer"):
+		return httpguard.KeyMatches(cred, key)
+	case strings.EqualFold(scheme, "Basic"):
+		dec, err := base64.StdEncoding.DecodeString(cred)
 		if err != nil {
 			return false
 		}
 		_, pass, _ := strings.Cut(string(dec), ":")
-		return subtle.ConstantTimeCompare([]byte(pass), []byte(key)) == 1
+		return httpguard.KeyMatches(pass, key)
 	}
 	return false
 }

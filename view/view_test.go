@@ -168,6 +168,7 @@ func TestAPIKey(t *testing.T) {
 		{"none", "", 401},
 		{"wrong bearer", "Bearer nope", 401},
 		{"bearer", "Bearer sesame", 200},
+		{"bearer, any case", "bearer sesame", 200},
 		{"basic", "Basic dTpzZXNhbWU=", 200},   // u:sesame
 		{"wrong basic", "Basic dTpub3Bl", 401}, // u:nope
 		{"bad basic", "Basic !!!", 401},
