@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"research/generate"
+	"research/internal/httpserve"
+	"research/model"
+	"research/tinker/server"
+	"research/tokenizer"
+)
+
+func init() { rootCmd.AddCommand(newServeTinkerCmd()) }
+
+func newServeTinkerCmd() *cobra.Command {
+	var (
+		dir, tokPath, addr, apiKey, name, data string
+		maxModels                              int
+	)
+	cmd := &cobra.Command{
+		Use:   "serve-tinker --model DIR [--addr 127.0.0.1:8000]",
+		Short: "Serve LoRA training of a model over the Tinker training API",
+		Long: `serve-tinker trains LoRA adapters on the Qwen2-family model in DIR on the
+in-process CPU engine, over the Tinker training API (/api/v1/...): sessions,
+create_model (LoRA rank as asked, alpha 32), forward_backward with
+cross_entropy, importance_sampling, ppo and cispo (JSON as SDK <= 0.24
+sends it, protobuf as SDK 0.25 does), optim_step (AdamW), save_weights,
+save_weights_for_sampler and load_weights under tinker:// paths kept in
+--data, sampling sessions and asample, and retrieve_future with long-poll.
+Point the official Python SDK (base_url) or research train's Tinker
+backend at it.`,
+		Example: `  research serve-tinker --model ckpt --addr 127.0.0.1:8000 --data runs/tinker
+  curl -s localhost:8000/api/v1/get_server_capabilities`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir == "" {
+				return fmt.Errorf("serve-tinker: --model is required")
+			}
+			if apiKey == "" {
+				apiKey = os.Getenv("RESEARCH_API_KEY")
+			}
+			m, err := model.Load(dir)
+			if err != nil {
+				return fmt.Errorf("serve-tinker: %w", err)
+			}
+			defer m.Close()
+			if tokPath == "" {
+				tokPath = dir
+			}
+			// Stop strings need a tokenizer; without one, stop token ids
+			// still work.
+			var dec generate.Decoder
+			if tok, err := tokenizer.Load(tokPath); err == nil {
+				dec = decoderOf(tok)
+			} else {
+				fmt.Fprintf(os.Stderr, "serve-tinker: no tokenizer (%v): stop strings will be refused\n", err)
+			}
+			if name == "" {
+				name = filepath.Base(filepath.Clean(dir))
+			}
+			if data == "" {
+				data = "tinker-data"
+			}
+			s, err := server.New(server.Config{Model: m, Name: name, Decoder: dec, DataDir: data, APIKey: apiKey, MaxModels: maxModels})
+			if err != nil {
+				return fmt.Errorf("serve-tinker: %w", err)
+			}
+			defer s.Close()
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return fmt.Errorf("serve-tinker: %w", err)
+			}
+			fmt.Fprintf(os.Stderr, "serve-tinker: %s on http://%s (checkpoints in %s)\n", name, ln.Addr(), data)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			// retrieve_future long-polls for 30 s: no write timeout.
+			t := httpserve.Timeouts{ReadHeader: 10 * time.Second, Read: 120 * time.Second, Idle: 120 * time.Second, Shutdown: 30 * time.Second}
+			if err := httpserve.Serve(ctx, ln, s, t); err != nil {
+				return fmt.Errorf("serve-tinker: %w", err)
+			}
+			fmt.Fprintln(os.Stderr, "serve-tinker: shut down")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dir, "model", "", "model directory (config.json + safetensors)")
+	f.StringVar(&tokPath, "tokenizer", "", "tokenizer.json or a directory holding one, for stop strings (default: --model)")
+	f.StringVar(&addr, "addr", "127.0.0.1:8000", "address to listen on")
+	f.StringVar(&apiKey, "api-key", "", "require this key in X-API-Key (default $RESEARCH_API_KEY)")
+	f.StringVar(&name, "served-model-name", "", "base model name clients ask for (default: the directory name)")
+	f.StringVar(&data, "data", "", "directory for tinker:// checkpoints (default ./tinker-data)")
+	f.IntVar(&maxModels, "max-models", 4, "training models held at once")
+	return cmd
+}
