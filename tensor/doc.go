@@ -1,6 +1,6 @@
 // Package tensor holds the float32 compute kernels of the project: a blocked,
-// packed, parallel GEMM with AVX2/FMA and AVX-512 assembly micro-kernels, an unpacked
-// path for a few rows times a weight matrix (decode steps), the two halves
+// packed, parallel GEMM with AVX2/FMA and AVX-512 assembly micro-kernels, an
+// unpacked path for a few rows times a weight matrix (decode steps), the two halves
 // of attention over a strided KV cache (Scores, WeightedSum), a vectorised
 // exp, and the element-wise and row-wise ops a transformer needs (softmax,
 // RMSNorm, RoPE, SwiGLU, dot, axpy). Every assembly kernel has a portable Go
@@ -8,9 +8,12 @@
 // start-up from the CPU's features and narrowed by $RESEARCH_KERNELS; tests
 // run every set the CPU has against the Go one.
 //
-// The AVX-512 kernels give results bit-identical to the AVX2 ones: a wider
-// vector computes more outputs at once, never a different order of
-// additions, so a run's figures do not depend on which of the two it got.
+// The AVX-512 kernels (GEMM, the decode tile, exp, exp-and-sum, scale, axpy,
+// SwiGLU) give results bit-identical to the AVX2 ones: a wider vector
+// computes more outputs at once, never a different order of additions, so a
+// run's figures do not depend on which of the two it got. Kernels with no
+// AVX-512 form (max, dot, Scores, WeightedSum) run their AVX2 code in the
+// AVX-512 set. The Go set rounds differently (no FMA, other sum orders).
 //
 // Matrices are dense, row-major []float32 with an explicit leading
 // dimension, as in BLAS. Shapes are the caller's responsibility: Gemm
