@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -72,6 +73,10 @@ func (r *protoReader) next() (num protowire.Number, typ protowire.Type, val []by
 
 func (r *protoReader) fail(field string, err error) error {
 	p := r.path
+	if strings.HasPrefix(field, "field ") {
+		// A field this reader cannot name: the message's path carries it.
+		return &FieldError{Field: p, Msg: fmt.Sprintf("bad protobuf at %s: %v", field, err)}
+	}
 	if field != "" {
 		if p != "" {
 			p += "."

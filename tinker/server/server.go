@@ -172,7 +172,9 @@ func (s *Server) routes() {
 	get("get_server_capabilities", s.capabilities)
 	post("create_session", s.createSession)
 	post("session_heartbeat", s.heartbeat)
-	post("telemetry", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "accepted"}) })
+	post("telemetry", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]string{"status": "accepted"})
+	})
 	post("create_model", s.createModel)
 	post("get_info", s.getInfo)
 	post("unload_model", s.unloadModel)
