@@ -217,9 +217,13 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("at %s", u)
 		}
 		all := js[int](t, b, `document.querySelectorAll('a.card').length`)
-		b.do(t, chromedp.SetValue(chromedp.CSS(`#filters select[name=type]`), "chain"))
-		if _, err := chromedp.RunResponse(b.ctx, chromedp.Submit(chromedp.ID("filters"))); err != nil {
+		// Choosing from a menu submits the form (app.js).
+		pick := `(() => { const s = document.querySelector('#filters select[name=type]'); s.value = 'chain'; s.dispatchEvent(new Event('change')); })()`
+		if _, err := chromedp.RunResponse(b.ctx, chromedp.Evaluate[chromedp.Void](pick)); err != nil {
 			t.Fatal(err)
+		}
+		if q := js[string](t, b, `location.search`); q != "?type=chain" {
+			t.Errorf("filtered URL %q", q)
 		}
 		got := js[int](t, b, `document.querySelectorAll('a.card').length`)
 		if all != 12 || got != 3 {
@@ -288,6 +292,7 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal("-screenshots needs -rundir")
 	}
 	b := newBrowser(t)
+	written := map[string]bool{}
 	for _, dir := range strings.Split(*screenshotRun, ",") {
 		run, err := Open(dir)
 		if err != nil {
@@ -322,6 +327,11 @@ func TestScreenshots(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A second run's pages take its kind: view-eval-overview.png.
+			if written[name] {
+				name = run.Kind + "-" + name
+			}
+			written[name] = true
 			out := filepath.Join(*screenshotDir, "view-"+name+".png")
 			if err := os.WriteFile(out, png, 0o644); err != nil {
 				t.Fatal(err)

@@ -4,9 +4,19 @@
 (function () {
   'use strict';
 
-  // Filters apply as soon as a menu changes.
-  document.querySelectorAll('form.filters select').forEach(function (sel) {
-    sel.addEventListener('change', function () { sel.form.submit(); });
+  // Filters apply as soon as a menu changes, and leave the empty fields
+  // out of the URL.
+  document.querySelectorAll('form.filters').forEach(function (form) {
+    form.addEventListener('submit', function () {
+      form.querySelectorAll('input, select').forEach(function (f) { if (f.name && f.value === '') f.disabled = true; });
+    });
+    form.querySelectorAll('select').forEach(function (sel) {
+      sel.addEventListener('change', function () { form.requestSubmit(); });
+    });
+  });
+  // Back to a page whose fields were disabled on submit: enable them again.
+  window.addEventListener('pageshow', function () {
+    document.querySelectorAll('form.filters [disabled]').forEach(function (f) { f.disabled = false; });
   });
 
   var root = document.getElementById('charts');
@@ -53,6 +63,16 @@
       w = a * w + (1 - a);
       out.push([p[0], last / w]);
     });
+    return out;
+  }
+
+  // ticks returns round values between lo and hi, about n of them: steps
+  // of 1, 2 or 5 times a power of ten.
+  function ticks(lo, hi, n) {
+    var raw = (hi - lo) / n, p = Math.pow(10, Math.floor(Math.log10(raw)));
+    var step = [1, 2, 5, 10].map(function (m) { return m * p; }).find(function (s) { return s >= raw; });
+    var out = [];
+    for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
     return out;
   }
 
@@ -144,6 +164,7 @@
     c.x0 = zoom ? zoom[0] : Math.min.apply(null, steps);
     c.x1 = zoom ? zoom[1] : Math.max.apply(null, steps);
     if (c.x1 === c.x0) { c.x0 -= 1; c.x1 += 1; }
+    if (!zoom) { var m = (c.x1 - c.x0) * 0.02; c.x0 -= m; c.x1 += m; } // room for the end points' dots
     var vis = all.filter(function (p) { return p[0] >= c.x0 && p[0] <= c.x1; });
     if (!vis.length) vis = all;
     var vals = vis.map(function (p) { return p[1]; });
@@ -156,15 +177,15 @@
     var defs = el('defs', {}, c.svg);
     var cp = el('clipPath', { id: clip }, defs);
     el('rect', { x: L, y: T, width: W - L - R, height: H - T - B }, cp);
-    for (var i = 0; i <= 3; i++) {
-      var v = lo + (hi - lo) * i / 3, yy = y(v);
+    ticks(lo, hi, 4).forEach(function (v) {
+      var yy = y(v);
       el('line', { x1: L, x2: W - R, y1: yy, y2: yy, 'class': 'grid' }, c.svg);
       el('text', { x: L - 4, y: yy + 3, 'class': 'tick', 'text-anchor': 'end' }, c.svg).textContent = fmt(v);
-    }
-    for (var j = 0; j <= 4; j++) {
-      var st = c.x0 + (c.x1 - c.x0) * j / 4;
-      el('text', { x: xScale(c, st), y: H - 6, 'class': 'tick', 'text-anchor': 'middle' }, c.svg).textContent = fmt(Math.round(st * 10) / 10);
-    }
+    });
+    ticks(c.x0, c.x1, 5).forEach(function (st) {
+      if (st !== Math.round(st)) return; // steps are whole
+      el('text', { x: xScale(c, st), y: H - 6, 'class': 'tick', 'text-anchor': 'middle' }, c.svg).textContent = String(st);
+    });
     var g = el('g', { 'clip-path': 'url(#' + clip + ')' }, c.svg);
     var sm = smooth > 0 ? ema(s.train, smooth) : s.train;
     if (s.train.length) {
