@@ -340,3 +340,22 @@ func TestDumpsReadLazily(t *testing.T) {
 		t.Fatalf("%d dumps read for one step", n)
 	}
 }
+
+func TestCorruptDump(t *testing.T) {
+	dir, s := newTestRun(t)
+	path := filepath.Join(dir, "rollouts", "train-step000002.jsonl")
+	data, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(data), "\n")
+	lines[1] = "{not json\n"
+	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
+	status, body := get(t, s, "GET", "/rollouts/train/2")
+	if status != http.StatusInternalServerError || !strings.Contains(body, "train-step000002.jsonl:2:") {
+		t.Errorf("status %d, body lacks file:line:\n%.600s", status, body)
+	}
+	// The other steps and the overview still render.
+	for _, target := range []string{"/", "/rollouts/train/1", "/rollouts/train/3/0"} {
+		if status, _ := get(t, s, "GET", target); status != 200 {
+			t.Errorf("%s: status %d", target, status)
+		}
+	}
+}
