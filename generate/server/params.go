@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"research/generate"
+	"research/internal/ctxlimit"
 )
 
 // params are the sampling fields completions and chat share.
@@ -98,8 +99,8 @@ func (s *Server) check(p params, prompts, promptLen, defaultMax int) (settings, 
 	if st.maxTokens < 1 {
 		return st, badRequest("max_tokens", "max_tokens must be at least 1, got %d", st.maxTokens)
 	}
-	if s.cfg.MaxContext > 0 && promptLen+st.maxTokens > s.cfg.MaxContext {
-		return st, badRequest("max_tokens", "prompt (%d tokens) + max_tokens (%d) exceeds the model's context of %d", promptLen, st.maxTokens, s.cfg.MaxContext)
+	if err := ctxlimit.Check(promptLen, st.maxTokens, s.cfg.MaxContext); err != nil {
+		return st, badRequest("max_tokens", "%v", err)
 	}
 	if p.N != nil {
 		st.n = *p.N
