@@ -225,7 +225,9 @@ func (s *Server) getInfo(w http.ResponseWriter, r *http.Request) {
 		ModelData: tinker.ModelData{Arch: s.cfg.Model.Config.ModelType, ModelName: s.cfg.Name, TokenizerID: s.cfg.Name}})
 }
 
-// unloadModel frees a model's slot once its queued requests have run.
+// unloadModel frees a model's slot when the unload reaches the executor;
+// requests of the model still waiting for an earlier seq_id run on it
+// afterwards but can no longer be submitted.
 func (s *Server) unloadModel(w http.ResponseWriter, r *http.Request) {
 	body, ok := s.readBody(w, r)
 	if !ok {
