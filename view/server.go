@@ -3,14 +3,12 @@ package view
 import (
 	"bytes"
 	"embed"
-	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
 	"log"
 	"net/http"
-	"strings"
 	"time"
 
 	"research/internal/httpguard"
@@ -70,61 +68,31 @@ func New(run *Run, opt Options) (*Server, error) {
 	s.mux.HandleFunc("GET /compare/{dataset}/{n}", s.compareQuestion)
 	s.mux.HandleFunc("GET /search", s.searchPage)
 	s.mux.HandleFunc("GET /api/metrics", s.apiMetrics)
-	// The project's one server policy: bounded requests in flight, a
-	// deadline, panic recovery. The key is checked in ServeHTTP, which
-	// also takes it the way a browser can send it.
+	// The project's one server policy: the key, bounded requests in
+	// flight, a deadline, panic recovery. A browser following a link
+	// cannot send a bearer token, so the key may also come as the
+	// password of HTTP Basic authentication, which the browser asks for.
 	logw := io.Discard
 	if opt.Log != nil {
 		logw = opt.Log.Writer()
 	}
-	s.guarded = httpguard.New(httpguard.Policy{Name: "view", Timeout: time.Minute, Log: logw,
+	s.guarded = httpguard.New(httpguard.Policy{Name: "view", APIKey: opt.APIKey, KeyScheme: httpguard.BearerOrBasic,
+		Timeout: time.Minute, Log: logw,
 		Error: func(w http.ResponseWriter, status int, msg string) { http.Error(w, msg, status) },
 	}).Wrap(s.mux)
 	return s, nil
 }
 
-// ServeHTTP checks the key and sets the headers every answer carries;
-// httpguard recovers from a panic in a handler, so that one bad file
-// cannot take the server down.
+// ServeHTTP sets the headers every answer carries and serves the page
+// under the guard, which also keeps one bad file from taking the server
+// down.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", contentSecurity)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
-	if !s.authorized(r) {
-		h.Add("WWW-Authenticate", `Basic realm="research view"`)
-		h.Add("WWW-Authenticate", "Bearer")
-		http.Error(w, "missing or invalid API key", http.StatusUnauthorized)
-		return
-	}
 	s.guarded.ServeHTTP(w, r)
-}
-
-// authorized takes the key as the project's servers do (httpguard: a
-// bearer token, scheme case-insensitive, compared in constant time) and,
-// since a browser cannot send a bearer token when it follows a link, as
-// the password of HTTP Basic authentication, which it asks the user for.
-func (s *Server) authorized(r *http.Request) bool {
-	key := s.opt.APIKey
-	if key == "" {
-		return true
-	}
-	scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	switch {
-	case !ok:
-		return false
-	case strings.EqualFold(scheme, "Bearer"):
-		return httpguard.KeyMatches(cred, key)
-	case strings.EqualFold(scheme, "Basic"):
-		dec, err := base64.StdEncoding.DecodeString(cred)
-		if err != nil {
-			return false
-		}
-		_, pass, _ := strings.Cut(string(dec), ":")
-		return httpguard.KeyMatches(pass, key)
-	}
-	return false
 }
 
 func (s *Server) logf(format string, args ...any) {

@@ -3,9 +3,10 @@
 // Tinker server refuse, shed, recover and report the same way:
 //
 //   - the API key: with Policy.APIKey set, every path but the Public ones
-//     needs "Authorization: Bearer KEY" (scheme case-insensitive, key
-//     compared in constant time); anything else is a 401 with
-//     "WWW-Authenticate: Bearer";
+//     needs the key as Policy.KeyScheme presents it (by default
+//     "Authorization: Bearer KEY", scheme case-insensitive), compared in
+//     constant time; anything else is a 401 with the scheme's
+//     WWW-Authenticate challenge;
 //   - a bound on requests in flight: beyond Policy.MaxInFlight a request is
 //     answered at once with 503 and "Retry-After: 1" (the project's clients
 //     retry 5xx with backoff), before its body is read;
@@ -49,8 +50,10 @@ import (
 type Policy struct {
 	// Name goes into the metric names: research_<Name>_requests_total.
 	Name string
-	// APIKey, if set, must come as "Authorization: Bearer KEY".
+	// APIKey, if set, must come with every request but the Public ones.
 	APIKey string
+	// KeyScheme says where a request presents the key [Bearer].
+	KeyScheme KeyScheme
 	// Public paths (exact r.URL.Path) need no key and are outside the
 	// in-flight bound: health checks, which must answer under load.
 	Public []string
@@ -85,6 +88,9 @@ func New(p Policy) *Guard {
 	}
 	if p.MaxBodyBytes <= 0 {
 		p.MaxBodyBytes = 1 << 20
+	}
+	if p.KeyScheme.Read == nil {
+		p.KeyScheme = Bearer
 	}
 	if p.Error == nil {
 		p.Error = defaultError
@@ -121,8 +127,10 @@ func (g *Guard) Wrap(next http.Handler) http.Handler {
 
 		public := slices.Contains(g.p.Public, r.URL.Path)
 		if !public && !g.authorized(r) {
-			sw.Header().Set("WWW-Authenticate", "Bearer")
-			g.p.Error(sw, http.StatusUnauthorized, "missing or wrong API key: send \"Authorization: Bearer KEY\"")
+			for _, c := range g.p.KeyScheme.Challenge {
+				sw.Header().Add("WWW-Authenticate", c)
+			}
+			g.p.Error(sw, http.StatusUnauthorized, "missing or wrong API key: "+g.p.KeyScheme.Hint)
 			return
 		}
 		if !public && !slices.Contains(g.p.Unbounded, r.URL.Path) {

@@ -2,10 +2,12 @@ package httpguard
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +56,41 @@ func TestAPIKey(t *testing.T) {
 			}
 			if tt.want == 401 && w.Header().Get("WWW-Authenticate") != "Bearer" {
 				t.Errorf("401 without WWW-Authenticate: Bearer")
+			}
+		})
+	}
+}
+
+// TestKeySchemes checks the other places a key may be presented: each
+// scheme takes its own and nothing else.
+func TestKeySchemes(t *testing.T) {
+	basic := func(user, pass string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	}
+	tests := []struct {
+		name          string
+		scheme        KeyScheme
+		header, value string
+		want          int
+	}{
+		{"x-api-key", XAPIKey, "X-API-Key", "s3cret", 200},
+		{"x-api-key wrong", XAPIKey, "X-API-Key", "s3cre", 401},
+		{"x-api-key as bearer", XAPIKey, "Authorization", "Bearer s3cret", 401},
+		{"basic password", BearerOrBasic, "Authorization", basic("anyone", "s3cret"), 200},
+		{"basic wrong password", BearerOrBasic, "Authorization", basic("s3cret", "x"), 401},
+		{"basic not base64", BearerOrBasic, "Authorization", "Basic !!!", 401},
+		{"bearer under bearer-or-basic", BearerOrBasic, "Authorization", "Bearer s3cret", 200},
+		{"basic under bearer", Bearer, "Authorization", basic("", "s3cret"), 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := New(Policy{APIKey: "s3cret", KeyScheme: tt.scheme}).Wrap(http.HandlerFunc(ok))
+			w := serve(h, "GET", "/x", "", tt.header, tt.value)
+			if w.Code != tt.want {
+				t.Fatalf("status %d, want %d", w.Code, tt.want)
+			}
+			if tt.want == 401 && !slices.Equal(w.Header().Values("WWW-Authenticate"), tt.scheme.Challenge) {
+				t.Errorf("WWW-Authenticate %q, want %q", w.Header().Values("WWW-Authenticate"), tt.scheme.Challenge)
 			}
 		})
 	}

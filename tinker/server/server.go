@@ -139,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
 	s.guard = httpguard.New(httpguard.Policy{
-		Name: "tinker", Public: []string{"/api/v1/healthz", "/healthz"},
+		Name: "tinker", APIKey: cfg.APIKey, KeyScheme: httpguard.XAPIKey, Public: []string{"/api/v1/healthz", "/healthz"},
 		// A long-poll holds its connection for up to LongPoll by design; the
 		// futures it waits on are bounded by MaxQueued instead.
 		Unbounded:   []string{"/api/v1/retrieve_future", "/metrics"},
@@ -159,8 +159,8 @@ func (s *Server) Close() {
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
 
-// routes registers every route; the handler chain is the guard (in-flight
-// bound, body cap, panic recovery, metrics), then the X-API-Key check.
+// routes registers every route under the guard (X-API-Key, in-flight
+// bound, body cap, panic recovery, metrics).
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	get := func(p string, h http.HandlerFunc) { m.HandleFunc("GET /api/v1/"+p, h) }
@@ -192,14 +192,7 @@ func (s *Server) routes() {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no route %s %s (this server speaks the Tinker API under /api/v1/)", r.Method, r.URL.Path))
 	})
 	s.mux = m
-	s.h = s.guard.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.APIKey != "" && r.URL.Path != "/api/v1/healthz" && r.URL.Path != "/healthz" &&
-			!httpguard.KeyMatches(r.Header.Get("X-API-Key"), s.cfg.APIKey) {
-			writeError(w, http.StatusUnauthorized, "X-API-Key: missing or wrong API key")
-			return
-		}
-		m.ServeHTTP(w, r)
-	}))
+	s.h = s.guard.Wrap(m)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
