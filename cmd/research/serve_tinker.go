@@ -35,8 +35,7 @@ cross_entropy, importance_sampling, ppo and cispo (JSON as SDK <= 0.24
 sends it, protobuf as SDK 0.25 does), optim_step (AdamW), save_weights,
 save_weights_for_sampler and load_weights under tinker:// paths kept in
 --data, sampling sessions and asample, and retrieve_future with long-poll.
-Point the official Python SDK (base_url) or research train's Tinker
-backend at it.`,
+Point the official Python SDK (base_url) at it.`,
 		Example: `  research serve-tinker --model ckpt --addr 127.0.0.1:8000 --data runs/tinker
   curl -s localhost:8000/api/v1/get_server_capabilities`,
 		Args: cobra.NoArgs,

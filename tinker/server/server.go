@@ -2,8 +2,7 @@
 // training API (package tinker holds the wire types): sessions, LoRA
 // training models, forward_backward with the four documented losses,
 // optim_step, checkpoints under tinker:// paths, sampling, and futures
-// retrieved by long-poll. A Python user of the official SDK, or research's
-// own trainer, can point at it.
+// retrieved by long-poll. A Python user of the official SDK can point at it.
 //
 // Work runs one job at a time on one executor (the engine's kernels use
 // every core already); each model's requests run in seq_id order. Memory
