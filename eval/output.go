@@ -152,6 +152,24 @@ func (o *Output) Rewrite(records []Record) error {
 	return nil
 }
 
+// DropIncomplete removes the incomplete records (see Record.Incomplete),
+// so that a rerun of the same command runs those questions again instead
+// of keeping a failure that a dead retriever caused. It returns how many
+// it removed.
+func (o *Output) DropIncomplete() (int, error) {
+	var kept []Record
+	for _, r := range o.Records() {
+		if !r.Incomplete() {
+			kept = append(kept, r)
+		}
+	}
+	dropped := len(o.Records()) - len(kept)
+	if dropped == 0 {
+		return 0, nil
+	}
+	return dropped, o.Rewrite(kept)
+}
+
 // Close closes the file.
 func (o *Output) Close() error { return o.f.Close() }
 

@@ -57,6 +57,11 @@ func (r *Record) SearchFailures() int {
 	return n
 }
 
+// Incomplete reports whether the question's result is not what the
+// method would give with its dependencies up: it could not be run, or a
+// search failed on the way.
+func (r *Record) Incomplete() bool { return r.Error != "" || r.SearchFailures() > 0 }
+
 // failedRecord is the record of a question that could not be run.
 func failedRecord(datasetName string, method Method, ex dataset.Example, err error) *Record {
 	return &Record{

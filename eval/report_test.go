@@ -6,12 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"research/rollout"
 	"strings"
 	"testing"
 
 	"research/eval/judge"
 	"research/reward"
+	"research/rollout"
 )
 
 // TestAggregatesMatchFlashRAG: the report's means over the conformance
@@ -118,6 +118,43 @@ func TestOutputResume(t *testing.T) {
 	raw, _ := os.ReadFile(path)
 	if !strings.Contains(string(raw), `"pred":"<answer>"`) {
 		t.Error("tags are HTML-escaped in the results file")
+	}
+}
+
+func TestOutputDropIncomplete(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.jsonl")
+	o, err := OpenOutput(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failedSearch := &rollout.Trajectory{Searches: []rollout.Search{{Query: "q"}, {Query: "r", Error: "connection refused"}}}
+	goodSearch := &rollout.Trajectory{Searches: []rollout.Search{{Query: "q"}}}
+	for _, rec := range []*Record{
+		{Version: RecordVersion, ID: "ok"},
+		{Version: RecordVersion, ID: "searched", Trajectory: goodSearch},
+		{Version: RecordVersion, ID: "error", Finish: FinishError, Error: "prompt does not fit"},
+		{Version: RecordVersion, ID: "search failed", Trajectory: failedSearch},
+	} {
+		if err := o.Append(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := o.DropIncomplete()
+	if err != nil || n != 2 {
+		t.Fatalf("dropped %d (%v), want 2", n, err)
+	}
+	for id, want := range map[string]bool{"ok": true, "searched": true, "error": false, "search failed": false} {
+		if o.Done(id) != want {
+			t.Errorf("Done(%q) = %v, want %v", id, o.Done(id), want)
+		}
+	}
+	if err := o.Append(&Record{Version: RecordVersion, ID: "error"}); err != nil {
+		t.Fatalf("rerun of a dropped question: %v", err)
+	}
+	o.Close()
+	got, err := ReadRecords(path)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("file after the rerun: %d records (%v), want 3", len(got), err)
 	}
 }
 

@@ -150,7 +150,7 @@ hash, decoding, policy identity, tool version.`,
 			defer stop()
 			r := &eval.Runner{Policy: a.policy, Retriever: a.retriever, Tokenizer: a.tok, Config: cfg}
 			for _, s := range sets {
-				if err := evalDataset(ctx, r, out, s); err != nil {
+				if err := evalDataset(ctx, cmd.ErrOrStderr(), r, out, s); err != nil {
 					return interrupted(ctx, err)
 				}
 			}
@@ -279,13 +279,20 @@ func uniqueIDs(path string, examples []dataset.Example) error {
 
 // evalDataset runs the questions of one dataset that the results file does
 // not hold yet, appending each result as it comes.
-func evalDataset(ctx context.Context, r *eval.Runner, dir string, s namedSet) error {
+func evalDataset(ctx context.Context, log io.Writer, r *eval.Runner, dir string, s namedSet) error {
 	path := eval.ResultsPath(dir, r.Config.Method, s.file.Name)
 	o, err := eval.OpenOutput(path)
 	if err != nil {
 		return err
 	}
 	defer o.Close()
+	retry, err := o.DropIncomplete()
+	if err != nil {
+		return err
+	}
+	if retry > 0 {
+		fmt.Fprintf(log, "%s: running again %d questions whose results were incomplete\n", s.file.Name, retry)
+	}
 	var pending []dataset.Example
 	for _, ex := range s.examples {
 		if !o.Done(ex.ID) {
@@ -293,7 +300,7 @@ func evalDataset(ctx context.Context, r *eval.Runner, dir string, s namedSet) er
 		}
 	}
 	if done := len(s.examples) - len(pending); done > 0 {
-		fmt.Fprintf(os.Stderr, "%s: %d of %d questions already in %s\n", s.file.Name, done, len(s.examples), path)
+		fmt.Fprintf(log, "%s: %d of %d questions already in %s\n", s.file.Name, done, len(s.examples), path)
 	}
 	if len(pending) == 0 {
 		return nil

@@ -322,4 +322,14 @@ func TestEvalIncompleteFails(t *testing.T) {
 	if !strings.Contains(string(raw), `"errors": 4`) {
 		t.Errorf("report.json does not count the failed questions:\n%s", raw)
 	}
+	// The same command again runs the failed questions again rather than
+	// keeping their failures.
+	_, stderr, err := runCLI(t, "", "eval", "--method", string(eval.NaiveGen), "--data", fx.questions, "--index", fx.index, "--tokenizer", fx.tokenizer,
+		"--model", tinymodel.Dir(), "--max-tokens", "8", "--out", out)
+	if err == nil || !strings.Contains(stderr, "running again 4 questions") {
+		t.Errorf("rerun: error %v, stderr %q; want the 4 failed questions run again", err, stderr)
+	}
+	if n := len(readResults(t, eval.ResultsPath(out, eval.NaiveGen, "test"))); n != 4 {
+		t.Errorf("rerun left %d records, want 4", n)
+	}
 }
