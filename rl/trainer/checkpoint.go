@@ -24,6 +24,9 @@ type runState struct {
 	Version int     `json:"research_run_state_version"`
 	Step    int     `json:"step"`
 	Best    float64 `json:"best_val_reward"`
+	// Extra counts the questions dynamic sampling drew beyond the steps'
+	// batches: the data order continues after them.
+	Extra int `json:"extra_questions,omitempty"`
 }
 
 const runStateFile = "run_state.json"
@@ -57,7 +60,7 @@ func (t *Trainer) saveTo(dir string) error {
 			return err
 		}
 	}
-	st := runState{Version: runStateVersion, Step: t.step, Best: t.best}
+	st := runState{Version: runStateVersion, Step: t.step, Best: t.best, Extra: t.extra}
 	return safefile.Write(filepath.Join(dir, runStateFile), func(w io.Writer) error {
 		return json.NewEncoder(w).Encode(st)
 	})
@@ -107,7 +110,7 @@ func (t *Trainer) load(dir string) error {
 		return err
 	}
 	t.syncGen()
-	t.step, t.best = st.Step, st.Best
+	t.step, t.best, t.extra = st.Step, st.Best, st.Extra
 	return nil
 }
 

@@ -31,6 +31,7 @@ type Config struct {
 	Retriever RetrieverConfig `yaml:"retriever"`
 	Rollout   RolloutConfig   `yaml:"rollout"`
 	Algorithm AlgorithmConfig `yaml:"algorithm"`
+	Reward    RewardConfig    `yaml:"reward_model"`
 	Optim     OptimConfig     `yaml:"optim"`
 	LoRA      LoRAConfig      `yaml:"lora"`
 	Train     LoopConfig      `yaml:"train"`
@@ -80,6 +81,64 @@ type AlgorithmConfig struct {
 	EntropyCoef float64 `yaml:"entropy_coef"`
 	Aggregation string  `yaml:"aggregation"`
 	NormTokens  int     `yaml:"norm_tokens"` // Dr.GRPO's constant; default max_response_tokens
+	// StateMasking keeps the inserted result tokens out of the loss, as
+	// the paper and Search-R1 (actor.state_masking) do; false trains on
+	// them too, Search-R1's ablation (update.go, prepare).
+	StateMasking bool `yaml:"state_masking"`
+	// SkipZeroAdvantage leaves the groups whose rewards are all equal out
+	// of the update's forward and backward: their advantage is 0, so the
+	// policy gradient is unchanged, but their KL and entropy terms go
+	// (update.go, accumulate). Not with reinforce_plus_plus_baseline,
+	// whose whitening gives such groups an advantage.
+	SkipZeroAdvantage bool         `yaml:"skip_zero_advantage"`
+	FilterGroups      FilterGroups `yaml:"filter_groups"`
+}
+
+// FilterGroups is DAPO's dynamic sampling, with veRL's keys
+// (algorithm.filter_groups): groups whose Metric is equal across their
+// rollouts are dropped, and more questions are rolled out, a batch at a
+// time, until BatchSize groups are kept or MaxNumGenBatches batches were
+// generated in the step; the step then trains on the groups it kept.
+type FilterGroups struct {
+	Enable bool `yaml:"enable"`
+	// Metric is what must differ within a group: seq_reward or
+	// seq_final_reward (the reward the advantages use, overlong penalty
+	// included; equal here, as there is no KL penalty in the reward),
+	// score (the reward before the overlong penalty) or acc (exact match
+	// of the answer, 0 or 1).
+	Metric string `yaml:"metric"`
+	// MaxNumGenBatches caps the batches generated per step. veRL's 0 (no
+	// cap) is refused: a policy whose groups all tie would roll out
+	// forever. veRL stops the run at the cap; here the step trains on the
+	// groups it has (none: no update).
+	MaxNumGenBatches int `yaml:"max_num_gen_batches"`
+}
+
+// Filter metrics of FilterGroups.
+const (
+	MetricSeqReward      = "seq_reward"
+	MetricSeqFinalReward = "seq_final_reward"
+	MetricScore          = "score"
+	MetricAcc            = "acc"
+)
+
+// RewardConfig shapes the reward the advantages see (veRL's reward_model
+// section).
+type RewardConfig struct {
+	OverlongBuffer OverlongBuffer `yaml:"overlong_buffer"`
+}
+
+// OverlongBuffer is DAPO's soft overlong penalty, as veRL's DAPO reward
+// manager adds it to the score of a response of L tokens (inserted results
+// included: they count against rollout.max_response_tokens, L_max):
+//
+//	min(−(L − (L_max − Len)) / Len · PenaltyFactor, 0)
+//
+// 0 up to L_max − Len tokens, falling linearly to −PenaltyFactor at L_max.
+type OverlongBuffer struct {
+	Enable        bool    `yaml:"enable"`
+	Len           int     `yaml:"len"`
+	PenaltyFactor float64 `yaml:"penalty_factor"`
 }
 
 // OptimConfig is AdamW and its schedule.
@@ -126,7 +185,9 @@ func Defaults() Config {
 		Retriever: RetrieverConfig{Protocol: "flashrag", TopK: 5},
 		Rollout:   RolloutConfig{N: 5, MaxResponseTokens: 8192, Temperature: 1, TopP: 1},
 		Algorithm: AlgorithmConfig{Advantage: string(rl.GRPO), ClipLow: 0.2, ClipHigh: 0.2, KL: string(rl.K3),
-			KLCoef: 0.001, EntropyCoef: 0.001, Aggregation: string(rl.TokenMean)},
+			KLCoef: 0.001, EntropyCoef: 0.001, Aggregation: string(rl.TokenMean), StateMasking: true,
+			FilterGroups: FilterGroups{Metric: MetricSeqReward, MaxNumGenBatches: 10}},
+		Reward: RewardConfig{OverlongBuffer: OverlongBuffer{Len: 4096, PenaltyFactor: 1}},
 		Optim: OptimConfig{LR: 1e-6, Schedule: "constant", Betas: [2]float64{0.9, 0.999}, Eps: 1e-8,
 			WeightDecay: 0.01, MaxGradNorm: 1},
 		LoRA: LoRAConfig{Alpha: 16, Targets: []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}},
@@ -238,6 +299,27 @@ func (c Config) Validate() error {
 	}
 	if c.Algorithm.ClipLow < 0 || c.Algorithm.ClipLow >= 1 || c.Algorithm.ClipHigh < 0 {
 		bad("algorithm.clip_low", "clip range [%g, %g] is not valid", c.Algorithm.ClipLow, c.Algorithm.ClipHigh)
+	}
+	if c.Algorithm.SkipZeroAdvantage && est == rl.ReinforcePPBaseline {
+		bad("algorithm.skip_zero_advantage", "%s whitens advantages over the batch: a group of equal rewards has a non-zero advantage", est)
+	}
+	if fg := c.Algorithm.FilterGroups; fg.Enable {
+		switch fg.Metric {
+		case MetricSeqReward, MetricSeqFinalReward, MetricScore, MetricAcc:
+		default:
+			bad("algorithm.filter_groups.metric", "%q: want %s, %s, %s or %s", fg.Metric, MetricSeqReward, MetricSeqFinalReward, MetricScore, MetricAcc)
+		}
+		if fg.MaxNumGenBatches < 1 {
+			bad("algorithm.filter_groups.max_num_gen_batches", "%d: want ≥ 1 (no cap could roll out forever)", fg.MaxNumGenBatches)
+		}
+	}
+	if ob := c.Reward.OverlongBuffer; ob.Enable {
+		if ob.Len < 1 || ob.Len > c.Rollout.MaxResponseTokens {
+			bad("reward_model.overlong_buffer.len", "%d: want 1 … rollout.max_response_tokens (%d)", ob.Len, c.Rollout.MaxResponseTokens)
+		}
+		if !(ob.PenaltyFactor >= 0) {
+			bad("reward_model.overlong_buffer.penalty_factor", "%g: want ≥ 0", ob.PenaltyFactor)
+		}
 	}
 	switch c.Optim.Schedule {
 	case "constant", "linear", "cosine":

@@ -33,6 +33,15 @@ type Metrics struct {
 	LR         float64 `json:"lr,omitempty"`
 	LogprobGap float64 `json:"logprob_gap,omitempty"`
 
+	// OverlongPenalty is the mean soft overlong penalty included in
+	// RewardMean (reward_model.overlong_buffer).
+	OverlongPenalty float64 `json:"overlong_penalty,omitempty"`
+	// GroupsDropped counts the groups dynamic sampling dropped for tied
+	// rewards, GenBatches the batches it generated
+	// (algorithm.filter_groups).
+	GroupsDropped int `json:"groups_dropped,omitempty"`
+	GenBatches    int `json:"gen_batches,omitempty"`
+
 	GenerateSec float64 `json:"time_generate_s"` // rollouts, search time included
 	SearchSec   float64 `json:"time_search_s"`   // summed over rollouts, overlapping generation
 	ScoreSec    float64 `json:"time_score_s"`

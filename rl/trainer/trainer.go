@@ -17,6 +17,7 @@ import (
 	"research/model"
 	"research/policy"
 	"research/protocol"
+	"research/reward"
 	"research/rl"
 	"research/rollout"
 	"research/search"
@@ -50,6 +51,7 @@ type Trainer struct {
 	closers   []func()
 
 	step      int
+	extra     int // questions drawn beyond step·batch_size, by dynamic sampling's extra batches
 	history   []Metrics
 	guardFrom int     // history index the collapse guard watches from
 	best      float64 // best validation reward so far
@@ -195,7 +197,8 @@ func (t *Trainer) setupEngine(kl rl.KLEstimator) error {
 	loss := rl.Loss{ClipLow: c.Algorithm.ClipLow, ClipHigh: c.Algorithm.ClipHigh, KL: kl, KLCoef: c.Algorithm.KLCoef,
 		EntropyCoef: c.Algorithm.EntropyCoef, Aggregation: agg, NormTokens: norm}
 	t.up = &updater{engine: t.engine, scorer: t.gen, ref: t.ref, afterStep: t.syncGen, loss: loss, est: est, n: c.Rollout.N, miniBatches: c.Train.MiniBatches,
-		epochs: c.Train.PPOEpochs, microTokens: c.Train.MicroBatchTokens, temperature: c.Rollout.Temperature}
+		epochs: c.Train.PPOEpochs, microTokens: c.Train.MicroBatchTokens, temperature: c.Rollout.Temperature,
+		trainResults: !c.Algorithm.StateMasking, skipZeroAdvantage: c.Algorithm.SkipZeroAdvantage}
 	return nil
 }
 
@@ -215,14 +218,21 @@ func (t *Trainer) Close() {
 }
 
 // batch returns the questions of a step: consecutive slices of a seeded
-// permutation per epoch, so the data order depends only on the seed and the
-// step, and a resumed run sees what an unbroken one would.
+// permutation per epoch, so the data order depends only on the seed, the
+// step and the questions dynamic sampling drew before (kept in the
+// checkpoint), and a resumed run sees what an unbroken one would.
 func (t *Trainer) batch(step int) []dataset.Example {
-	b, n := t.Config.Train.BatchSize, len(t.trainData)
-	out := make([]dataset.Example, 0, b)
+	b := t.Config.Train.BatchSize
+	return t.questions(step*b+t.extra, b)
+}
+
+// questions returns count questions of the data order from position from.
+func (t *Trainer) questions(from, count int) []dataset.Example {
+	n := len(t.trainData)
+	out := make([]dataset.Example, 0, count)
 	var perm []int
 	epoch := -1
-	for i := step * b; i < (step+1)*b; i++ {
+	for i := from; i < from+count; i++ {
 		if e := i / n; e != epoch {
 			epoch = e
 			perm = rand.New(rand.NewPCG(t.Config.Train.Seed, uint64(e))).Perm(n)
@@ -251,7 +261,9 @@ func (t *Trainer) rollouts(ctx context.Context, examples []dataset.Example, n in
 	return trajs, time.Since(start), err
 }
 
-func (t *Trainer) rewards(trajs []*rollout.Trajectory) []float64 {
+// scores returns each trajectory's reward before shaping: the one the
+// rollout computed, or Reward's.
+func (t *Trainer) scores(trajs []*rollout.Trajectory) []float64 {
 	out := make([]float64, len(trajs))
 	for i, tr := range trajs {
 		out[i] = tr.Reward
@@ -262,8 +274,30 @@ func (t *Trainer) rewards(trajs []*rollout.Trajectory) []float64 {
 	return out
 }
 
+// shape returns the rewards the advantages see: the scores plus the soft
+// overlong penalty when reward_model.overlong_buffer is enabled (the
+// scores themselves otherwise), and the penalties' mean.
+func (t *Trainer) shape(trajs []*rollout.Trajectory, scores []float64) ([]float64, float64) {
+	ob := t.Config.Reward.OverlongBuffer
+	if !ob.Enable || len(trajs) == 0 {
+		return scores, 0
+	}
+	out := make([]float64, len(scores))
+	var sum float64
+	for i, tr := range trajs {
+		// The budget counts inserted results, so the length does too, as
+		// veRL's valid response length covers every response token.
+		p := rl.OverlongPenalty(len(tr.Response), t.Config.Rollout.MaxResponseTokens, ob.Len, ob.PenaltyFactor)
+		out[i] = scores[i] + p
+		sum += p
+	}
+	return out, sum / float64(len(trajs))
+}
+
 // Step runs one training step: rollouts, rewards, update. It returns the
-// step's metrics and its trajectories.
+// step's metrics and its trajectories. With dynamic sampling the
+// trajectories are every batch the step generated, and the rollout
+// metrics describe them all; the update sees the kept groups only.
 func (t *Trainer) Step(ctx context.Context) (Metrics, []*rollout.Trajectory, error) {
 	c := t.Config
 	seed := c.Train.Seed*1_000_003 + uint64(t.step)
@@ -272,11 +306,31 @@ func (t *Trainer) Step(ctx context.Context) (Metrics, []*rollout.Trajectory, err
 		return Metrics{}, nil, err
 	}
 	scoreStart := time.Now()
-	rewards := t.rewards(trajs)
+	scores := t.scores(trajs)
+	rewards, penalty := t.shape(trajs, scores)
+	scoreTime := time.Since(scoreStart)
+	trainTrajs, trainRewards := trajs, rewards
+	var dropped, batches int
+	if c.Algorithm.FilterGroups.Enable {
+		var more time.Duration
+		trajs, scores, rewards, trainTrajs, trainRewards, dropped, batches, more, err = t.dynamicSampling(ctx, trajs, scores, rewards, seed)
+		if err != nil {
+			return Metrics{}, nil, err
+		}
+		genTime += more
+		_, penalty = t.shape(trajs, scores)
+	}
 	m := rolloutMetrics(trajs, rewards, genTime)
-	m.ScoreSec = time.Since(scoreStart).Seconds()
+	m.ScoreSec = scoreTime.Seconds()
+	m.OverlongPenalty, m.GroupsDropped, m.GenBatches = penalty, dropped, batches
+	if c.Algorithm.FilterGroups.Enable && len(trainTrajs) == 0 {
+		// Every group tied in every batch: nothing to learn from.
+		t.step++
+		m.Step, m.Phase = t.step, "train"
+		return m, trajs, nil
+	}
 	updStart := time.Now()
-	u, err := t.up.run(trajs, rewards)
+	u, err := t.up.run(trainTrajs, trainRewards)
 	if err != nil {
 		return m, trajs, fmt.Errorf("step %d: update: %w", t.step+1, err)
 	}
@@ -287,13 +341,78 @@ func (t *Trainer) Step(ctx context.Context) (Metrics, []*rollout.Trajectory, err
 	return m, trajs, nil
 }
 
+// dynamicSampling is DAPO's dynamic sampling (algorithm.filter_groups):
+// it drops the groups of the first batch whose metric ties, rolls out
+// further batches of questions (the next ones of the data order, which
+// later steps then skip) until train.batch_size groups are kept or
+// max_num_gen_batches batches were generated, and keeps the first
+// batch_size kept groups. It returns every trajectory generated with its
+// scores and rewards, the kept ones with theirs, the groups dropped, the
+// batches generated and the extra generation time.
+func (t *Trainer) dynamicSampling(ctx context.Context, trajs []*rollout.Trajectory, scores, rewards []float64, seed uint64) (
+	all []*rollout.Trajectory, allScores, allRewards []float64, kept []*rollout.Trajectory, keptRewards []float64,
+	dropped, batches int, genTime time.Duration, err error) {
+	c := t.Config
+	n, b := c.Rollout.N, c.Train.BatchSize
+	fg := c.Algorithm.FilterGroups
+	all, allScores, allRewards = trajs, scores, rewards
+	for batches = 1; ; batches++ {
+		keep := rl.VaryingGroups(t.filterMetric(trajs, scores, rewards), n)
+		for g, ok := range keep {
+			if !ok {
+				dropped++
+				continue
+			}
+			if len(kept) < b*n {
+				kept = append(kept, trajs[g*n:(g+1)*n]...)
+				keptRewards = append(keptRewards, rewards[g*n:(g+1)*n]...)
+			}
+		}
+		if len(kept) >= b*n || batches >= fg.MaxNumGenBatches {
+			return all, allScores, allRewards, kept, keptRewards, dropped, batches, genTime, nil
+		}
+		qs := t.questions((t.step+1)*b+t.extra, b)
+		t.extra += b
+		var d time.Duration
+		trajs, d, err = t.rollouts(ctx, qs, n, c.Rollout.Temperature, seed+uint64(batches)<<32)
+		if err != nil {
+			return nil, nil, nil, nil, nil, 0, 0, 0, err
+		}
+		genTime += d
+		scores = t.scores(trajs)
+		rewards, _ = t.shape(trajs, scores)
+		all = append(all, trajs...)
+		allScores = append(allScores, scores...)
+		allRewards = append(allRewards, rewards...)
+	}
+}
+
+// filterMetric is the per-rollout value dynamic sampling compares within
+// a group (FilterGroups.Metric).
+func (t *Trainer) filterMetric(trajs []*rollout.Trajectory, scores, rewards []float64) []float64 {
+	switch t.Config.Algorithm.FilterGroups.Metric {
+	case MetricScore:
+		return scores
+	case MetricAcc:
+		out := make([]float64, len(trajs))
+		for i, tr := range trajs {
+			if ans, ok := protocol.ExtractAnswer(tr.ResponseText); ok {
+				out[i] = reward.Evaluate(ans, tr.Golds).EM
+			}
+		}
+		return out
+	}
+	return rewards
+}
+
 // Validate rolls out the validation questions greedily, one rollout each.
 func (t *Trainer) Validate(ctx context.Context) (Metrics, []*rollout.Trajectory, error) {
 	trajs, genTime, err := t.rollouts(ctx, t.valData, 1, 0, 0)
 	if err != nil {
 		return Metrics{}, nil, err
 	}
-	m := rolloutMetrics(trajs, t.rewards(trajs), genTime)
+	// Unshaped, so that runs with and without the overlong penalty compare.
+	m := rolloutMetrics(trajs, t.scores(trajs), genTime)
 	m.Step, m.Phase = t.step, "val"
 	return m, trajs, nil
 }

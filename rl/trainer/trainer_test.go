@@ -170,7 +170,7 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Rollout.N != 8 || got.Optim.LR != 2e-5 || len(got.Data.Val) != 0 || got.Model != cfg.Model {
+	if got.Rollout.N != 8 || got.Optim.LR != 2e-5 || len(got.Data.Val) != 0 || got.Model != cfg.Model || !got.Algorithm.StateMasking {
 		t.Errorf("loaded %+v", got)
 	}
 	tests := []struct {
@@ -186,6 +186,12 @@ func TestConfig(t *testing.T) {
 		{[]string{"optim.schedule=step"}, "optim.schedule"},
 		{[]string{"train.collapse.action=panic"}, "train.collapse.action"},
 		{[]string{"novalue"}, "want key=value"},
+		{[]string{"algorithm.filter_groups.enable=true", "algorithm.filter_groups.metric=reward"}, "algorithm.filter_groups.metric"},
+		{[]string{"algorithm.filter_groups.enable=true", "algorithm.filter_groups.max_num_gen_batches=0"}, "algorithm.filter_groups.max_num_gen_batches"},
+		{[]string{"reward_model.overlong_buffer.enable=true"}, "reward_model.overlong_buffer.len"}, // 4096 > the toy's 12 tokens
+		{[]string{"reward_model.overlong_buffer.enable=true", "reward_model.overlong_buffer.len=4", "reward_model.overlong_buffer.penalty_factor=-1"}, "reward_model.overlong_buffer.penalty_factor"},
+		{[]string{"algorithm.advantage=reinforce_plus_plus_baseline", "algorithm.skip_zero_advantage=true"}, "algorithm.skip_zero_advantage"},
+		{[]string{"algorithm.state_masking=maybe"}, "state_masking"},
 	}
 	for _, tt := range tests {
 		_, err := Load(path, tt.sets)
