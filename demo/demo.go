@@ -26,6 +26,7 @@ import (
 	"research/protocol"
 	"research/rl/trainer"
 	"research/rollout"
+	"research/rollout/selfcorrect"
 	"research/search/bm25"
 	"research/tokenizer"
 	"research/world"
@@ -66,6 +67,17 @@ type Config struct {
 	// held-out questions against 42 greedy, at 0.7 32; bench/RESULTS.md),
 	// so most groups would hold no right answer to learn from.
 	Temperature float64
+	// Recipe options, all off by default (rl/trainer's keys in brackets):
+	// NoResultMask trains on the inserted results too, Search-R1's
+	// ablation (algorithm.state_masking false); DynamicSampling drops
+	// groups of tied rewards and rolls out more questions to refill, up
+	// to 4 batches a step (algorithm.filter_groups); SkipZeroAdvantage
+	// leaves tied groups out of the update (algorithm.skip_zero_advantage);
+	// OverlongBuffer > 0 subtracts DAPO's soft overlong penalty over the
+	// last OverlongBuffer tokens of the budget, factor 1
+	// (reward_model.overlong_buffer).
+	NoResultMask, DynamicSampling, SkipZeroAdvantage bool
+	OverlongBuffer                                   int
 }
 
 // Defaults is the quick recipe: about 7 minutes on two cores (bench/RESULTS.md).
@@ -113,6 +125,23 @@ type Row struct {
 type Result struct {
 	Rows     []Row
 	Examples []*rollout.Trajectory // after RL, for the traces to show
+	// Corrections counts self-corrections in the ReSearch loop before
+	// and after RL.
+	Corrections []Corrections
+	// TrainStart and TrainEnd average the first and last steps of GRPO
+	// (up to 5 each; all of train/metrics.jsonl holds the curves).
+	TrainStart, TrainEnd trainer.Metrics
+}
+
+// Corrections is one method's self-corrections (rollout/selfcorrect, with
+// each test question's hop answers).
+type Corrections struct {
+	Method string
+	// Count is the self-corrections, Traces the traces with at least one,
+	// of Questions evaluated.
+	Count, Traces, Questions int
+	Example                  *rollout.Trajectory // the first trace with one, if any
+	ExampleSearches          []int               // its self-correcting searches, from 0
 }
 
 // Run runs the experiment, logging progress to log.
@@ -137,39 +166,39 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	defer ix.Close()
 	test := examplesOf(g.Questions[world.Test], cfg.EvalQuestions)
 	types := map[string]string{}
+	hops := map[string][]string{}
 	for _, q := range g.Questions[world.Test] {
 		types[q.ID] = string(q.Type)
+		for _, s := range q.Decomposition {
+			hops[q.ID] = append(hops[q.ID], s.Answer)
+		}
 	}
 
 	res := &Result{}
 	for _, m := range []method{closedBook, naiveRAG, beforeRL} {
 		fmt.Fprintf(log, "demo: evaluating %s\n", m.title)
-		row, _, err := evaluate(ctx, base, ix, m, test, types, cfg)
+		row, trajs, err := evaluate(ctx, base, ix, m, test, types, cfg)
 		if err != nil {
 			return nil, err
 		}
 		res.Rows = append(res.Rows, row)
+		if m == beforeRL {
+			res.Corrections = append(res.Corrections, corrections(m.title, trajs, hops))
+		}
 	}
 
 	fmt.Fprintln(log, "demo: training with GRPO")
-	tc := trainer.Defaults()
-	tc.Model, tc.Template = base, string(protocol.Base)
 	trainFile, err := writeTrainSet(g, cfg.TrainTypes, worldDir)
 	if err != nil {
 		return nil, err
 	}
-	tc.Data.Train = []string{trainFile}
-	tc.Data.Val, tc.Data.ValSize = []string{filepath.Join(worldDir, world.QuestionFile(world.Dev))}, 50
-	tc.Retriever.Index, tc.Retriever.TopK = indexDir, cfg.TopK
-	tc.Rollout.N, tc.Rollout.MaxResponseTokens = cfg.N, cfg.MaxTokens
-	tc.Optim.LR, tc.Rollout.Temperature = cfg.LR, cfg.Temperature
-	tc.Train.Steps, tc.Train.BatchSize, tc.Train.Out = cfg.Steps, cfg.BatchSize, filepath.Join(cfg.Out, "train")
-	tc.Train.ValEvery, tc.Train.SaveEvery = cfg.Steps, cfg.Steps
+	tc := trainerConfig(cfg, base, trainFile, worldDir, indexDir)
 	tr, err := trainer.New(tc)
 	if err != nil {
 		return nil, err
 	}
 	err = tr.Run(ctx, false)
+	res.TrainStart, res.TrainEnd = trainEnds(tr.History(), 5)
 	tr.Close()
 	if err != nil {
 		return nil, err
@@ -182,7 +211,72 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	}
 	res.Rows = append(res.Rows, row)
 	res.Examples = trajs
+	res.Corrections = append(res.Corrections, corrections(afterRL.title, trajs, hops))
 	return res, nil
+}
+
+// corrections counts the self-corrections of a method's traces.
+func corrections(title string, trajs []*rollout.Trajectory, hops map[string][]string) Corrections {
+	c := Corrections{Method: title, Questions: len(trajs)}
+	for _, t := range trajs {
+		if found := selfcorrect.Find(t, hops[t.ExampleID]); len(found) > 0 {
+			c.Count += len(found)
+			c.Traces++
+			if c.Example == nil {
+				c.Example, c.ExampleSearches = t, found
+			}
+		}
+	}
+	return c
+}
+
+// trainEnds averages the first and the last k training steps of a run's
+// metrics: reward, searches per rollout and response length.
+func trainEnds(history []trainer.Metrics, k int) (start, end trainer.Metrics) {
+	var steps []trainer.Metrics
+	for _, m := range history {
+		if m.Phase == "train" {
+			steps = append(steps, m)
+		}
+	}
+	mean := func(ms []trainer.Metrics) trainer.Metrics {
+		var out trainer.Metrics
+		for _, m := range ms {
+			out.RewardMean += m.RewardMean / float64(len(ms))
+			out.SearchesPerRoll += m.SearchesPerRoll / float64(len(ms))
+			out.ResponseTokens += m.ResponseTokens / float64(len(ms))
+			out.InsertedTokens += m.InsertedTokens / float64(len(ms))
+		}
+		if len(ms) > 0 {
+			out.Step = ms[len(ms)-1].Step
+		}
+		return out
+	}
+	k = min(k, len(steps))
+	return mean(steps[:k]), mean(steps[len(steps)-k:])
+}
+
+// trainerConfig is the GRPO run of a demo: trainer.Defaults with the
+// demo's sizes, data and recipe options.
+func trainerConfig(cfg Config, base, trainFile, worldDir, indexDir string) trainer.Config {
+	tc := trainer.Defaults()
+	tc.Model, tc.Template = base, string(protocol.Base)
+	tc.Data.Train = []string{trainFile}
+	tc.Data.Val, tc.Data.ValSize = []string{filepath.Join(worldDir, world.QuestionFile(world.Dev))}, 50
+	tc.Retriever.Index, tc.Retriever.TopK = indexDir, cfg.TopK
+	tc.Rollout.N, tc.Rollout.MaxResponseTokens = cfg.N, cfg.MaxTokens
+	tc.Optim.LR, tc.Rollout.Temperature = cfg.LR, cfg.Temperature
+	tc.Train.Steps, tc.Train.BatchSize, tc.Train.Out = cfg.Steps, cfg.BatchSize, filepath.Join(cfg.Out, "train")
+	tc.Train.ValEvery, tc.Train.SaveEvery = cfg.Steps, cfg.Steps
+	tc.Algorithm.StateMasking = !cfg.NoResultMask
+	tc.Algorithm.SkipZeroAdvantage = cfg.SkipZeroAdvantage
+	if cfg.DynamicSampling {
+		tc.Algorithm.FilterGroups = trainer.FilterGroups{Enable: true, Metric: trainer.MetricSeqReward, MaxNumGenBatches: 4}
+	}
+	if cfg.OverlongBuffer > 0 {
+		tc.Reward.OverlongBuffer = trainer.OverlongBuffer{Enable: true, Len: cfg.OverlongBuffer, PenaltyFactor: 1}
+	}
+	return tc
 }
 
 // writeTrainSet writes the train questions of the given types (all if
@@ -287,6 +381,42 @@ func (r *Result) Markdown(w io.Writer) {
 	}
 	if what := r.Incomplete(); what != "" {
 		fmt.Fprintf(w, "\nIncomplete: %s.\n", what)
+	}
+	if s, e := r.TrainStart, r.TrainEnd; e.Step > 0 {
+		fmt.Fprintf(w, "\nGRPO, first → last steps (means of up to 5; curves in train/metrics.jsonl and train/plots): "+
+			"reward %.3f → %.3f, searches per rollout %.2f → %.2f, response tokens written by the policy %.0f → %.0f, inserted %.0f → %.0f.\n",
+			s.RewardMean, e.RewardMean, s.SearchesPerRoll, e.SearchesPerRoll, s.ResponseTokens, e.ResponseTokens, s.InsertedTokens, e.InsertedTokens)
+	}
+	r.correctionsMarkdown(w)
+}
+
+// correctionsMarkdown writes the self-correction counts and one example.
+func (r *Result) correctionsMarkdown(w io.Writer) {
+	if len(r.Corrections) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nSelf-correction: in a correctly answered trace, a search whose query differs from every earlier one, "+
+		"made after a result that showed no hop answer not shown before (rollout/selfcorrect).")
+	fmt.Fprintln(w, "\n| method | self-corrections | traces with one | rate |\n|---|---|---|---|")
+	var example *Corrections
+	for i, c := range r.Corrections {
+		rate := 0.0
+		if c.Questions > 0 {
+			rate = 100 * float64(c.Traces) / float64(c.Questions)
+		}
+		fmt.Fprintf(w, "| %s | %d | %d of %d | %.1f%% |\n", c.Method, c.Count, c.Traces, c.Questions, rate)
+		if c.Example != nil {
+			example = &r.Corrections[i] // after RL's when it has one
+		}
+	}
+	if example != nil {
+		nums := make([]string, len(example.ExampleSearches))
+		for i, k := range example.ExampleSearches {
+			nums[i] = fmt.Sprint(k + 1)
+		}
+		fmt.Fprintf(w, "\nA self-correction (%s, question %s; search %s):\n\n```\n", example.Method, example.Example.ExampleID, strings.Join(nums, ", "))
+		example.Example.Render(w, rollout.Style{})
+		fmt.Fprintln(w, "```")
 	}
 }
 

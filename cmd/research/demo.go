@@ -93,6 +93,10 @@ rollouts, checkpoints) and report.md.`,
 	f.Var(typesFlag{&cfg.TrainTypes}, "train-types", "question types GRPO trains on, comma-separated, of "+joinTypes(world.QuestionTypes))
 	f.IntVar(&cfg.MaxTokens, "max-tokens", cfg.MaxTokens, "response budget, inserted results included")
 	f.IntVar(&cfg.TopK, "top-k", cfg.TopK, "passages per search")
+	f.BoolVar(&cfg.NoResultMask, "no-result-mask", false, "train on the inserted results too (Search-R1's ablation; algorithm.state_masking=false)")
+	f.BoolVar(&cfg.DynamicSampling, "dynamic-sampling", false, "DAPO dynamic sampling: drop groups of tied rewards, refill from up to 4 batches a step")
+	f.BoolVar(&cfg.SkipZeroAdvantage, "skip-zero-advantage", false, "leave groups of tied rewards out of the update")
+	f.IntVar(&cfg.OverlongBuffer, "overlong-buffer", 0, "DAPO's soft overlong penalty over the budget's last N tokens (0: off)")
 	return cmd
 }
 

@@ -209,6 +209,10 @@ func (t *Trainer) syncGen() {
 	}
 }
 
+// History returns the metrics recorded so far, training steps and
+// validations in order.
+func (t *Trainer) History() []Metrics { return t.history }
+
 // Close releases the models and the index.
 func (t *Trainer) Close() {
 	for i := len(t.closers) - 1; i >= 0; i-- {
