@@ -40,7 +40,10 @@ newest checkpoint with the same data order and sampling.
   rollout:   {n: 5, max_response_tokens: 8192, max_turns: 0, temperature: 1, top_p: 1, synchronous: false, max_concurrent: 0}
   algorithm: {advantage: grpo|rloo|reinforce_plus_plus_baseline, clip_low: 0.2, clip_high: 0.2,
               kl: k3|k2|k1|none, kl_coef: 0.001, entropy_coef: 0.001,
-              aggregation: token-mean|seq-mean-token-mean|seq-mean-token-sum-norm, norm_tokens: 0}
+              aggregation: token-mean|seq-mean-token-mean|seq-mean-token-sum-norm, norm_tokens: 0,
+              state_masking: true (false: inserted results in the loss), skip_zero_advantage: false,
+              filter_groups: {enable: false, metric: seq_reward|seq_final_reward|score|acc, max_num_gen_batches: 10}}
+  reward_model: {overlong_buffer: {enable: false, len: 4096, penalty_factor: 1}}
   optim:     {lr: 1e-6, schedule: constant|linear|cosine, warmup_steps: 0, betas: [0.9, 0.999], eps: 1e-8,
               weight_decay: 0.01, max_grad_norm: 1, recompute: false}
   lora:      {rank: 0 (full fine-tuning), alpha: 16, targets: [q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj]}
