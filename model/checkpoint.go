@@ -9,20 +9,22 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"research/safetensors"
 )
 
 // Checkpoint is a model's weights: either dir/model.safetensors or the shards
 // listed by dir/model.safetensors.index.json.
 type Checkpoint struct {
 	Dir   string
-	files []*Safetensors
-	where map[string]*Safetensors // tensor name → file holding it
+	files []*safetensors.File
+	where map[string]*safetensors.File // tensor name → file holding it
 }
 
 // OpenCheckpoint opens the safetensors weights in dir, preferring a single
 // model.safetensors over a sharded index.
 func OpenCheckpoint(dir string) (*Checkpoint, error) {
-	c := &Checkpoint{Dir: dir, where: map[string]*Safetensors{}}
+	c := &Checkpoint{Dir: dir, where: map[string]*safetensors.File{}}
 	single := filepath.Join(dir, "model.safetensors")
 	if _, err := os.Stat(single); err == nil {
 		if err := c.add(single, nil); err != nil {
@@ -70,7 +72,7 @@ func OpenCheckpoint(dir string) (*Checkpoint, error) {
 
 // add opens one file; want, if given, lists the tensors the index promised it holds.
 func (c *Checkpoint) add(path string, want []string) error {
-	s, err := OpenSafetensors(path)
+	s, err := safetensors.Open(path)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,9 @@ import (
 	"os"
 	"slices"
 	"unsafe"
+
+	"research/internal/diskfile"
+	"research/safetensors"
 )
 
 // GGUF is one open llama.cpp GGUF file (versions 2 and 3): its metadata and
@@ -45,7 +48,7 @@ func OpenGGUF(path string) (*GGUF, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open gguf: %w", err)
 	}
-	raw, unmap, err := mapFile(f, st.Size())
+	raw, unmap, err := diskfile.MapPrivate(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -259,7 +262,7 @@ func (g *GGUF) Float32(name string) ([]float32, []int, error) {
 	case ggmlF16:
 		out := make([]float32, len(b)/2)
 		for i := range out {
-			out[i] = F16ToF32(binary.LittleEndian.Uint16(b[2*i:]))
+			out[i] = safetensors.F16ToF32(binary.LittleEndian.Uint16(b[2*i:]))
 		}
 		return out, shape, nil
 	}

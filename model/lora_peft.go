@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"research/internal/safefile"
+	"research/safetensors"
 )
 
 // peftConfig is the part of PEFT's adapter_config.json that fixes a LoRA
@@ -45,7 +46,7 @@ func LoadLoRA(dir string, c *Config) (*LoRA, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	wpath := filepath.Join(dir, "adapter_model.safetensors")
-	st, err := OpenSafetensors(wpath)
+	st, err := safetensors.Open(wpath)
 	if err != nil {
 		return nil, fmt.Errorf("load lora: %w", err)
 	}
@@ -106,11 +107,11 @@ func (l *LoRA) Save(dir, base string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save lora: %w", err)
 	}
-	var ts []Tensor
+	var ts []safetensors.Tensor
 	for _, p := range l.Params() {
-		ts = append(ts, Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data})
+		ts = append(ts, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: p.Data})
 	}
-	if err := WriteSafetensors(filepath.Join(dir, "adapter_model.safetensors"), ts, "F32", nil); err != nil {
+	if err := safetensors.Write(filepath.Join(dir, "adapter_model.safetensors"), ts, "F32", nil); err != nil {
 		return err
 	}
 	pc := peftConfig{PEFTType: "LORA", TaskType: "CAUSAL_LM", R: l.Rank, LoRAAlpha: l.Alpha,

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"research/internal/safefile"
+	"research/safetensors"
 
 	"fmt"
 	"os"
@@ -144,11 +145,11 @@ func (m *Model) Save(dir, dtype string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
-	var ts []Tensor
+	var ts []safetensors.Tensor
 	for _, r := range m.tensors() {
-		ts = append(ts, Tensor{Name: r.name, Shape: r.shape, Data: *r.dst})
+		ts = append(ts, safetensors.Tensor{Name: r.name, Shape: r.shape, Data: *r.dst})
 	}
-	if err := WriteSafetensors(filepath.Join(dir, "model.safetensors"), ts, dtype, nil); err != nil {
+	if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), ts, dtype, nil); err != nil {
 		return err
 	}
 	cfg := struct {

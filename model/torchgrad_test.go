@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"research/safetensors"
 )
 
 // torchCase is a training pass computed by PyTorch autograd in float64
@@ -79,7 +81,7 @@ func TestGradientsMatchPyTorch(t *testing.T) {
 			} else {
 				params = g.Params()
 			}
-			ref, err := OpenSafetensors(filepath.Join(dir, "grads.safetensors"))
+			ref, err := safetensors.Open(filepath.Join(dir, "grads.safetensors"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"research/internal/safefile"
 	"research/model"
+	"research/safetensors"
 )
 
 // CheckpointVersion is the version of the checkpoint layout Save writes;
@@ -56,12 +57,12 @@ func (e *Engine) Save(dir string, rng encoding.BinaryMarshaler) error {
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	var ts []model.Tensor
+	var ts []safetensors.Tensor
 	for i, p := range e.params {
-		ts = append(ts, model.Tensor{Name: "exp_avg." + p.Name, Shape: p.Shape, Data: e.adam.m[i]},
-			model.Tensor{Name: "exp_avg_sq." + p.Name, Shape: p.Shape, Data: e.adam.v[i]})
+		ts = append(ts, safetensors.Tensor{Name: "exp_avg." + p.Name, Shape: p.Shape, Data: e.adam.m[i]},
+			safetensors.Tensor{Name: "exp_avg_sq." + p.Name, Shape: p.Shape, Data: e.adam.v[i]})
 	}
-	if err := model.WriteSafetensors(filepath.Join(dir, optimizerFile), ts, "F32", nil); err != nil {
+	if err := safetensors.Write(filepath.Join(dir, optimizerFile), ts, "F32", nil); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	st := trainerState{Version: CheckpointVersion, Step: e.step, AdamSteps: e.adam.steps, LoRA: e.LoRA != nil}
@@ -142,7 +143,7 @@ func parseState(data []byte) (trainerState, error) {
 // readInto copies every listed tensor from the safetensors file at path into
 // its Data, checking shapes.
 func readInto(path string, ps []model.Param) error {
-	f, err := model.OpenSafetensors(path)
+	f, err := safetensors.Open(path)
 	if err != nil {
 		return fmt.Errorf("load checkpoint: %w", err)
 	}

@@ -1,7 +1,8 @@
 // Package diskfile holds what the on-disk indexes share: files written
 // through a buffer with their size and CRC-32C computed on the way and
-// fsynced on close, directory syncs that make renames durable, and
-// read-only memory maps for opening.
+// fsynced on close, directory syncs that make renames durable, read-only
+// memory maps for opening, and the copy-on-write maps model weights are
+// read through.
 package diskfile
 
 import (

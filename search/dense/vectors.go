@@ -5,7 +5,7 @@ import (
 	"math"
 	"unsafe"
 
-	"research/model"
+	"research/safetensors"
 	"research/tensor"
 )
 
@@ -19,7 +19,7 @@ func appendVector(dst []byte, v []float32, dt DType) ([]byte, float32) {
 		}
 	case F16:
 		for _, x := range v {
-			dst = binary.LittleEndian.AppendUint16(dst, model.F32ToF16(x))
+			dst = binary.LittleEndian.AppendUint16(dst, safetensors.F32ToF16(x))
 		}
 	case Int8:
 		var amax float32
@@ -45,7 +45,7 @@ func appendVector(dst []byte, v []float32, dt DType) ([]byte, float32) {
 var f16ToF32 = func() *[1 << 16]float32 {
 	var t [1 << 16]float32
 	for h := range t {
-		t[h] = model.F16ToF32(uint16(h))
+		t[h] = safetensors.F16ToF32(uint16(h))
 	}
 	return &t
 }()

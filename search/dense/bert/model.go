@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"research/model"
+	"research/safetensors"
 )
 
 // linear is a weight stored [out][in] and its bias.
@@ -28,7 +28,7 @@ type Model struct {
 	wordEmb, posEmb, typeEmb []float32
 	embLnW, embLnB           []float32
 	layers                   []layer
-	st                       *model.Safetensors
+	st                       *safetensors.File
 }
 
 // Load reads dir/config.json and dir/model.safetensors. Tensor names may
@@ -38,7 +38,7 @@ func Load(dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := model.OpenSafetensors(filepath.Join(dir, "model.safetensors"))
+	st, err := safetensors.Open(filepath.Join(dir, "model.safetensors"))
 	if err != nil {
 		return nil, fmt.Errorf("bert: %w", err)
 	}

@@ -1,14 +1,14 @@
 //go:build !unix
 
-package model
+package diskfile
 
 import (
 	"io"
 	"os"
 )
 
-// mapFile reads the whole file where memory mapping is not available.
-func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
+// MapPrivate reads the whole file where memory mapping is not available.
+func MapPrivate(f *os.File, size int64) ([]byte, func() error, error) {
 	data := make([]byte, size)
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, nil, err

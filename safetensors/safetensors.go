@@ -1,4 +1,8 @@
-package model
+// Package safetensors reads and writes the Hugging Face safetensors format
+// (F32, F16 and BF16 tensors; files are memory-mapped copy-on-write) and holds
+// the half-precision conversions it needs, which the model's GGUF reader and
+// the dense index's F16 vectors share.
+package safetensors
 
 import (
 	"encoding/binary"
@@ -8,6 +12,8 @@ import (
 	"os"
 	"slices"
 	"unsafe"
+
+	"research/internal/diskfile"
 )
 
 // TensorInfo describes one tensor of a safetensors file.
@@ -30,14 +36,14 @@ var dtypeSizes = map[string]int{
 // package does not know is refused rather than misread.
 const FormatVersionKey = "research_format_version"
 
-// FormatVersion is the version WriteSafetensors writes.
+// FormatVersion is the version Write writes.
 const FormatVersion = "1"
 
 // maxHeader bounds the JSON header so a corrupt length cannot exhaust memory.
 const maxHeader = 100 << 20
 
-// Safetensors is one open .safetensors file.
-type Safetensors struct {
+// File is one open .safetensors file.
+type File struct {
 	Path     string
 	Tensors  map[string]TensorInfo
 	Metadata map[string]string
@@ -45,8 +51,8 @@ type Safetensors struct {
 	unmap    func() error
 }
 
-// OpenSafetensors memory-maps path and parses and checks its header.
-func OpenSafetensors(path string) (*Safetensors, error) {
+// Open memory-maps path and parses and checks its header.
+func Open(path string) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open safetensors: %w", err)
@@ -56,11 +62,11 @@ func OpenSafetensors(path string) (*Safetensors, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open safetensors: %w", err)
 	}
-	raw, unmap, err := mapFile(f, st.Size())
+	raw, unmap, err := diskfile.MapPrivate(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	s, err := parseSafetensors(raw)
+	s, err := parse(raw)
 	if err != nil {
 		unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -69,8 +75,8 @@ func OpenSafetensors(path string) (*Safetensors, error) {
 	return s, nil
 }
 
-// parseSafetensors reads the header of a whole file held in raw.
-func parseSafetensors(raw []byte) (*Safetensors, error) {
+// parse reads the header of a whole file held in raw.
+func parse(raw []byte) (*File, error) {
 	if len(raw) < 8 {
 		return nil, fmt.Errorf("not a safetensors file: %d bytes, shorter than the 8-byte header length", len(raw))
 	}
@@ -82,7 +88,7 @@ func parseSafetensors(raw []byte) (*Safetensors, error) {
 	if err := json.Unmarshal(raw[8:8+n], &header); err != nil {
 		return nil, fmt.Errorf("header: %w", err)
 	}
-	s := &Safetensors{Tensors: map[string]TensorInfo{}, data: raw[8+n:]}
+	s := &File{Tensors: map[string]TensorInfo{}, data: raw[8+n:]}
 	for name, msg := range header {
 		if name == "__metadata__" {
 			if err := json.Unmarshal(msg, &s.Metadata); err != nil {
@@ -128,7 +134,7 @@ func (t *TensorInfo) check(dataLen int) error {
 }
 
 // Names returns the tensor names, sorted.
-func (s *Safetensors) Names() []string {
+func (s *File) Names() []string {
 	names := make([]string, 0, len(s.Tensors))
 	for n := range s.Tensors {
 		names = append(names, n)
@@ -140,7 +146,7 @@ func (s *Safetensors) Names() []string {
 // Float32 returns the named tensor as float32 values and its shape. An
 // aligned F32 tensor aliases the (copy-on-write) mapping; F16 and BF16 are
 // converted into a new slice.
-func (s *Safetensors) Float32(name string) ([]float32, []int, error) {
+func (s *File) Float32(name string) ([]float32, []int, error) {
 	t, ok := s.Tensors[name]
 	if !ok {
 		return nil, nil, fmt.Errorf("%s: no tensor %q", s.Path, name)
@@ -175,76 +181,11 @@ func (s *Safetensors) Float32(name string) ([]float32, []int, error) {
 
 // Close unmaps the file. Slices returned by Float32 that alias the mapping
 // must not be used afterwards.
-func (s *Safetensors) Close() error {
+func (s *File) Close() error {
 	if s.unmap == nil {
 		return nil
 	}
 	err := s.unmap()
 	s.unmap = nil
 	return err
-}
-
-// F16ToF32 converts an IEEE 754 half-precision value to float32 exactly.
-func F16ToF32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // Inf or NaN
-		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
-	case exp != 0: // normal
-		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-	case mant == 0:
-		return math.Float32frombits(sign)
-	}
-	// subnormal half: a normal float32
-	e := uint32(113)
-	for mant&0x400 == 0 {
-		mant <<= 1
-		e--
-	}
-	return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
-}
-
-// F32ToF16 rounds a float32 to the nearest half (ties to even), saturating
-// to ±Inf and keeping NaN a NaN.
-func F32ToF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23&0xff) - 127 + 15
-	mant := b & 0x7fffff
-	switch {
-	case b&0x7fffffff > 0x7f800000: // NaN
-		return sign | 0x7e00
-	case exp >= 0x1f:
-		return sign | 0x7c00
-	case exp <= 0:
-		if exp < -10 {
-			return sign
-		}
-		mant |= 0x800000
-		shift := uint32(14 - exp)
-		half := mant >> shift
-		rem := mant & (1<<shift - 1)
-		mid := uint32(1) << (shift - 1)
-		if rem > mid || (rem == mid && half&1 == 1) {
-			half++
-		}
-		return sign | uint16(half)
-	}
-	half := uint32(exp)<<10 | mant>>13
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && half&1 == 1) {
-		half++ // may carry into the exponent, which rounds up correctly
-	}
-	return sign | uint16(half)
-}
-
-// F32ToBF16 rounds a float32 to bfloat16 (nearest, ties to even).
-func F32ToBF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	if b&0x7fffffff > 0x7f800000 {
-		return uint16(b>>16) | 0x40
-	}
-	return uint16((b + 0x7fff + (b >> 16 & 1)) >> 16)
 }

@@ -1,4 +1,4 @@
-package model
+package safetensors
 
 import (
 	"encoding/binary"
@@ -17,11 +17,11 @@ type Tensor struct {
 	Data  []float32
 }
 
-// WriteSafetensors writes tensors to path as dtype (F32, F16 or BF16), in the
+// Write writes tensors to path as dtype (F32, F16 or BF16), in the
 // given order, atomically: a temporary file is written, synced and renamed
 // over path. The header's __metadata__ carries meta plus "format": "pt" (as
 // HF writes) and this package's format version.
-func WriteSafetensors(path string, tensors []Tensor, dtype string, meta map[string]string) (err error) {
+func Write(path string, tensors []Tensor, dtype string, meta map[string]string) (err error) {
 	size, ok := map[string]int{"F32": 4, "F16": 2, "BF16": 2}[dtype]
 	if !ok {
 		return fmt.Errorf("write %s: dtype %q: want F32, F16 or BF16", path, dtype)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package model
+package diskfile
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"syscall"
 )
 
-// mapFile maps a whole file copy-on-write: pages are read lazily from the page
-// cache, and a caller that writes to a weight gets a private copy of the page
-// instead of corrupting the file.
-func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
+// MapPrivate maps a whole open file of size bytes copy-on-write: pages are
+// read lazily from the page cache, and a caller that writes to a weight gets
+// a private copy of the page instead of corrupting the file.
+func MapPrivate(f *os.File, size int64) ([]byte, func() error, error) {
 	if size == 0 {
 		return nil, func() error { return nil }, nil
 	}
