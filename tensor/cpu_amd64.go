@@ -76,3 +76,12 @@ func swigluAVX(out, gate, up *float32, n int)
 
 //go:noescape
 func swigluAVX512(out, gate, up *float32, n int)
+
+//go:noescape
+func dotBF16AVX(x *float32, y *uint16, n int) float32
+
+//go:noescape
+func dotTile4x3BF16AVX(k int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int)
+
+//go:noescape
+func dotTile4x12BF16AVX512(k int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int)

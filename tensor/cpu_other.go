@@ -72,3 +72,15 @@ func swigluAVX(out, gate, up *float32, n int) {
 func swigluAVX512(out, gate, up *float32, n int) {
 	panic("tensor: no assembly kernels on this architecture")
 }
+
+func dotBF16AVX(x *float32, y *uint16, n int) float32 {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func dotTile4x3BF16AVX(k int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func dotTile4x12BF16AVX512(k int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int) {
+	panic("tensor: no assembly kernels on this architecture")
+}

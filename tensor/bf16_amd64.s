@@ -1,0 +1,268 @@
+#include "textflag.h"
+
+// BF16 forms of dotAVX, dotTile4x3AVX and dotTile4x12AVX512: B is read as
+// bfloat16 and widened in registers (zero-extend each 16-bit word to 32 bits,
+// shift it into the high half), then every FMA and reduction runs as in the
+// float32 kernel, so the sums round identically.
+
+// WIDEN8 loads eight bfloat16 at addr as eight float32 in y.
+#define WIDEN8(addr, y) VPMOVZXWD addr, y; VPSLLD $16, y, y
+
+// REDUCE is tile_amd64.s's: the eight lanes of Y (low half X) added to the
+// float at addr.
+#define REDUCE(Y, X, addr) VEXTRACTF128 $1, Y, X15; VADDPS X15, X, X; VHADDPS X, X, X; VHADDPS X, X, X; VADDSS addr, X, X; VMOVSS X, addr
+
+// func dotBF16AVX(x *float32, y *uint16, n int) float32
+// Σ x[i]·y[i] with the lanes, chunks and reduction of dotAVX.
+TEXT ·dotBF16AVX(SB), NOSPLIT, $0-28
+	MOVQ   x+0(FP), SI
+	MOVQ   y+8(FP), DI
+	MOVQ   n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+dot32:
+	CMPQ        CX, $32
+	JL          dot8
+	WIDEN8((DI), Y4)
+	WIDEN8(16(DI), Y5)
+	WIDEN8(32(DI), Y6)
+	WIDEN8(48(DI), Y7)
+	VFMADD231PS (SI), Y4, Y0
+	VFMADD231PS 32(SI), Y5, Y1
+	VFMADD231PS 64(SI), Y6, Y2
+	VFMADD231PS 96(SI), Y7, Y3
+	ADDQ        $128, SI
+	ADDQ        $64, DI
+	SUBQ        $32, CX
+	JMP         dot32
+
+dot8:
+	CMPQ        CX, $8
+	JL          dotsum
+	WIDEN8((DI), Y4)
+	VFMADD231PS (SI), Y4, Y0
+	ADDQ        $32, SI
+	ADDQ        $16, DI
+	SUBQ        $8, CX
+	JMP         dot8
+
+dotsum:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+
+dot1:
+	TESTQ       CX, CX
+	JZ          dotdone
+	MOVWLZX     (DI), AX
+	SHLL        $16, AX
+	VMOVD       AX, X4
+	VFMADD231SS (SI), X4, X0
+	ADDQ        $4, SI
+	ADDQ        $2, DI
+	DECQ        CX
+	JMP         dot1
+
+dotdone:
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotTile4x3BF16AVX(k int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int)
+// dotTile4x3AVX with B in bfloat16 (ldb in elements).
+TEXT ·dotTile4x3BF16AVX(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R10
+	SHLQ $1, R10
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R11
+	SHLQ $2, R11
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ  CX, CX
+	JZ     reduce
+
+loop:
+	WIDEN8((DI), Y12)
+	WIDEN8((DI)(R10*1), Y13)
+	WIDEN8((DI)(R10*2), Y14)
+	VMOVUPS     (SI), Y15
+	VFMADD231PS Y15, Y12, Y0
+	VFMADD231PS Y15, Y13, Y1
+	VFMADD231PS Y15, Y14, Y2
+	VMOVUPS     (SI)(R8*1), Y15
+	VFMADD231PS Y15, Y12, Y3
+	VFMADD231PS Y15, Y13, Y4
+	VFMADD231PS Y15, Y14, Y5
+	VMOVUPS     (SI)(R8*2), Y15
+	VFMADD231PS Y15, Y12, Y6
+	VFMADD231PS Y15, Y13, Y7
+	VFMADD231PS Y15, Y14, Y8
+	VMOVUPS     (SI)(R9*1), Y15
+	VFMADD231PS Y15, Y12, Y9
+	VFMADD231PS Y15, Y13, Y10
+	VFMADD231PS Y15, Y14, Y11
+	ADDQ        $32, SI
+	ADDQ        $16, DI
+	SUBQ        $8, CX
+	JNZ         loop
+
+reduce:
+	REDUCE(Y0, X0, (DX))
+	REDUCE(Y1, X1, 4(DX))
+	REDUCE(Y2, X2, 8(DX))
+	ADDQ R11, DX
+	REDUCE(Y3, X3, (DX))
+	REDUCE(Y4, X4, 4(DX))
+	REDUCE(Y5, X5, 8(DX))
+	ADDQ R11, DX
+	REDUCE(Y6, X6, (DX))
+	REDUCE(Y7, X7, 4(DX))
+	REDUCE(Y8, X8, 8(DX))
+	ADDQ R11, DX
+	REDUCE(Y9, X9, (DX))
+	REDUCE(Y10, X10, 4(DX))
+	REDUCE(Y11, X11, 8(DX))
+	VZEROUPPER
+	RET
+
+// Lane indices 0, 4, 8, 12 (as chunk0 in tile512_amd64.s).
+DATA bf16chunk0<>+0(SB)/4, $0
+DATA bf16chunk0<>+4(SB)/4, $4
+DATA bf16chunk0<>+8(SB)/4, $8
+DATA bf16chunk0<>+12(SB)/4, $12
+DATA bf16chunk0<>+16(SB)/4, $0
+DATA bf16chunk0<>+20(SB)/4, $0
+DATA bf16chunk0<>+24(SB)/4, $0
+DATA bf16chunk0<>+28(SB)/4, $0
+DATA bf16chunk0<>+32(SB)/4, $0
+DATA bf16chunk0<>+36(SB)/4, $0
+DATA bf16chunk0<>+40(SB)/4, $0
+DATA bf16chunk0<>+44(SB)/4, $0
+DATA bf16chunk0<>+48(SB)/4, $0
+DATA bf16chunk0<>+52(SB)/4, $0
+DATA bf16chunk0<>+56(SB)/4, $0
+DATA bf16chunk0<>+60(SB)/4, $0
+GLOBL bf16chunk0<>(SB), RODATA|NOPTR, $64
+
+// PAIRBF widens eight bfloat16 of row lo into the low half of z and eight of
+// row hi into its high half (Y31 is free until the reduction).
+#define PAIRBF(lo, hi, y, z) \
+	VPMOVZXWD    lo, y; \
+	VPMOVZXWD    hi, Y31; \
+	VINSERTI32X8 $1, Y31, z, z; \
+	VPSLLD       $16, z, z
+
+// AROW, SUM4 and ZERO6 are tile512_amd64.s's.
+#define AROW(addr, z0, z1, z2, z3, z4, z5) \
+	VBROADCASTF32X8 addr, Z30; \
+	VFMADD231PS     Z30, Z24, z0; \
+	VFMADD231PS     Z30, Z25, z1; \
+	VFMADD231PS     Z30, Z26, z2; \
+	VFMADD231PS     Z30, Z27, z3; \
+	VFMADD231PS     Z30, Z28, z4; \
+	VFMADD231PS     Z30, Z29, z5
+
+#define SUM4(za, zb, addr) \
+	VSHUFF32X4 $0x88, zb, za, Z30; \
+	VSHUFF32X4 $0xdd, zb, za, Z24; \
+	VADDPS     Z24, Z30, Z30; \
+	VPERMILPS  $0xb1, Z30, Z24; \
+	VADDPS     Z24, Z30, Z30; \
+	VPERMILPS  $0x4e, Z30, Z24; \
+	VADDPS     Z24, Z30, Z30; \
+	VPERMPS    Z30, Z31, Z30; \
+	VADDPS     addr, X30, X30; \
+	VMOVUPS    X30, addr
+
+#define ZERO6(z0, z1, z2, z3, z4, z5) \
+	VPXORD z0, z0, z0; \
+	VPXORD z1, z1, z1; \
+	VPXORD z2, z2, z2; \
+	VPXORD z3, z3, z3; \
+	VPXORD z4, z4, z4; \
+	VPXORD z5, z5, z5
+
+// func dotTile4x12BF16AVX512(k int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int)
+// dotTile4x12AVX512 with B in bfloat16 (ldb in elements); k a positive
+// multiple of 8.
+TEXT ·dotTile4x12BF16AVX512(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R10
+	SHLQ $1, R10
+	LEAQ (R10)(R10*2), R11
+	LEAQ (DI)(R10*4), R12
+	LEAQ (R12)(R10*4), R13
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), BX
+	SHLQ $2, BX
+
+	ZERO6(Z0, Z1, Z2, Z3, Z4, Z5)
+	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
+	ZERO6(Z12, Z13, Z14, Z15, Z16, Z17)
+	ZERO6(Z18, Z19, Z20, Z21, Z22, Z23)
+
+loop:
+	PAIRBF((DI), (DI)(R10*1), Y24, Z24)
+	PAIRBF((DI)(R10*2), (DI)(R11*1), Y25, Z25)
+	PAIRBF((R12), (R12)(R10*1), Y26, Z26)
+	PAIRBF((R12)(R10*2), (R12)(R11*1), Y27, Z27)
+	PAIRBF((R13), (R13)(R10*1), Y28, Z28)
+	PAIRBF((R13)(R10*2), (R13)(R11*1), Y29, Z29)
+	AROW((SI), Z0, Z1, Z2, Z3, Z4, Z5)
+	AROW((SI)(R8*1), Z6, Z7, Z8, Z9, Z10, Z11)
+	AROW((SI)(R8*2), Z12, Z13, Z14, Z15, Z16, Z17)
+	AROW((SI)(R9*1), Z18, Z19, Z20, Z21, Z22, Z23)
+	ADDQ $32, SI
+	ADDQ $16, DI
+	ADDQ $16, R12
+	ADDQ $16, R13
+	SUBQ $8, CX
+	JNZ  loop
+
+	VMOVUPS bf16chunk0<>(SB), Z31
+	SUM4(Z0, Z1, (DX))
+	SUM4(Z2, Z3, 16(DX))
+	SUM4(Z4, Z5, 32(DX))
+	ADDQ BX, DX
+	SUM4(Z6, Z7, (DX))
+	SUM4(Z8, Z9, 16(DX))
+	SUM4(Z10, Z11, 32(DX))
+	ADDQ BX, DX
+	SUM4(Z12, Z13, (DX))
+	SUM4(Z14, Z15, 16(DX))
+	SUM4(Z16, Z17, 32(DX))
+	ADDQ BX, DX
+	SUM4(Z18, Z19, (DX))
+	SUM4(Z20, Z21, 16(DX))
+	SUM4(Z22, Z23, 32(DX))
+	VZEROUPPER
+	RET

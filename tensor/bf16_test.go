@@ -1,0 +1,133 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// randBF16 returns n bfloat16 weights of random floats in [-1, 1), with a
+// few signed zeros and tiny values so the widening of every bit pattern
+// class is exercised.
+func randBF16(r *rand.Rand, n int) []uint16 {
+	w := make([]uint16, n)
+	for i := range w {
+		w[i] = uint16(math.Float32bits(2*r.Float32()-1) >> 16)
+		switch r.IntN(50) {
+		case 0:
+			w[i] = 0x8000 // -0
+		case 1:
+			w[i] = 0x0001 // the smallest subnormal
+		}
+	}
+	return w
+}
+
+func widened(w []uint16) []float32 {
+	f := make([]float32, len(w))
+	WidenBF16(f, w)
+	return f
+}
+
+func TestBF16ToF32(t *testing.T) {
+	for _, f := range []float32{0, 1, -2.5, 3.140625, float32(math.Inf(-1)), 1e-40} {
+		b := uint16(math.Float32bits(f) >> 16)
+		if got := BF16ToF32(b); math.Float32bits(got) != math.Float32bits(f)&0xffff0000 {
+			t.Errorf("BF16ToF32(%#04x) = %v, want the high half of %v", b, got, f)
+		}
+	}
+}
+
+// TestMatMulTBF16 checks, with every kernel set, that the BF16 product has
+// the bits of MatMulT on the widened weights (ragged m, n and k cover every
+// tile edge and tail), and that it agrees with the pure-Go set's result to
+// float32 rounding.
+func TestMatMulTBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(24, 16))
+	type shape struct{ m, n, k int }
+	var shapes []shape
+	for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 16, 17, 64, 65, 70} {
+		for _, nk := range [][2]int{{1, 1}, {3, 8}, {5, 7}, {12, 16}, {13, 9}, {25, 33}, {37, 100}, {48, 64}, {200, 129}, {397, 40}, {24, 256}} {
+			shapes = append(shapes, shape{m, nk[0], nk[1]})
+		}
+	}
+	type operands struct {
+		a   []float32
+		w   []uint16
+		goC []float32
+	}
+	ops := make([]operands, len(shapes))
+	for i, s := range shapes {
+		ops[i].a = randSlice(r, s.m*s.k)
+		ops[i].w = randBF16(r, s.n*s.k)
+		ops[i].goC = make([]float32, s.m*s.n)
+		withSet(setGo, func() { MatMulTBF16(ops[i].goC, ops[i].a, ops[i].w, s.m, s.n, s.k) })
+	}
+	kernelModes(t, func(t *testing.T) {
+		for i, s := range shapes {
+			o := ops[i]
+			got := randSlice(r, s.m*s.n) // overwritten
+			MatMulTBF16(got, o.a, o.w, s.m, s.n, s.k)
+			want := make([]float32, s.m*s.n)
+			MatMulT(want, o.a, widened(o.w), s.m, s.n, s.k)
+			if at := sameBits(got, want); at >= 0 {
+				t.Fatalf("m=%d n=%d k=%d: C[%d] = %v, MatMulT on widened weights %v", s.m, s.n, s.k, at, got[at], want[at])
+			}
+			for j := range got {
+				if d := math.Abs(float64(got[j] - o.goC[j])); d > 1e-5*(1+float64(s.k)/16) {
+					t.Fatalf("m=%d n=%d k=%d: C[%d] = %v, pure-Go set %v", s.m, s.n, s.k, j, got[j], o.goC[j])
+				}
+			}
+		}
+	})
+}
+
+// TestDotBF16 checks the BF16 dot product against Dot on the widened vector
+// bit for bit, at every length around the 8- and 32-float chunks.
+func TestDotBF16(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	kernelModes(t, func(t *testing.T) {
+		for n := range 80 {
+			x := randSlice(r, n)
+			y := randBF16(r, n)
+			got, want := dotBF16(x, y), Dot(x, widened(y))
+			if math.Float32bits(got) != math.Float32bits(want) {
+				t.Fatalf("n=%d: dotBF16 = %v, Dot on widened %v", n, got, want)
+			}
+		}
+	})
+}
+
+// BenchmarkMatMulTBF16 compares BF16 and float32 weights at the decode shapes
+// of Qwen2.5-0.5B (batch 1 and 16): the layer projections and the LM head.
+// Decode streams the weights once per step, so BF16 should approach half the
+// time where memory bandwidth bounds the F32 kernel.
+func BenchmarkMatMulTBF16(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, sh := range []struct {
+		name string
+		n, k int
+	}{
+		{"q_o", 896, 896}, {"k_v", 128, 896}, {"gate_up", 4864, 896}, {"down", 896, 4864}, {"lm_head", 151936, 896},
+	} {
+		w := randBF16(r, sh.n*sh.k)
+		wf := widened(w)
+		for _, m := range []int{1, 16} {
+			a := randSlice(r, m*sh.k)
+			c := make([]float32, m*sh.n)
+			b.Run(fmt.Sprintf("%s/m=%d/f32", sh.name, m), func(b *testing.B) {
+				b.SetBytes(int64(4 * len(wf)))
+				for b.Loop() {
+					MatMulT(c, a, wf, m, sh.n, sh.k)
+				}
+			})
+			b.Run(fmt.Sprintf("%s/m=%d/bf16", sh.name, m), func(b *testing.B) {
+				b.SetBytes(int64(2 * len(w)))
+				for b.Loop() {
+					MatMulTBF16(c, a, w, m, sh.n, sh.k)
+				}
+			})
+		}
+	}
+}
