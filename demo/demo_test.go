@@ -49,8 +49,16 @@ func TestRunEndToEnd(t *testing.T) {
 	if len(res.Examples) != 4 {
 		t.Errorf("%d traces after RL, want 4", len(res.Examples))
 	}
+	if len(res.Corrections) != 2 || res.Corrections[1].Questions != 4 || res.TrainEnd.Step != 2 {
+		t.Errorf("corrections %+v, training ends at step %d; want before and after RL over 4 questions, step 2", res.Corrections, res.TrainEnd.Step)
+	}
 	var md bytes.Buffer
 	res.Markdown(&md)
+	for _, want := range []string{"Self-correction", "searches per rollout"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, md.String())
+		}
+	}
 	for _, m := range []method{closedBook, naiveRAG, beforeRL, afterRL} {
 		if !strings.Contains(md.String(), m.title) {
 			t.Errorf("table lacks %q:\n%s", m.title, md.String())
@@ -163,6 +171,42 @@ func TestWriteTrainSet(t *testing.T) {
 		}
 		if q.Type != world.Bridge && q.Type != world.Chain {
 			t.Fatalf("question %s of type %s written", q.ID, q.Type)
+		}
+	}
+}
+
+// TestRunRecipeOptions: the demo runs end to end with every recipe option
+// on (results in the loss, dynamic sampling, skipped tied groups, the
+// overlong penalty), and its metrics carry what they add.
+func TestRunRecipeOptions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("pretrains and trains a model: skipped with -short")
+	}
+	cfg := Defaults(t.TempDir())
+	cfg.World.Entities, cfg.World.HeldOut = 40, 40
+	cfg.World.TrainQuestions, cfg.World.DevQuestions, cfg.World.TestQuestions = 20, 4, 8
+	cfg.Pretrain = true
+	cfg.Shape = pretrain.Shape{Vocab: 400, Hidden: 32, Layers: 1, Heads: 2, KVHeads: 1, FFN: 64,
+		Epochs: 1, Warmup: 1, BatchTokens: 4096, TopK: 2, Traces: 1, LR: 3e-3, CopyLR: 1e-3, Beta2: 0.95, Noise: pretrain.DefaultNoise, Seed: 1}
+	cfg.EvalQuestions, cfg.MaxTokens, cfg.Steps, cfg.BatchSize, cfg.N = 4, 48, 2, 2, 2
+	cfg.NoResultMask, cfg.DynamicSampling, cfg.SkipZeroAdvantage, cfg.OverlongBuffer = true, true, true, 16
+	if _, err := Run(context.Background(), cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(cfg.Out, "train", "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"gen_batches"`) {
+		t.Errorf("metrics.jsonl lacks gen_batches:\n%s", data)
+	}
+	conf, err := os.ReadFile(filepath.Join(cfg.Out, "train", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"state_masking: false", "skip_zero_advantage: true", "max_num_gen_batches: 4", "len: 16"} {
+		if !strings.Contains(string(conf), want) {
+			t.Errorf("config.yaml lacks %q", want)
 		}
 	}
 }
