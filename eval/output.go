@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"os"
 	"sync"
 
+	"research/internal/jsonl"
 	"research/internal/safefile"
 )
 
@@ -20,7 +20,7 @@ import (
 type Output struct {
 	path    string
 	mu      sync.Mutex
-	f       *os.File
+	f       *jsonl.File
 	records []Record
 	done    map[string]bool
 }
@@ -28,47 +28,27 @@ type Output struct {
 // OpenOutput opens (or creates) the results file at path and reads the
 // records it already holds.
 func OpenOutput(path string) (*Output, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	o := &Output{path: path, done: map[string]bool{}}
+	f, err := jsonl.OpenAppend(path, o.add)
 	if err != nil {
-		return nil, fmt.Errorf("results: %w", err)
+		return nil, err // it names the file, and add words its own errors
 	}
-	o := &Output{path: path, f: f, done: map[string]bool{}}
-	good, err := o.load()
-	if err == nil {
-		if err = f.Truncate(good); err == nil {
-			_, err = f.Seek(good, io.SeekStart)
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
+	o.f = f
 	return o, nil
 }
 
-// load reads every complete line and returns the length of the good prefix.
-func (o *Output) load() (int64, error) {
-	r := bufio.NewReader(o.f)
-	var good int64
-	for n := 1; ; n++ {
-		line, err := r.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			return good, nil // a torn last line, or none
-		}
-		if err != nil {
-			return 0, fmt.Errorf("results %s: %w", o.path, err)
-		}
-		rec, err := parseRecord(line)
-		if err != nil {
-			return 0, fmt.Errorf("results %s line %d: %w", o.path, n, err)
-		}
-		if o.done[rec.ID] {
-			return 0, fmt.Errorf("results %s line %d: id %q appears twice", o.path, n, rec.ID)
-		}
-		o.done[rec.ID] = true
-		o.records = append(o.records, rec)
-		good += int64(len(line))
+// add takes line n of the file as the next record.
+func (o *Output) add(n int, line []byte) error {
+	rec, err := parseRecord(line)
+	if err != nil {
+		return fmt.Errorf("results %s line %d: %w", o.path, n, err)
 	}
+	if o.done[rec.ID] {
+		return fmt.Errorf("results %s line %d: id %q appears twice", o.path, n, rec.ID)
+	}
+	o.done[rec.ID] = true
+	o.records = append(o.records, rec)
+	return nil
 }
 
 func parseRecord(line []byte) (Record, error) {
@@ -110,11 +90,8 @@ func (o *Output) Append(rec *Record) error {
 	if o.done[rec.ID] {
 		return fmt.Errorf("results %s: id %q written twice", o.path, rec.ID)
 	}
-	if _, err := o.f.Write(line.Bytes()); err != nil {
-		return fmt.Errorf("results %s: %w", o.path, err)
-	}
-	if err := o.f.Sync(); err != nil {
-		return fmt.Errorf("results %s: %w", o.path, err)
+	if err := o.f.Append(bytes.TrimSuffix(line.Bytes(), []byte("\n"))); err != nil {
+		return fmt.Errorf("results: %w", err)
 	}
 	o.done[rec.ID] = true
 	o.records = append(o.records, *rec)
@@ -138,9 +115,9 @@ func (o *Output) Rewrite(records []Record) error {
 	if err != nil {
 		return fmt.Errorf("results %s: %w", o.path, err)
 	}
-	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := jsonl.OpenAppend(o.path, nil)
 	if err != nil {
-		return fmt.Errorf("results %s: %w", o.path, err)
+		return fmt.Errorf("results: %w", err)
 	}
 	o.f.Close()
 	o.f = f
@@ -180,8 +157,8 @@ func ReadRecords(path string) ([]Record, error) {
 		return nil, fmt.Errorf("results: %w", err)
 	}
 	defer f.Close()
-	o := &Output{path: path, f: f, done: map[string]bool{}}
-	if _, err := o.load(); err != nil {
+	o := &Output{path: path, done: map[string]bool{}}
+	if _, err := jsonl.ReadComplete(f, path, o.add); err != nil {
 		return nil, err
 	}
 	return o.records, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"research/internal/jsonl"
 	"research/internal/progress"
 	"research/tokenizer"
 )
@@ -132,18 +133,19 @@ func mapLines(w io.Writer, args []string, desc string, fn func([]byte) (jsonObje
 	}
 	bar := progress.New(total, desc, "bytes")
 	defer bar.Finish()
-	br := bufio.NewReaderSize(r, 1<<20)
+	lr := jsonl.NewReader(bufio.NewReaderSize(r, 1<<20), name, maxLine)
 	bw := bufio.NewWriterSize(w, 1<<20)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	for lineNo := 1; ; lineNo++ {
-		line, err := readLine(br, maxLine)
+	for {
+		line, err := lr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("%s:%d: %w", name, lineNo, err)
+			return err
 		}
+		lineNo := lr.Line()
 		bar.Add(len(line) + 1)
 		line = bytes.TrimSuffix(line, []byte("\r"))
 		if len(bytes.TrimSpace(line)) == 0 {

@@ -1,15 +1,13 @@
 package judge
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"sync"
+
+	"research/internal/jsonl"
 )
 
 // CacheVersion is the format version of cache lines; lines of another
@@ -21,7 +19,7 @@ const CacheVersion = 1
 // Only real verdicts are cached, never failures.
 type Cache struct {
 	mu sync.Mutex
-	f  *os.File
+	f  *jsonl.File
 	m  map[string]Verdict
 }
 
@@ -43,50 +41,29 @@ func CacheKey(model, prompt string) string {
 // cut short by a crash is dropped; any other bad line is an error naming
 // its line number.
 func OpenCache(path string) (*Cache, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	c := &Cache{m: map[string]Verdict{}}
+	f, err := jsonl.OpenAppend(path, func(n int, line []byte) error { return c.add(path, n, line) })
 	if err != nil {
-		return nil, fmt.Errorf("judge cache: %w", err)
+		return nil, err // it names the file, and add words its own errors
 	}
-	c := &Cache{f: f, m: map[string]Verdict{}}
-	good, err := c.load(path)
-	if err == nil {
-		// Drop a torn last line, then append after the good ones.
-		if err = f.Truncate(good); err == nil {
-			_, err = f.Seek(good, io.SeekStart)
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
+	c.f = f
 	return c, nil
 }
 
-// load reads every complete line and returns the length of the good prefix.
-func (c *Cache) load(path string) (int64, error) {
-	r := bufio.NewReader(c.f)
-	var good int64
-	for n := 1; ; n++ {
-		line, err := r.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			return good, nil // a line without its newline was being written
-		}
-		if err != nil {
-			return 0, fmt.Errorf("judge cache %s: %w", path, err)
-		}
-		var l cacheLine
-		if err := json.Unmarshal(line, &l); err != nil {
-			return 0, fmt.Errorf("judge cache %s line %d: %w", path, n, err)
-		}
-		if l.Version != CacheVersion {
-			return 0, fmt.Errorf("judge cache %s line %d: format version %d, this build reads %d", path, n, l.Version, CacheVersion)
-		}
-		if l.Judgement != Correct && l.Judgement != Incorrect {
-			return 0, fmt.Errorf("judge cache %s line %d: judgement %q", path, n, l.Judgement)
-		}
-		c.m[l.Key] = Verdict{Judgement: l.Judgement, Rationale: l.Rationale, Model: l.Model}
-		good += int64(len(line))
+// add takes line n of the cache at path as the next verdict.
+func (c *Cache) add(path string, n int, line []byte) error {
+	var l cacheLine
+	if err := json.Unmarshal(line, &l); err != nil {
+		return fmt.Errorf("judge cache %s line %d: %w", path, n, err)
 	}
+	if l.Version != CacheVersion {
+		return fmt.Errorf("judge cache %s line %d: format version %d, this build reads %d", path, n, l.Version, CacheVersion)
+	}
+	if l.Judgement != Correct && l.Judgement != Incorrect {
+		return fmt.Errorf("judge cache %s line %d: judgement %q", path, n, l.Judgement)
+	}
+	c.m[l.Key] = Verdict{Judgement: l.Judgement, Rationale: l.Rationale, Model: l.Model}
+	return nil
 }
 
 // Get returns a cached verdict.
@@ -105,11 +82,11 @@ func (c *Cache) Put(key string, v Verdict) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, err := c.f.Write(append(line, '\n')); err != nil {
+	if err := c.f.Append(line); err != nil {
 		return err
 	}
 	c.m[key] = Verdict{Judgement: v.Judgement, Rationale: v.Rationale, Model: v.Model}
-	return c.f.Sync()
+	return nil
 }
 
 // Len is the number of cached verdicts.
