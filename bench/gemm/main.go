@@ -34,6 +34,7 @@ type shape struct {
 func main() {
 	threads := flag.Int("threads", 2, "threads for both libraries")
 	minTime := flag.Duration("time", time.Second, "minimum time per measurement")
+	scale := flag.Int("scale", 1, "divide every dimension by this (a smoke test of the script, not a measurement)")
 	kernels := flag.String("kernels", "", "comma-separated kernel sets to measure in turn, e.g. avx2,avx512 (default: the one $RESEARCH_KERNELS and the CPU choose)")
 	flag.Parse()
 	sets := []string{tensor.Kernels()}
@@ -56,6 +57,12 @@ func main() {
 		{"decode×16 LM head", 16, 151936, 896, true},
 		{"decode×1 LM head", 1, 151936, 896, true},
 	}
+	if *scale > 1 {
+		for i := range shapes {
+			s := &shapes[i]
+			s.m, s.n, s.k = max(1, s.m / *scale), max(1, s.n / *scale), max(1, s.k / *scale)
+		}
+	}
 	for _, set := range sets {
 		if err := tensor.SetKernels(set); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -68,6 +75,9 @@ func main() {
 
 func run(shapes []shape, minTime time.Duration) {
 	fmt.Printf("%-22s %16s %10s %10s %7s\n", "shape", "m×n×k", "ours", "OpenBLAS", "ratio")
+	// The RATIO lines (ours/OpenBLAS) are for scripts (bench/peers.sh):
+	// 1024³ NN, and the worst of the model shapes (every non-square one).
+	var square, modelMin float64 = 0, math.Inf(1)
 	for _, s := range shapes {
 		r := rand.New(rand.NewPCG(1, 2))
 		a, b := randSlice(r, s.m*s.k), randSlice(r, s.k*s.n)
@@ -92,7 +102,15 @@ func run(shapes []shape, minTime time.Duration) {
 			os.Exit(1)
 		}
 		fmt.Printf("%-22s %16s %10.1f %10.1f %7.2f\n", s.name, fmt.Sprintf("%d×%d×%d", s.m, s.n, s.k), ours, blas, ours/blas)
+		switch {
+		case strings.HasPrefix(s.name, "square") && !s.transB:
+			square = ours / blas
+		case !strings.HasPrefix(s.name, "square"):
+			modelMin = min(modelMin, ours/blas)
+		}
 	}
+	fmt.Printf("RATIO gemm_1024 %.4f\n", square)
+	fmt.Printf("RATIO gemm_model_shapes_min %.4f\n", modelMin)
 }
 
 // measure times f and g in alternating batches (five each, minTime in all),

@@ -3,6 +3,9 @@
 # Usage: sh bench/gemm/run.sh [THREADS] [TIME] [KERNELS]   (from the repository root)
 # KERNELS: comma-separated kernel sets measured in turn, e.g. avx2,avx512
 # (default: the widest the CPU has, or $RESEARCH_KERNELS).
+# GEMM_SCALE divides every dimension (a smoke test of the script, not a
+# measurement). The last lines, "RATIO name ours/OpenBLAS", are for
+# bench/peers.sh.
 # libopenblas-dev pulls in the pthread OpenBLAS (libopenblas0-pthread).
 set -eu
 threads=${1:-2}
@@ -11,4 +14,4 @@ kernels=${3:-}
 if ! [ -e /usr/include/x86_64-linux-gnu/cblas.h ] && ! [ -e /usr/include/cblas.h ]; then
 	apt-get install -y libopenblas-dev >/dev/null
 fi
-OPENBLAS_NUM_THREADS=$threads GOMAXPROCS=$threads CGO_ENABLED=1 go run -tags openblas ./bench/gemm -threads "$threads" -time "$time" -kernels "$kernels"
+OPENBLAS_NUM_THREADS=$threads GOMAXPROCS=$threads CGO_ENABLED=1 go run -tags openblas ./bench/gemm -threads "$threads" -time "$time" -kernels "$kernels" -scale "${GEMM_SCALE:-1}"

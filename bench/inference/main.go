@@ -127,6 +127,7 @@ func run(dir string, promptLen, decode, batch, batchPrompt, threads int) error {
 	rss := peakRSS()
 	out := map[string]any{
 		"threads":                       threads,
+		"kernels":                       tensor.Kernels(),
 		"prefill_tokens_per_s":          prefill,
 		"decode_tokens_per_s":           decode1,
 		"decode_no_logits_tokens_per_s": decodeNoLogits,

@@ -4,6 +4,10 @@
 # rounds, so both see the same load on a shared machine; prints each one's
 # best round and the ratio of tokens/s. Usage, from the repository root:
 #   sh bench/train/run.sh [THREADS] [STEPS] [ROUNDS]
+# SHAPES (default "base small qwen05-slice") picks the shapes; LEN and SEQS
+# override tokens per sequence and sequences per step (smoke runs only: the
+# recorded figures use each shape's defaults below). After each shape a line
+# "RATIO train_<shape> ours/torch" is for bench/peers.sh.
 set -e
 THREADS=${1:-2}
 STEPS=${2:-3}
@@ -32,10 +36,17 @@ run() { # shape sequences length
 	echo "$ours"
 	echo "$torch"
 	awk -v a="$(echo "$ours" | tps)" -v b="$(echo "$torch" | tps)" -v s="$1" \
-		'BEGIN { printf "%s: ours/torch tokens/s = %.2f (best of %d rounds each)\n\n", s, a / b, '"$ROUNDS"' }'
+		'BEGIN { printf "%s: ours/torch tokens/s = %.2f (best of %d rounds each)\nRATIO train_%s %.4f\n\n", s, a / b, '"$ROUNDS"', s, a / b }'
+}
+
+# shape SEQS LEN: runs a shape if SHAPES names it.
+shape() {
+	case " ${SHAPES:-base small qwen05-slice} " in
+	*" $1 "*) run "$1" "${SEQS:-$2}" "${LEN:-$3}" ;;
+	esac
 }
 
 echo "threads $THREADS, $STEPS timed steps after one warm-up, $ROUNDS alternating rounds, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-run base 8 512
-run small 4 512
-run qwen05-slice 1 512
+shape base 8 512
+shape small 4 512
+shape qwen05-slice 1 512
