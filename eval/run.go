@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"research/dataset"
 	"research/internal/ctxlimit"
 	"research/protocol"
@@ -75,58 +77,32 @@ func (r *Runner) Run(ctx context.Context, datasetName string, examples []dataset
 	if r.Config.Method == Research {
 		return r.runResearch(ctx, datasetName, examples, done)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if firstErr == nil {
-			firstErr = err
-			cancel()
-		}
-	}
-	work := make(chan dataset.Example)
-	for range min(r.Config.Workers, max(len(examples), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ex := range work {
-				rec, err := r.baseline(ctx, datasetName, ex)
-				if err != nil && errors.As(err, new(*ctxlimit.Error)) {
-					// One question too long for the model is a failed
-					// question, not a failed run.
-					rec, err = failedRecord(datasetName, r.Config.Method, ex, fmt.Errorf("example %q: %w", ex.ID, err)), nil
-				}
-				if err != nil {
-					fail(fmt.Errorf("example %q: %w", ex.ID, err))
-					continue
-				}
-				mu.Lock()
-				err = done(rec)
-				mu.Unlock()
-				if err != nil {
-					fail(err)
-				}
-			}
-		}()
-	}
-feed:
+	// The first error stops the run: no more examples start, and those
+	// under way see their context cancelled.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(min(r.Config.Workers, max(len(examples), 1)))
+	var mu sync.Mutex // done is called one record at a time
 	for _, ex := range examples {
-		select {
-		case work <- ex:
-		case <-ctx.Done():
-			break feed
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			rec, err := r.baseline(gctx, datasetName, ex)
+			if err != nil && errors.As(err, new(*ctxlimit.Error)) {
+				// One question too long for the model is a failed
+				// question, not a failed run.
+				rec, err = failedRecord(datasetName, r.Config.Method, ex, fmt.Errorf("example %q: %w", ex.ID, err)), nil
+			}
+			if err != nil {
+				return fmt.Errorf("example %q: %w", ex.ID, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			return done(rec)
+		})
 	}
-	close(work)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	return ctx.Err()
 }
