@@ -15,6 +15,11 @@
 // AVX-512 form (max, dot, Scores, WeightedSum) run their AVX2 code in the
 // AVX-512 set. The Go set rounds differently (no FMA, other sum orders).
 //
+// Weights may also be bfloat16 (MatMulTBF16): the decode path reads them as
+// 16-bit words and widens them in registers, halving the bytes a step
+// streams, and rounds every sum as MatMulT does on the widened weights, in
+// every kernel set.
+//
 // Matrices are dense, row-major []float32 with an explicit leading
 // dimension, as in BLAS. Shapes are the caller's responsibility: Gemm
 // panics on operands too short for their shape rather than let assembly
