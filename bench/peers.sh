@@ -89,7 +89,7 @@ echo "== CPU: $cpu ($(nproc) cores seen), load average $(cut -d' ' -f1-3 /proc/l
 for lib in libblas.so.3 liblapack.so.3; do
 	echo "$lib -> $(readlink -f "/usr/lib/$arch/$lib" 2>/dev/null || echo missing)"
 done
-kernels=$(go run ./bench/kernels 2>&1)
+kernels=$(go run -C bench ./kernels 2>&1)
 echo "ours: tensor.Kernels() = ${kernels%% *} (this CPU has: ${kernels#* })"
 kernels=${kernels%% *}
 # numpy's and torch's configs name the BLAS they were built against (Debian:

@@ -19,7 +19,7 @@ fi
 # Our committed WordPiece vocabulary (4,077 ids < 30,522) stands in for E5's.
 cp search/dense/wordpiece/testdata/tokenizer.json "$MODEL/"
 IDS=$(mktemp)
-GO=$(go run ./bench/dense/encode -model "$MODEL" -corpus "$CORPUS" -n "$N" -threads "$T" -max-len "$MAX_LEN" -ids-out "$IDS")
+GO=$(go run -C bench ./dense/encode -model "$MODEL" -corpus "$(realpath "$CORPUS")" -n "$N" -threads "$T" -max-len "$MAX_LEN" -ids-out "$IDS")
 PT=$(/usr/bin/python3 bench/dense/encode/torch_encode.py "$MODEL" "$IDS" --threads "$T")
 rm -f "$IDS"
 echo "$GO"

@@ -14,4 +14,4 @@ kernels=${3:-}
 if ! [ -e /usr/include/x86_64-linux-gnu/cblas.h ] && ! [ -e /usr/include/cblas.h ]; then
 	apt-get install -y libopenblas-dev >/dev/null
 fi
-OPENBLAS_NUM_THREADS=$threads GOMAXPROCS=$threads CGO_ENABLED=1 go run -tags openblas ./bench/gemm -threads "$threads" -time "$time" -kernels "$kernels" -scale "${GEMM_SCALE:-1}"
+OPENBLAS_NUM_THREADS=$threads GOMAXPROCS=$threads CGO_ENABLED=1 go run -C bench -tags openblas ./gemm -threads "$threads" -time "$time" -kernels "$kernels" -scale "${GEMM_SCALE:-1}"

@@ -30,7 +30,7 @@ if [ ! -d "$llamacpp/node_modules" ]; then
 	mkdir -p "$llamacpp" && cp "$shared"/tools/llamacpp/* "$llamacpp"/
 	(cd "$llamacpp" && npm install --no-audit --no-fund --omit=optional >/dev/null)
 fi
-go build -o /tmp/bench-inference ./bench/inference
+go build -C bench -o /tmp/bench-inference ./inference
 # Both read their weights through the page cache: load both files into it
 # first so neither side pays for the disk.
 cat "$dir/model.safetensors" "$dir/model.gguf" > /dev/null

@@ -9,4 +9,4 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 SHAPE=${SHAPE:-"--hidden 768 --layers 8 --heads 12 --kv-heads 4 --ffn 2048"}
 /usr/bin/python3 ../shared/tools/random_qwen2.py --out "$dir/model" --seed 1 $SHAPE --vocab 260 --no-reference > /dev/null
-go run ./bench/rollout --model "$dir/model" "$@"
+go run -C bench ./rollout --model "$dir/model" "$@"

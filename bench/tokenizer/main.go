@@ -2,7 +2,7 @@
 // research/tokenizer on a JSONL file of {"text"} chunks and prints MB/s,
 // the id count and a checksum of all ids (to compare with hf_bench.mjs).
 //
-//	go run ./bench/tokenizer -tokenizer PATH -input chunks.jsonl
+//	go run ./tokenizer -tokenizer PATH -input chunks.jsonl
 package main
 
 import (

@@ -21,7 +21,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 (cd "$DIR" && [ -d node_modules/tokenizers ] || npm install --no-audit --no-fund >/dev/null)
 /usr/bin/python3 "$DIR/corpus.py" "$ROOT/../shared/data/corpus" "$TMP/chunks.jsonl"
-(cd "$ROOT" && CGO_ENABLED=0 go build -o "$TMP/bench" ./bench/tokenizer)
+(cd "$ROOT" && CGO_ENABLED=0 go build -C bench -o "$TMP/bench" ./tokenizer)
 
 export RAYON_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
 for r in $(seq "$ROUNDS"); do

@@ -18,7 +18,7 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
 	exit 1
 fi
 BIN=$(mktemp -d)/trainbench
-go build -o "$BIN" ./bench/train
+go build -C bench -o "$BIN" ./train
 
 tps() { sed -n 's/.*  \([0-9]*\) tokens\/s.*/\1/p'; }
 

@@ -5,7 +5,7 @@
 // sub-question finds that step's passage (a perfect decomposition). The gap
 // between the two is what a policy that searches step by step can win.
 //
-//	go run ./bench/world [-seed 1] [-k 5] [-split test]
+//	go run ./world [-seed 1] [-k 5] [-split test]
 package main
 
 import (

@@ -2,7 +2,7 @@
 // build time and peak memory, exact search QPS, and HNSW recall@10 and QPS
 // against exact search at several ef.
 //
-//	go run ./bench/dense/ann -n 100000 -d 768
+//	go run ./dense/ann -n 100000 -d 768
 //
 // Vectors are unit-normalised c + B·z + ε: one of -clusters random centres
 // c, a point z of a shared -rank-dimensional subspace B, and small

@@ -3,7 +3,7 @@
 // per second. It writes the token ids it encoded to -ids-out, so that
 // torch_encode.py runs PyTorch on exactly the same input.
 //
-//	go run ./bench/dense/encode -model DIR -corpus wiki18_sample_1000.jsonl -n 64 -threads 2 -ids-out ids.json
+//	go run ./dense/encode -model DIR -corpus wiki18_sample_1000.jsonl -n 64 -threads 2 -ids-out ids.json
 package main
 
 import (

@@ -8,7 +8,7 @@
 // with 503, 5xx and dropped connections, and exits non-zero on any 5xx
 // other than a shed 503, a wrong status or a cut stream.
 //
-//	go run ./bench/model/loadtest --duration 60s --clients 64
+//	go run ./model/loadtest --duration 60s --clients 64
 package main
 
 import (

@@ -3,7 +3,7 @@
 // Zipfian corpus, in the same run: build time, index size, start-up time,
 // single-query QPS and 256-query-batch QPS for top-5 with stored passages.
 //
-//	go run ./bench/search/bm25bench --docs 1000000 --work /tmp/bm25bench
+//	go run ./search/bm25bench --docs 1000000 --work /tmp/bm25bench
 package main
 
 import (

@@ -1,7 +1,7 @@
 // Command hotpotrecall measures recall@k of supporting titles with our BM25
 // index on a pooled HotpotQA corpus (see ../hotpot_pool.py).
 //
-//	go run ./bench/search/hotpotrecall CORPUS.jsonl QUESTIONS.jsonl [K]
+//	go run ./search/hotpotrecall CORPUS.jsonl QUESTIONS.jsonl [K]
 package main
 
 import (

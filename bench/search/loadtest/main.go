@@ -6,8 +6,8 @@
 // dropped connections. It exits non-zero if any request got a 5xx other
 // than a shed 503, a wrong status or no answer.
 //
-//	go run ./bench/search/loadtest --index DIR --duration 60s
-//	go run ./bench/search/loadtest --corpus ../shared/data/corpus/wiki18_sample_1000.jsonl --heavy 200
+//	go run ./search/loadtest --index DIR --duration 60s
+//	go run ./search/loadtest --corpus ../../shared/data/corpus/wiki18_sample_1000.jsonl --heavy 200
 //
 // The second is issue 19.5's flood: 200 clients of 1,024 queries × top_n
 // 100 took RSS to 2.48 GB before the server bounded requests and passages
