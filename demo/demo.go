@@ -159,7 +159,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		return nil, err
 	}
 	indexDir := filepath.Join(cfg.Out, "index")
-	ix, err := pretrain.IndexWorld(g, indexDir)
+	ix, err := g.Index(indexDir)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"research/protocol"
 	"research/reward"
 	"research/rollout"
+	"research/score"
 	"research/search"
 )
 
@@ -131,7 +132,10 @@ func (r *Runner) runResearch(ctx context.Context, datasetName string, examples [
 		}
 	}
 	loop := &rollout.Runner{Policy: r.Policy, Retriever: r.Retriever, Tokenizer: r.Tokenizer, Config: cfg,
-		OnDone: func(t *rollout.Trajectory) { emit(researchRecord(datasetName, t)) },
+		OnDone: func(t *rollout.Trajectory) {
+			score.All(score.ReSearch{}, t) // the record's trajectory shows its reward
+			emit(researchRecord(datasetName, t))
+		},
 		OnUnfit: func(t *rollout.Trajectory, err error) {
 			emit(failedRecord(datasetName, Research, dataset.Example{ID: t.ExampleID, Question: t.Question, Answers: t.Golds}, err))
 		}}

@@ -1,7 +1,6 @@
 package pretrain
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -84,7 +83,7 @@ func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	ix, err := IndexWorld(g, filepath.Join(out, "index"))
+	ix, err := g.Index(filepath.Join(out, "index"))
 	if err != nil {
 		return err
 	}
@@ -202,7 +201,7 @@ func exercises(s Shape, tok Tokenizer) (copies, drills []Sequence, err error) {
 		return nil, nil, err
 	}
 	defer os.RemoveAll(dir)
-	ix, err := IndexWorld(rg, dir)
+	ix, err := rg.Index(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("pretrain: reading world: %w", err)
 	}
@@ -213,19 +212,6 @@ func exercises(s Shape, tok Tokenizer) (copies, drills []Sequence, err error) {
 	}
 	conclusions, err := Conclusions(rg, s.Conclusions, tok, find, s.Quote)
 	return copies, append(drills, conclusions...), err
-}
-
-// IndexWorld indexes every passage of the world (all splits: one corpus,
-// as in the paper) into dir, replacing what is there, and opens it.
-func IndexWorld(g *world.Generation, dir string) (*bm25.Index, error) {
-	var buf bytes.Buffer
-	if err := g.WriteCorpus(&buf); err != nil {
-		return nil, err
-	}
-	if _, err := bm25.Build(context.Background(), &buf, "world corpus", dir, bm25.BuildOptions{Overwrite: true}); err != nil {
-		return nil, fmt.Errorf("index the world: %w", err)
-	}
-	return bm25.Open(dir, bm25.OpenOptions{})
 }
 
 // worldTokenizer learns a BPE vocabulary from the train world's passages

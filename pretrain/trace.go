@@ -5,6 +5,10 @@
 // read results, but often searches for the wrong thing or answers too
 // early, as an instruct model does on real data. Reinforcement learning
 // then has something to fix.
+//
+// Three packages train: this one pretrains (language modelling from
+// scratch, before any reward); rl/trainer is the GRPO loop that trains the
+// policy afterwards; train is the optimizer mechanics under both.
 package pretrain
 
 import (

@@ -53,11 +53,15 @@ func PaperLoss() Loss {
 // one entry per response token.
 type Sequence struct {
 	Advantage float64
-	Mask      []float64 // 1 where the loss applies (policy tokens), 0 on inserted results
-	OldLogp   []float64 // at sampling time (or recomputed before the update)
-	RefLogp   []float64 // under the frozen reference; unused when KL is none
-	Logp      []float64 // under the policy being trained
-	Entropy   []float64 // of the policy's distribution at each token
+	// Advantages, when set, holds one advantage per token instead
+	// (a per-token reward shaping, or a training backend's per-token
+	// inputs).
+	Advantages []float64
+	Mask       []float64 // 1 where the loss applies (policy tokens), 0 on inserted results
+	OldLogp    []float64 // at sampling time (or recomputed before the update)
+	RefLogp    []float64 // under the frozen reference; unused when KL is none
+	Logp       []float64 // under the policy being trained
+	Entropy    []float64 // of the policy's distribution at each token
 }
 
 // Result is the loss of a mini-batch, its gradient with respect to each
@@ -93,7 +97,11 @@ func (l Loss) Compute(batch []Sequence) (Result, error) {
 			if m == 0 {
 				continue
 			}
-			pg, dpg, clipped := l.surrogate(s.Advantage, s.Logp[t], s.OldLogp[t])
+			adv := s.Advantage
+			if s.Advantages != nil {
+				adv = s.Advantages[t]
+			}
+			pg, dpg, clipped := l.surrogate(adv, s.Logp[t], s.OldLogp[t])
 			var kl, dkl float64
 			if l.KL != KLNone {
 				kl, dkl = l.KL.Value(s.Logp[t], s.RefLogp[t])
@@ -144,7 +152,8 @@ func (l Loss) weights(batch []Sequence) ([]float64, error) {
 	counts := make([]float64, len(batch))
 	for i, s := range batch {
 		n := len(s.Mask)
-		if len(s.OldLogp) != n || len(s.Logp) != n || len(s.Entropy) != n || (l.KL != KLNone && len(s.RefLogp) != n) {
+		if len(s.OldLogp) != n || len(s.Logp) != n || len(s.Entropy) != n || (l.KL != KLNone && len(s.RefLogp) != n) ||
+			(s.Advantages != nil && len(s.Advantages) != n) {
 			return nil, fmt.Errorf("rl: sequence %d: per-token inputs of different lengths", i)
 		}
 		for _, m := range s.Mask {

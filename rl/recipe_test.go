@@ -28,20 +28,23 @@ func TestOverlongPenalty(t *testing.T) {
 }
 
 // TestVaryingGroups: DAPO keeps a group whose metric is not constant, or
-// which has one rollout.
+// that has a single rollout; groups are named, not positions.
 func TestVaryingGroups(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		metric []float64
-		n      int
+		group  []int
 		want   []bool
 	}{
-		{"mixed", []float64{0, 1, 0, 0, 0, 0, 1, 1, 1, 0.1, 0.1, 1}, 3, []bool{true, false, false, true}},
-		{"all wrong", []float64{0.1, 0.1, 0.1, 0.1}, 2, []bool{false, false}},
-		{"singletons", []float64{0, 1}, 1, []bool{true, true}},
-		{"short last group", []float64{1, 1, 0}, 2, []bool{false, true}},
+		{"mixed", []float64{0, 1, 0, 0, 0, 0, 1, 1, 1, 0.1, 0.1, 1}, []int{0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3},
+			[]bool{true, true, true, false, false, false, false, false, false, true, true, true}},
+		{"all wrong", []float64{0.1, 0.1, 0.1, 0.1}, []int{0, 0, 1, 1}, []bool{false, false, false, false}},
+		{"singletons", []float64{0, 1}, []int{0, 1}, []bool{true, true}},
+		{"short last group", []float64{1, 1, 0}, []int{0, 0, 1}, []bool{false, false, true}},
+		{"interleaved", []float64{1, 0, 1, 0}, []int{7, 3, 7, 3}, []bool{false, false, false, false}},
+		{"interleaved, varying", []float64{1, 0, 0, 0}, []int{7, 3, 7, 3}, []bool{true, false, true, false}},
 	} {
-		if got := VaryingGroups(c.metric, c.n); !reflect.DeepEqual(got, c.want) {
+		if got := VaryingGroups(c.metric, c.group); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}

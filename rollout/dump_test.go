@@ -8,6 +8,7 @@ import (
 
 	"research/rollout"
 	"research/rollout/rollouttest"
+	"research/score"
 )
 
 func TestDumpRoundTrip(t *testing.T) {
@@ -27,7 +28,7 @@ func TestDumpRoundTrip(t *testing.T) {
 	// Re-scoring a read dump gives the same rewards.
 	for i, tr := range back {
 		tr.Reward, tr.Reason = -1, ""
-		tr.Score()
+		score.All(score.ReSearch{}, tr)
 		if tr.Reward != trajs[i].Reward || tr.Reason != trajs[i].Reason {
 			t.Errorf("re-scored %v %q, was %v %q", tr.Reward, tr.Reason, trajs[i].Reward, trajs[i].Reason)
 		}

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"research/dataset"
 	"research/internal/ctxlimit"
 	"research/protocol"
@@ -117,25 +119,23 @@ type Runner struct {
 	OnText func(t *Trajectory, text string, inserted bool)
 }
 
-// Run rolls out every example N times and returns the scored trajectories,
-// example-major (the N samples of an example are adjacent).
+// Run rolls out every example N times and returns the trajectories,
+// unscored, example-major (the N samples of an example are adjacent; each
+// carries its example's index as its Group).
 func (r *Runner) Run(ctx context.Context, examples []dataset.Example) ([]*Trajectory, error) {
 	if err := r.Config.validate(); err != nil {
 		return nil, err
 	}
 	cfg := r.Config
 	b := &batcher{retriever: r.Retriever, k: cfg.TopK, retries: cfg.SearchRetries, backoff: cfg.RetryBackoff, sync: cfg.Synchronous}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
 	trajs := make([]*Trajectory, 0, len(examples)*cfg.N)
-	for _, ex := range examples {
+	for g, ex := range examples {
 		prompt := cfg.Template.Prompt(ex.Question)
 		ids := r.Tokenizer.Encode(prompt)
 		for j := 0; j < cfg.N; j++ {
 			trajs = append(trajs, &Trajectory{
 				Version: TrajectoryVersion, EOSText: cfg.EOSText,
-				ExampleID: ex.ID, Sample: j, Question: ex.Question, Golds: ex.Answers,
+				ExampleID: ex.ID, Sample: j, Group: g, Question: ex.Question, Golds: ex.Answers,
 				Prompt: ids, PromptText: prompt, StopID: -1,
 			})
 		}
@@ -149,44 +149,43 @@ func (r *Runner) Run(ctx context.Context, examples []dataset.Example) ([]*Trajec
 	// a worker that finishes a rollout starts the next one at once, and
 	// leaves the count only when the queue is empty.
 	b.live = workers
+	// The first error cancels the others; a prompt too long for the
+	// policy is OnUnfit's, not an error, when OnUnfit is set.
+	g, gctx := errgroup.WithContext(ctx)
 	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
+		next atomic.Int64
+		mu   sync.Mutex // OnDone and OnUnfit are called one at a time
 	)
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			defer b.finish()
-			for ctx.Err() == nil {
+			for gctx.Err() == nil {
 				i := int(next.Add(1)) - 1
 				if i >= len(trajs) {
-					return
+					return nil
 				}
 				t := trajs[i]
-				err := r.runOne(ctx, b, fmt.Sprintf("%d/%d", i/cfg.N, i%cfg.N), t)
-				mu.Lock()
+				err := r.runOne(gctx, b, fmt.Sprintf("%d/%d", i/cfg.N, i%cfg.N), t)
 				if err != nil && r.OnUnfit != nil && errors.As(err, new(*ctxlimit.Error)) {
+					mu.Lock()
 					r.OnUnfit(t, fmt.Errorf("example %q: %w", t.ExampleID, err))
 					mu.Unlock()
 					continue
 				}
-				if err != nil && firstErr == nil {
-					firstErr = fmt.Errorf("rollout of example %q sample %d: %w", t.ExampleID, t.Sample, err)
-					cancel()
+				if err != nil {
+					return fmt.Errorf("rollout of example %q sample %d: %w", t.ExampleID, t.Sample, err)
 				}
-				if err == nil && r.OnDone != nil {
+				if r.OnDone != nil {
+					mu.Lock()
 					r.OnDone(t)
+					mu.Unlock()
 				}
-				mu.Unlock()
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -235,13 +234,13 @@ func (r *Runner) runOne(ctx context.Context, b *batcher, key string, t *Trajecto
 		switch {
 		case c.Finish == FinishStop && c.StopID >= 0:
 			t.Finish, t.StopID = EndEOS, c.StopID
-			return r.score(t)
+			return r.finish(t)
 		case c.StopString != protocol.SearchClose || len(t.Response) >= budget:
 			t.Finish = EndLength
-			return r.score(t)
+			return r.finish(t)
 		case cfg.MaxTurns > 0 && len(t.Searches) == cfg.MaxTurns:
 			t.Finish = EndMaxTurns
-			return r.score(t)
+			return r.finish(t)
 		}
 		// The reference extracts the query from this round's text only.
 		round, err := r.Tokenizer.Decode(c.Tokens, false)
@@ -253,7 +252,7 @@ func (r *Runner) runOne(ctx context.Context, b *batcher, key string, t *Trajecto
 		}
 		if len(t.Response) >= budget {
 			t.Finish = EndLength
-			return r.score(t)
+			return r.finish(t)
 		}
 	}
 }
@@ -276,7 +275,7 @@ func (r *Runner) searchQuestion(ctx context.Context, b *batcher, t *Trajectory, 
 	}
 	if len(t.Response) >= budget {
 		t.Finish = EndLength
-		return r.score(t)
+		return r.finish(t)
 	}
 	return nil
 }
@@ -355,13 +354,13 @@ func (t *Trajectory) appendTokens(ids []int, logprobs []float64, mask uint8) {
 	}
 }
 
-// score decodes the response and scores the trajectory.
-func (r *Runner) score(t *Trajectory) error {
+// finish decodes the response of a finished trajectory, as the reward
+// and the traces read it.
+func (r *Runner) finish(t *Trajectory) error {
 	text, err := r.Tokenizer.Decode(t.Response, false)
 	if err != nil {
 		return fmt.Errorf("decode the response: %w", err)
 	}
 	t.ResponseText = text
-	t.Score()
 	return nil
 }

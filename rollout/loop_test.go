@@ -3,6 +3,7 @@ package rollout_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"research/reward"
 	"research/rollout"
 	"research/rollout/rollouttest"
+	"research/score"
 )
 
 var question = dataset.Example{ID: "q1", Question: "Where was the director of Dune born?", Answers: []string{"Paris"}}
@@ -30,13 +32,40 @@ func newRunner(scripts map[string][]string, ret *rollouttest.Retriever, edit fun
 	return &rollout.Runner{Policy: p, Retriever: ret, Tokenizer: rollouttest.ByteTokenizer{}, Config: cfg}, p
 }
 
+// run rolls out question and scores the trajectories with the ReSearch
+// reward, as the trainer's reward stage does.
 func run(t *testing.T, r *rollout.Runner) []*rollout.Trajectory {
 	t.Helper()
 	trajs, err := r.Run(context.Background(), []dataset.Example{question})
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, tr := range trajs {
+		if tr.Reward != 0 || tr.Reason != "" {
+			t.Fatalf("the rollout scored: reward %v %q", tr.Reward, tr.Reason)
+		}
+	}
+	score.All(score.ReSearch{}, trajs...)
 	return trajs
+}
+
+// TestGroups: each trajectory carries the index of its question among
+// the examples run, the same question twice making two groups.
+func TestGroups(t *testing.T) {
+	r, _ := newRunner(map[string][]string{"0": {answer}, "1": {answer}, "2": {answer}, "3": {answer}, "4": {answer}, "5": {answer}}, &rollouttest.Retriever{},
+		func(c *rollout.Config) { c.N = 2 })
+	other := dataset.Example{ID: "q2", Question: "Who?", Answers: []string{"Ann"}}
+	trajs, err := r.Run(context.Background(), []dataset.Example{question, other, question})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tr := range trajs {
+		got = append(got, fmt.Sprintf("%s/%d/%d", tr.ExampleID, tr.Group, tr.Sample))
+	}
+	if want := []string{"q1/0/0", "q1/0/1", "q2/1/0", "q2/1/1", "q1/2/0", "q1/2/1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("example/group/sample %q, want %q", got, want)
+	}
 }
 
 // expect builds the response ids and mask expected from alternating

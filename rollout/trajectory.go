@@ -1,20 +1,23 @@
 package rollout
 
-import (
-	"time"
-
-	"research/reward"
-)
+import "time"
 
 // Trajectory is one rollout of one question: everything the trainer needs
-// (ids, mask, logprobs, reward) and everything a person needs to see what
-// happened (text, searches, timings). It is written as one JSONL record.
+// (ids, mask, logprobs) and everything a person needs to see what happened
+// (text, searches, timings). It is written as one JSONL record. The loop
+// leaves Reward and Reason empty: the reward stage (package score) fills
+// them.
 type Trajectory struct {
-	Version   int      `json:"version"` // TrajectoryVersion when written
-	ExampleID string   `json:"example_id"`
-	Sample    int      `json:"sample"` // index within the group of n rollouts of one question
-	Question  string   `json:"question"`
-	Golds     []string `json:"golden_answers"`
+	Version   int    `json:"version"` // TrajectoryVersion when written
+	ExampleID string `json:"example_id"`
+	Sample    int    `json:"sample"` // index within the group of n rollouts of one question
+	// Group is the index of the question among the examples given to
+	// Runner.Run: the n rollouts of one question share it, and GRPO's
+	// advantages compare them (veRL's uid). A question asked twice in one
+	// run makes two groups. Not written: a dump groups by ExampleID.
+	Group    int      `json:"-"`
+	Question string   `json:"question"`
+	Golds    []string `json:"golden_answers"`
 
 	Prompt   []int     `json:"prompt_ids"`
 	Response []int     `json:"response_ids"`
@@ -30,7 +33,7 @@ type Trajectory struct {
 	StopID       int      `json:"stop_id"`
 
 	EOSText string  `json:"eos_token"` // what the reward expects at the end
-	Reward  float64 `json:"reward"`
+	Reward  float64 `json:"reward"`    // set by the reward stage, before any shaping
 	Reason  string  `json:"reason"`
 
 	GenerateTime time.Duration `json:"generate_ns"`
@@ -66,12 +69,4 @@ func (t *Trajectory) PolicyTokens() int {
 		n += int(m)
 	}
 	return n
-}
-
-// Score sets Reward and Reason with the ReSearch reward of prompt and
-// response together, as the reference's reward manager does (so that its
-// split on the response marker behaves the same).
-func (t *Trajectory) Score() {
-	res := reward.ScoreSolution(t.PromptText+t.ResponseText, t.Golds, t.EOSText)
-	t.Reward, t.Reason = res.Score, res.Reason
 }

@@ -10,6 +10,7 @@ import (
 
 	"research/dataset"
 	"research/rollout"
+	"research/score"
 	"research/search"
 )
 
@@ -63,6 +64,7 @@ terminal). With --gold it also prints the reward.`,
 			t := trajs[0]
 			fmt.Fprintf(out, "\n\n%d searches, %d tokens (%d written by the policy), finish: %s\n", len(t.Searches), len(t.Response), t.PolicyTokens(), t.Finish)
 			if len(gold) > 0 {
+				score.All(score.ReSearch{}, t)
 				fmt.Fprintf(out, "reward %.4g: %s\n", t.Reward, t.Reason)
 			}
 			return nil

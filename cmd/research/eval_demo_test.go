@@ -6,7 +6,6 @@ import (
 
 	"research/demo"
 	"research/eval"
-	"research/pretrain"
 	"research/tokenizer"
 	"research/world"
 )
@@ -31,7 +30,7 @@ func TestShippedPolicyInProcessEqualsServed(t *testing.T) {
 	if err := g.WriteDir(wdir); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := pretrain.IndexWorld(g, index)
+	ix, err := g.Index(index)
 	if err != nil {
 		t.Fatal(err)
 	}

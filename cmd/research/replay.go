@@ -10,6 +10,7 @@ import (
 
 	"research/internal/safefile"
 	"research/rollout"
+	"research/score"
 )
 
 func init() { rootCmd.AddCommand(newReplayCmd()) }
@@ -61,7 +62,7 @@ func replay(w io.Writer, trajs []*rollout.Trajectory, traces int, style rollout.
 	changed := 0
 	for i, t := range trajs {
 		old, oldReason := t.Reward, t.Reason
-		t.Score()
+		score.All(score.ReSearch{}, t)
 		before += old
 		after += t.Reward
 		if old != t.Reward || oldReason != t.Reason {

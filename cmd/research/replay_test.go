@@ -11,6 +11,7 @@ import (
 	"research/protocol"
 	"research/rollout"
 	"research/rollout/rollouttest"
+	"research/score"
 )
 
 func TestReplay(t *testing.T) {
@@ -29,6 +30,7 @@ func TestReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	score.All(score.ReSearch{}, trajs...)
 	trajs[1].Reward = 0.5 // as if an older reward had scored it differently
 	dir := t.TempDir()
 	dump, rescored := filepath.Join(dir, "dump.jsonl"), filepath.Join(dir, "rescored.jsonl")

@@ -1,7 +1,6 @@
 package trainer
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"research/internal/jsonl"
 	"research/internal/safefile"
 )
 
@@ -52,7 +52,7 @@ func (t *Trainer) save() error {
 // directory without it is an incomplete checkpoint that resume skips.
 func (t *Trainer) saveTo(dir string) error {
 	os.Remove(filepath.Join(dir, runStateFile))
-	if err := t.engine.Save(dir, nil); err != nil {
+	if err := t.backend.Save(dir); err != nil {
 		return err
 	}
 	for _, name := range []string{"tokenizer.json"} {
@@ -106,36 +106,43 @@ func (t *Trainer) load(dir string) error {
 	if st.Version != runStateVersion {
 		return fmt.Errorf("load checkpoint: %s: run state version %d; this build reads %d", dir, st.Version, runStateVersion)
 	}
-	if err := t.engine.Load(dir, nil); err != nil {
+	if err := t.backend.Load(dir); err != nil {
 		return err
 	}
-	t.syncGen()
 	t.step, t.best, t.extra = st.Step, st.Best, st.Extra
 	return nil
 }
 
 // truncateMetrics keeps the metric lines of steps up to the current one.
+// A torn last line, from a kill mid-write, is dropped; any other line that
+// is not a metrics record is an error naming it.
 func (t *Trainer) truncateMetrics() error {
 	path := filepath.Join(t.Config.Train.Out, "metrics.jsonl")
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if os.IsNotExist(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	var kept bytes.Buffer
 	t.history = nil
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
+	_, err = jsonl.ReadComplete(f, path, func(n int, line []byte) error {
 		var m Metrics
-		if json.Unmarshal(sc.Bytes(), &m) != nil || m.Step > t.step {
-			continue // a torn last line from a kill, or a step after the checkpoint
+		if err := json.Unmarshal(line, &m); err != nil {
+			return fmt.Errorf("%s:%d: not a metrics record: %w", path, n, err)
+		}
+		if m.Step > t.step {
+			return nil // a step after the checkpoint
 		}
 		t.history = append(t.history, m)
-		kept.Write(sc.Bytes())
+		kept.Write(line)
 		kept.WriteByte('\n')
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
 	}
 	return safefile.Write(path, func(w io.Writer) error { _, err := w.Write(kept.Bytes()); return err })
 }

@@ -1,9 +1,3 @@
-// Package trainer runs reinforcement learning with search: each step rolls
-// out a batch of questions through the ReSearch loop, scores the
-// trajectories, turns rewards into group advantages, and updates the policy
-// with the clipped-surrogate loss, a KL term to the frozen initial policy and
-// an entropy bonus — the paper's GRPO recipe by default. It validates,
-// checkpoints, resumes, logs metrics and plots curves as it goes.
 package trainer
 
 import (
@@ -83,7 +77,7 @@ type AlgorithmConfig struct {
 	NormTokens  int     `yaml:"norm_tokens"` // Dr.GRPO's constant; default max_response_tokens
 	// StateMasking keeps the inserted result tokens out of the loss, as
 	// the paper and Search-R1 (actor.state_masking) do; false trains on
-	// them too, Search-R1's ablation (update.go, prepare).
+	// them too, Search-R1's ablation (batch.go, newBatch).
 	StateMasking bool `yaml:"state_masking"`
 	// SkipZeroAdvantage leaves the groups whose rewards are all equal out
 	// of the update's forward and backward: their advantage is 0, so the

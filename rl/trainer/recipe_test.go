@@ -12,6 +12,7 @@ import (
 	"research/model"
 	"research/rl"
 	"research/rollout"
+	"research/score"
 	"research/train"
 )
 
@@ -41,13 +42,34 @@ func recipeUpdater(t *testing.T, loss rl.Loss) (*updater, *train.Engine) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
+	return testUpdater(t, m, 1e-2, loss)
+}
+
+// testUpdater is an updater of GRPO on a Local backend that trains all of
+// m at temperature 1, one mini-batch, one epoch, micro-batches of 24
+// tokens.
+func testUpdater(t *testing.T, m *model.Model, lr float64, loss rl.Loss) (*updater, *train.Engine) {
+	t.Helper()
 	cfg := train.DefaultConfig()
-	cfg.LR = 1e-2
+	cfg.LR = lr
 	e, err := train.New(m, nil, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &updater{engine: e, scorer: m, loss: loss, est: rl.GRPO, n: 3, miniBatches: 1, epochs: 1, microTokens: 24, temperature: 1}, e
+	local := &Local{policy: m, gen: m, engine: e, temperature: 1}
+	return &updater{backend: local, loss: loss, est: rl.GRPO, lr: cfg.LR, sched: cfg.Schedule, adamW: cfg.AdamW, maxGradNorm: cfg.MaxGradNorm,
+		miniBatches: 1, epochs: 1, microTokens: 24}, e
+}
+
+// batchOf is the reward stage's batch of trajectories in consecutive
+// groups of n, with the given rewards.
+func batchOf(trajs []*rollout.Trajectory, rewards []float64, n int, trainResults bool) Batch {
+	index := map[*rollout.Trajectory]int{}
+	for i, tr := range trajs {
+		index[tr] = i
+		tr.Group = i / n
+	}
+	return newBatch(trajs, score.Func(func(tr *rollout.Trajectory) float64 { return rewards[index[tr]] }), 0, trainResults)
 }
 
 func grads(e *train.Engine) [][]float32 {
@@ -65,18 +87,17 @@ func grads(e *train.Engine) [][]float32 {
 func TestStateMasking(t *testing.T) {
 	trajs, rewards := recipeTrajs(), []float64{0, 1, 0.1, 1, 0, 1}
 	loss := rl.Loss{ClipLow: 0.2, ClipHigh: 0.2, KL: rl.KLNone, Aggregation: rl.TokenMean}
-	run := func(trainResults bool) ([]sample, UpdateStats, [][]float32) {
+	run := func(trainResults bool) (Batch, UpdateStats, [][]float32) {
 		u, e := recipeUpdater(t, loss)
-		u.trainResults = trainResults
 		var st UpdateStats
-		samples, err := u.prepare(trajs, rewards, &st)
-		if err != nil {
+		samples := batchOf(trajs, rewards, 3, trainResults)
+		if err := u.prepare(context.Background(), samples, &st); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := u.accumulate(samples, &st); err != nil {
+		if _, err := u.accumulate(context.Background(), samples, &st); err != nil {
 			t.Fatal(err)
 		}
-		st.LogprobGap = logprobGap(trajs, samples)
+		st.LogprobGap = logprobGap(samples)
 		return samples, st, grads(e)
 	}
 	masked, stMasked, gMasked := run(false)
@@ -85,11 +106,11 @@ func TestStateMasking(t *testing.T) {
 		var policy float64
 		for j, m := range tr.Mask {
 			policy += float64(m)
-			if masked[i].mask[j] != float64(m) || masked[i].seq.Skip[j] != (m == 0) {
-				t.Fatalf("masked: trajectory %d token %d: mask %v skip %v, want %d", i, j, masked[i].mask[j], masked[i].seq.Skip[j], m)
+			if masked[i].Mask[j] != float64(m) {
+				t.Fatalf("masked: trajectory %d token %d: mask %v, want %d", i, j, masked[i].Mask[j], m)
 			}
-			if open[i].mask[j] != 1 || open[i].seq.Skip[j] {
-				t.Fatalf("unmasked: trajectory %d token %d: mask %v skip %v, want 1, false", i, j, open[i].mask[j], open[i].seq.Skip[j])
+			if open[i].Mask[j] != 1 {
+				t.Fatalf("unmasked: trajectory %d token %d: mask %v, want 1", i, j, open[i].Mask[j])
 			}
 		}
 		if masked[i].tokens != policy || open[i].tokens != float64(len(tr.Response)) {
@@ -123,16 +144,16 @@ func TestSkipZeroAdvantage(t *testing.T) {
 	for _, agg := range []rl.Aggregation{rl.TokenMean, rl.SeqMeanTokenMean} {
 		loss := rl.Loss{ClipLow: 0.2, ClipHigh: 0.2, KL: rl.KLNone, Aggregation: agg}
 		rewards := []float64{0, 1, 0.5, 1, 1, 1} // the second group ties
-		run := func(skip bool) ([]sample, UpdateStats, [][]float32) {
+		run := func(skip bool) (Batch, UpdateStats, [][]float32) {
 			u, e := recipeUpdater(t, loss)
 			u.skipZeroAdvantage = skip
 			u.miniBatches = 2 // off-policy: old logprobs come from prepare
 			var st UpdateStats
-			samples, err := u.prepare(trajs, rewards, &st)
-			if err != nil {
+			samples := batchOf(trajs, rewards, 3, false)
+			if err := u.prepare(context.Background(), samples, &st); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := u.accumulate(samples, &st); err != nil {
+			if _, err := u.accumulate(context.Background(), samples, &st); err != nil {
 				t.Fatal(err)
 			}
 			return samples, st, grads(e)
@@ -162,39 +183,11 @@ func TestSkipZeroAdvantage(t *testing.T) {
 	}
 	u, e := recipeUpdater(t, rl.Loss{ClipLow: 0.2, ClipHigh: 0.2, KL: rl.KLNone, Aggregation: rl.TokenMean})
 	u.skipZeroAdvantage = true
-	if _, err := u.run(trajs, []float64{1, 1, 1, 0.1, 0.1, 0.1}); err != nil {
+	if _, err := u.run(context.Background(), batchOf(trajs, []float64{1, 1, 1, 0.1, 0.1, 0.1}, 3, false)); err != nil {
 		t.Fatal(err)
 	}
 	if e.Steps() != 0 {
 		t.Errorf("%d optimizer steps with every group tied, want 0", e.Steps())
-	}
-}
-
-// TestOverlongShaping: with reward_model.overlong_buffer the rewards are
-// the scores plus veRL's penalty of the whole response length (results
-// included); without, they are the scores.
-func TestOverlongShaping(t *testing.T) {
-	tr := &Trainer{Config: Defaults()}
-	tr.Config.Rollout.MaxResponseTokens = 100
-	var trajs []*rollout.Trajectory
-	for _, n := range []int{10, 60, 80, 100} {
-		trajs = append(trajs, &rollout.Trajectory{Response: make([]int, n), Mask: make([]uint8, n)})
-	}
-	scores := []float64{1, 0.1, 1, 0}
-	if got, p := tr.shape(trajs, scores); &got[0] != &scores[0] || p != 0 {
-		t.Errorf("disabled: rewards %v, penalty %g; want the scores themselves", got, p)
-	}
-	tr.Config.Reward.OverlongBuffer = OverlongBuffer{Enable: true, Len: 40, PenaltyFactor: 1}
-	got, p := tr.shape(trajs, scores)
-	want := []float64{1, 0.1, 1 - 0.5, 0 - 1} // lengths 60 and 80 start and half-fill the buffer of 40
-	for i := range want {
-		if math.Abs(got[i]-want[i]) > 1e-12 {
-			t.Errorf("rewards %v, want %v", got, want)
-			break
-		}
-	}
-	if math.Abs(p-(-1.5/4)) > 1e-12 {
-		t.Errorf("mean penalty %g, want %g", p, -1.5/4)
 	}
 }
 
@@ -211,12 +204,12 @@ func TestDynamicSampling(t *testing.T) {
 	}
 	defer tr.Close()
 	// Questions q0 … q3 tie (reward 0.5 for every rollout); the others vary.
-	tr.Reward = func(t *rollout.Trajectory) float64 {
+	tr.Scorer = score.Func(func(t *rollout.Trajectory) float64 {
 		if t.ExampleID < "q4" {
 			return 0.5
 		}
 		return asciiShare(t)
-	}
+	})
 	tr.Log = io.Discard
 	m, trajs, err := tr.Step(context.Background())
 	if err != nil {

@@ -14,34 +14,31 @@ import (
 	"research/dataset"
 	"research/generate"
 	"research/internal/progress"
-	"research/model"
-	"research/policy"
 	"research/protocol"
 	"research/reward"
 	"research/rl"
 	"research/rollout"
+	"research/score"
 	"research/search"
 	"research/search/bm25"
 	"research/tokenizer"
-	"research/train"
 )
 
-// Trainer runs one training job.
+// Trainer runs one training job. A step runs the stages in order:
+// rollout (rollouts), reward (newBatch with the Scorer), advantage and
+// update (updater, on the Backend).
 type Trainer struct {
 	Config Config
-	// Reward, when set, replaces the ReSearch reward of each trajectory
-	// (for toy tasks); by default the reward the rollout computed is used.
-	Reward func(*rollout.Trajectory) float64
+	// Scorer is the reward function; nil means the ReSearch reward
+	// (score.ReSearch). reward_model.overlong_buffer adds its penalty to
+	// any.
+	Scorer score.Scorer
 	// Log receives one line per step and notes; default os.Stderr.
 	Log io.Writer
 
 	tok       *tokenizer.Tokenizer
 	retriever search.Retriever
-	policy    *model.Model // the trained model (the frozen base under LoRA)
-	ref       *model.Model // the KL reference: a frozen copy, or the base under LoRA
-	lora      *model.LoRA
-	gen       *model.Model // generates and scores: policy, or under LoRA a copy with the adapters merged
-	engine    *train.Engine
+	backend   Backend
 	up        *updater
 	template  protocol.Template
 	eosIDs    []int
@@ -87,14 +84,13 @@ func New(cfg Config) (*Trainer, error) {
 	if t.tok, err = tokenizer.Load(tokPath); err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	if t.policy, err = model.Load(cfg.Model); err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	t.closers = append(t.closers, func() { t.policy.Close() })
-	kl, _ := rl.ParseKL(cfg.Algorithm.KL)
-	if err := t.setupModels(kl); err != nil {
+	dec := generate.DecoderFunc(func(ids []int) string { s, _ := t.tok.Decode(ids, false); return s })
+	local, err := newLocal(cfg, dec)
+	if err != nil {
 		return nil, err
 	}
+	t.backend = local
+	t.closers = append(t.closers, local.Close)
 	if err := t.setupRetriever(); err != nil {
 		return nil, err
 	}
@@ -103,48 +99,10 @@ func New(cfg Config) (*Trainer, error) {
 	if t.eosText == "" {
 		t.eosText = t.template.EOSText()
 	}
-	t.eosIDs = rollout.StopIDs(t.tok, t.policy.Config.EOSTokenIDs)
-	if err := t.setupEngine(kl); err != nil {
-		return nil, err
-	}
+	t.eosIDs = rollout.StopIDs(t.tok, local.policy.Config.EOSTokenIDs)
+	t.up = newUpdater(cfg, t.backend)
 	ok = true
 	return t, nil
-}
-
-// setupModels loads the second copy the run needs: the frozen reference
-// for full fine-tuning with a KL term, or the generation copy under LoRA
-// (the frozen base is then the reference).
-func (t *Trainer) setupModels(kl rl.KLEstimator) error {
-	t.gen = t.policy
-	lc := t.Config.LoRA
-	if lc.Rank == 0 {
-		if kl == rl.KLNone {
-			return nil
-		}
-		ref, err := model.Load(t.Config.Model)
-		if err != nil {
-			return fmt.Errorf("reference model: %w", err)
-		}
-		t.ref = ref
-		t.closers = append(t.closers, func() { ref.Close() })
-		return nil
-	}
-	var err error
-	t.lora, err = model.NewLoRA(t.policy, lc.Rank, lc.Alpha, lc.Targets, rand.New(rand.NewPCG(t.Config.Train.Seed, 5)))
-	if err != nil {
-		return fmt.Errorf("lora: %w", err)
-	}
-	gen, err := model.Load(t.Config.Model)
-	if err != nil {
-		return fmt.Errorf("generation copy: %w", err)
-	}
-	t.gen = gen
-	t.closers = append(t.closers, func() { gen.Close() })
-	if kl != rl.KLNone {
-		t.ref = t.policy
-	}
-	t.lora.MergeFrom(t.gen, t.policy)
-	return nil
 }
 
 func readAll(files []string) ([]dataset.Example, error) {
@@ -178,35 +136,20 @@ func (t *Trainer) setupRetriever() error {
 	return nil
 }
 
-func (t *Trainer) setupEngine(kl rl.KLEstimator) error {
-	c := t.Config
-	o := c.Optim
-	sched := train.Schedule{Kind: o.Schedule, Warmup: o.WarmupSteps, Total: c.Train.Steps * c.Train.MiniBatches * c.Train.PPOEpochs}
-	ecfg := train.Config{LR: o.LR, Schedule: sched, MaxGradNorm: o.MaxGradNorm, Temperature: c.Rollout.Temperature, Recompute: o.Recompute,
-		AdamW: train.AdamW{Beta1: o.Betas[0], Beta2: o.Betas[1], Eps: o.Eps, WeightDecay: o.WeightDecay}}
-	var err error
-	if t.engine, err = train.New(t.policy, t.lora, ecfg); err != nil {
-		return fmt.Errorf("optim: %w", err)
-	}
+// newUpdater sets up the advantage and update stages of c on backend.
+func newUpdater(c Config, backend Backend) *updater {
 	est, _ := rl.ParseEstimator(c.Algorithm.Advantage)
 	agg, _ := rl.ParseAggregation(c.Algorithm.Aggregation)
+	kl, _ := rl.ParseKL(c.Algorithm.KL)
 	norm := c.Algorithm.NormTokens
 	if norm == 0 {
 		norm = c.Rollout.MaxResponseTokens
 	}
 	loss := rl.Loss{ClipLow: c.Algorithm.ClipLow, ClipHigh: c.Algorithm.ClipHigh, KL: kl, KLCoef: c.Algorithm.KLCoef,
 		EntropyCoef: c.Algorithm.EntropyCoef, Aggregation: agg, NormTokens: norm}
-	t.up = &updater{engine: t.engine, scorer: t.gen, ref: t.ref, afterStep: t.syncGen, loss: loss, est: est, n: c.Rollout.N, miniBatches: c.Train.MiniBatches,
-		epochs: c.Train.PPOEpochs, microTokens: c.Train.MicroBatchTokens, temperature: c.Rollout.Temperature,
-		trainResults: !c.Algorithm.StateMasking, skipZeroAdvantage: c.Algorithm.SkipZeroAdvantage}
-	return nil
-}
-
-// syncGen refreshes the generation copy after the adapters changed.
-func (t *Trainer) syncGen() {
-	if t.lora != nil {
-		t.lora.MergeFrom(t.gen, t.policy)
-	}
+	return &updater{backend: backend, loss: loss, est: est, lr: c.Optim.LR, sched: schedule(c), adamW: adamW(c.Optim),
+		maxGradNorm: c.Optim.MaxGradNorm, miniBatches: c.Train.MiniBatches, epochs: c.Train.PPOEpochs,
+		microTokens: c.Train.MicroBatchTokens, skipZeroAdvantage: c.Algorithm.SkipZeroAdvantage}
 }
 
 // History returns the metrics recorded so far, training steps and
@@ -246,61 +189,40 @@ func (t *Trainer) questions(from, count int) []dataset.Example {
 	return out
 }
 
-// rollouts runs the loop on the current weights.
+// rollouts is the rollout stage: the loop on the current weights.
 func (t *Trainer) rollouts(ctx context.Context, examples []dataset.Example, n int, temperature float64, seed uint64) ([]*rollout.Trajectory, time.Duration, error) {
 	rc := t.Config.Rollout
-	dec := generate.DecoderFunc(func(ids []int) string { s, _ := t.tok.Decode(ids, false); return s })
-	e, err := generate.NewEngine(t.gen, generate.Options{
-		Sampling: generate.Sampling{Temperature: temperature, TopP: rc.TopP, Seed: seed}, Decoder: dec})
+	sampler, release, err := t.backend.Sampler(ctx, generate.Sampling{Temperature: temperature, TopP: rc.TopP, Seed: seed})
 	if err != nil {
 		return nil, 0, err
 	}
-	defer e.Close()
+	defer release()
 	cfg := rollout.Defaults(t.template, t.eosIDs, t.eosText)
 	cfg.N, cfg.MaxResponseTokens, cfg.MaxTurns, cfg.TopK = n, rc.MaxResponseTokens, rc.MaxTurns, t.Config.Retriever.TopK
 	cfg.Synchronous, cfg.MaxConcurrent = rc.Synchronous, rc.MaxConcurrent
-	r := &rollout.Runner{Policy: policy.Local{Engine: e}, Retriever: t.retriever, Tokenizer: t.tok, Config: cfg}
+	r := &rollout.Runner{Policy: sampler, Retriever: t.retriever, Tokenizer: t.tok, Config: cfg}
 	start := time.Now()
 	trajs, err := r.Run(ctx, examples)
 	return trajs, time.Since(start), err
 }
 
-// scores returns each trajectory's reward before shaping: the one the
-// rollout computed, or Reward's.
-func (t *Trainer) scores(trajs []*rollout.Trajectory) []float64 {
-	out := make([]float64, len(trajs))
-	for i, tr := range trajs {
-		out[i] = tr.Reward
-		if t.Reward != nil {
-			out[i] = t.Reward(tr)
-		}
+// scorer is the reward stage's function: Scorer, or the ReSearch reward,
+// plus DAPO's soft overlong penalty when reward_model.overlong_buffer is
+// enabled.
+func (t *Trainer) scorer() score.Scorer {
+	var s score.Scorer = score.ReSearch{}
+	if t.Scorer != nil {
+		s = t.Scorer
 	}
-	return out
+	if ob := t.Config.Reward.OverlongBuffer; ob.Enable {
+		s = score.Overlong{Scorer: s, MaxTokens: t.Config.Rollout.MaxResponseTokens, Buffer: ob.Len, Factor: ob.PenaltyFactor}
+	}
+	return s
 }
 
-// shape returns the rewards the advantages see: the scores plus the soft
-// overlong penalty when reward_model.overlong_buffer is enabled (the
-// scores themselves otherwise), and the penalties' mean.
-func (t *Trainer) shape(trajs []*rollout.Trajectory, scores []float64) ([]float64, float64) {
-	ob := t.Config.Reward.OverlongBuffer
-	if !ob.Enable || len(trajs) == 0 {
-		return scores, 0
-	}
-	out := make([]float64, len(scores))
-	var sum float64
-	for i, tr := range trajs {
-		// The budget counts inserted results, so the length does too, as
-		// veRL's valid response length covers every response token.
-		p := rl.OverlongPenalty(len(tr.Response), t.Config.Rollout.MaxResponseTokens, ob.Len, ob.PenaltyFactor)
-		out[i] = scores[i] + p
-		sum += p
-	}
-	return out, sum / float64(len(trajs))
-}
-
-// Step runs one training step: rollouts, rewards, update. It returns the
-// step's metrics and its trajectories. With dynamic sampling the
-// trajectories are every batch the step generated, and the rollout
+// Step runs one training step: rollouts, rewards, advantages, update. It
+// returns the step's metrics and its trajectories. With dynamic sampling
+// the trajectories are every batch the step generated, and the rollout
 // metrics describe them all; the update sees the kept groups only.
 func (t *Trainer) Step(ctx context.Context) (Metrics, []*rollout.Trajectory, error) {
 	c := t.Config
@@ -310,31 +232,30 @@ func (t *Trainer) Step(ctx context.Context) (Metrics, []*rollout.Trajectory, err
 		return Metrics{}, nil, err
 	}
 	scoreStart := time.Now()
-	scores := t.scores(trajs)
-	rewards, penalty := t.shape(trajs, scores)
+	all := newBatch(trajs, t.scorer(), 0, !c.Algorithm.StateMasking)
 	scoreTime := time.Since(scoreStart)
-	trainTrajs, trainRewards := trajs, rewards
+	kept := all
 	var dropped, batches int
 	if c.Algorithm.FilterGroups.Enable {
 		var more time.Duration
-		trajs, scores, rewards, trainTrajs, trainRewards, dropped, batches, more, err = t.dynamicSampling(ctx, trajs, scores, rewards, seed)
+		all, kept, dropped, batches, more, err = t.dynamicSampling(ctx, all, seed)
 		if err != nil {
 			return Metrics{}, nil, err
 		}
 		genTime += more
-		_, penalty = t.shape(trajs, scores)
 	}
-	m := rolloutMetrics(trajs, rewards, genTime)
+	trajs = all.Trajectories()
+	m := rolloutMetrics(trajs, all.Rewards(), genTime)
 	m.ScoreSec = scoreTime.Seconds()
-	m.OverlongPenalty, m.GroupsDropped, m.GenBatches = penalty, dropped, batches
-	if c.Algorithm.FilterGroups.Enable && len(trainTrajs) == 0 {
+	m.OverlongPenalty, m.GroupsDropped, m.GenBatches = all.penaltyMean(), dropped, batches
+	if c.Algorithm.FilterGroups.Enable && len(kept) == 0 {
 		// Every group tied in every batch: nothing to learn from.
 		t.step++
 		m.Step, m.Phase = t.step, "train"
 		return m, trajs, nil
 	}
 	updStart := time.Now()
-	u, err := t.up.run(trainTrajs, trainRewards)
+	u, err := t.up.run(ctx, kept)
 	if err != nil {
 		return m, trajs, fmt.Errorf("step %d: update: %w", t.step+1, err)
 	}
@@ -350,63 +271,63 @@ func (t *Trainer) Step(ctx context.Context) (Metrics, []*rollout.Trajectory, err
 // further batches of questions (the next ones of the data order, which
 // later steps then skip) until train.batch_size groups are kept or
 // max_num_gen_batches batches were generated, and keeps the first
-// batch_size kept groups. It returns every trajectory generated with its
-// scores and rewards, the kept ones with theirs, the groups dropped, the
-// batches generated and the extra generation time.
-func (t *Trainer) dynamicSampling(ctx context.Context, trajs []*rollout.Trajectory, scores, rewards []float64, seed uint64) (
-	all []*rollout.Trajectory, allScores, allRewards []float64, kept []*rollout.Trajectory, keptRewards []float64,
-	dropped, batches int, genTime time.Duration, err error) {
+// batch_size kept groups. It returns every sample generated, the kept
+// ones, the groups dropped, the batches generated and the extra
+// generation time.
+func (t *Trainer) dynamicSampling(ctx context.Context, first Batch, seed uint64) (
+	all, kept Batch, dropped, batches int, genTime time.Duration, err error) {
 	c := t.Config
 	n, b := c.Rollout.N, c.Train.BatchSize
 	fg := c.Algorithm.FilterGroups
-	all, allScores, allRewards = trajs, scores, rewards
+	cur, keptGroups := first, 0
+	all = first
 	for batches = 1; ; batches++ {
-		keep := rl.VaryingGroups(t.filterMetric(trajs, scores, rewards), n)
-		for g, ok := range keep {
-			if !ok {
+		keep := rl.VaryingGroups(t.filterMetric(cur), cur.Groups())
+		groups, members := cur.groupOrder()
+		for _, g := range groups {
+			idx := members[g]
+			if !keep[idx[0]] {
 				dropped++
 				continue
 			}
-			if len(kept) < b*n {
-				kept = append(kept, trajs[g*n:(g+1)*n]...)
-				keptRewards = append(keptRewards, rewards[g*n:(g+1)*n]...)
+			if keptGroups < b {
+				keptGroups++
+				for _, i := range idx {
+					kept = append(kept, cur[i])
+				}
 			}
 		}
-		if len(kept) >= b*n || batches >= fg.MaxNumGenBatches {
-			return all, allScores, allRewards, kept, keptRewards, dropped, batches, genTime, nil
+		if keptGroups >= b || batches >= fg.MaxNumGenBatches {
+			return all, kept, dropped, batches, genTime, nil
 		}
 		qs := t.questions((t.step+1)*b+t.extra, b)
 		t.extra += b
-		var d time.Duration
-		trajs, d, err = t.rollouts(ctx, qs, n, c.Rollout.Temperature, seed+uint64(batches)<<32)
+		trajs, d, err := t.rollouts(ctx, qs, n, c.Rollout.Temperature, seed+uint64(batches)<<32)
 		if err != nil {
-			return nil, nil, nil, nil, nil, 0, 0, 0, err
+			return nil, nil, 0, 0, 0, err
 		}
 		genTime += d
-		scores = t.scores(trajs)
-		rewards, _ = t.shape(trajs, scores)
-		all = append(all, trajs...)
-		allScores = append(allScores, scores...)
-		allRewards = append(allRewards, rewards...)
+		cur = newBatch(trajs, t.scorer(), all.nextGroup(), !c.Algorithm.StateMasking)
+		all = append(all, cur...)
 	}
 }
 
 // filterMetric is the per-rollout value dynamic sampling compares within
 // a group (FilterGroups.Metric).
-func (t *Trainer) filterMetric(trajs []*rollout.Trajectory, scores, rewards []float64) []float64 {
+func (t *Trainer) filterMetric(b Batch) []float64 {
 	switch t.Config.Algorithm.FilterGroups.Metric {
 	case MetricScore:
-		return scores
+		return b.Scores()
 	case MetricAcc:
-		out := make([]float64, len(trajs))
-		for i, tr := range trajs {
-			if ans, ok := protocol.ExtractAnswer(tr.ResponseText); ok {
-				out[i] = reward.Evaluate(ans, tr.Golds).EM
+		out := make([]float64, len(b))
+		for i, s := range b {
+			if ans, ok := protocol.ExtractAnswer(s.Traj.ResponseText); ok {
+				out[i] = reward.Evaluate(ans, s.Traj.Golds).EM
 			}
 		}
 		return out
 	}
-	return rewards
+	return b.Rewards()
 }
 
 // Validate rolls out the validation questions greedily, one rollout each.
@@ -416,7 +337,12 @@ func (t *Trainer) Validate(ctx context.Context) (Metrics, []*rollout.Trajectory,
 		return Metrics{}, nil, err
 	}
 	// Unshaped, so that runs with and without the overlong penalty compare.
-	m := rolloutMetrics(trajs, t.scores(trajs), genTime)
+	results := score.All(t.scorer(), trajs...)
+	scores := make([]float64, len(results))
+	for i, r := range results {
+		scores[i] = r.Score
+	}
+	m := rolloutMetrics(trajs, scores, genTime)
 	m.Step, m.Phase = t.step, "val"
 	return m, trajs, nil
 }

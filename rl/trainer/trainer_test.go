@@ -15,6 +15,7 @@ import (
 	"research/internal/tinymodel"
 
 	"research/rollout"
+	"research/score"
 	"research/search/bm25"
 )
 
@@ -70,7 +71,7 @@ func TestLearnsToyReward(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	tr.Reward, tr.Log = asciiShare, io.Discard
+	tr.Scorer, tr.Log = score.Func(asciiShare), io.Discard
 	if err := tr.Run(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestLearnsToyReward(t *testing.T) {
 func weights(t *testing.T, tr *Trainer) [][]float32 {
 	t.Helper()
 	var out [][]float32
-	for _, p := range tr.engine.Params() {
+	for _, p := range tr.backend.(*Local).engine.Params() {
 		out = append(out, append([]float32(nil), p.Data...))
 	}
 	return out
@@ -114,7 +115,7 @@ func TestResumeMatchesUnbroken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr.Reward, tr.Log = asciiShare, io.Discard
+		tr.Scorer, tr.Log = score.Func(asciiShare), io.Discard
 		if err := tr.Run(context.Background(), resume); err != nil {
 			t.Fatal(err)
 		}
@@ -230,8 +231,8 @@ func TestLoRALearnsToyReward(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	tr.Reward, tr.Log = asciiShare, io.Discard
-	base := append([]float32(nil), tr.policy.Layers[0].Wq...)
+	tr.Scorer, tr.Log = score.Func(asciiShare), io.Discard
+	base := append([]float32(nil), tr.backend.(*Local).policy.Layers[0].Wq...)
 	if err := tr.Run(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +246,7 @@ func TestLoRALearnsToyReward(t *testing.T) {
 	if last < first+0.2 {
 		t.Errorf("reward rose from %.3f to %.3f under LoRA: want at least +0.2", first, last)
 	}
-	for i, v := range tr.policy.Layers[0].Wq {
+	for i, v := range tr.backend.(*Local).policy.Layers[0].Wq {
 		if v != base[i] {
 			t.Fatal("LoRA training changed a base weight")
 		}
@@ -267,12 +268,12 @@ func TestGuardRollsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	tr.Reward, tr.Log = asciiShare, io.Discard
+	tr.Scorer, tr.Log = score.Func(asciiShare), io.Discard
 	if err := tr.Run(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
 	saved := weights(t, tr)
-	tr.engine.Params()[0].Data[0] += 1 // drift away from the best checkpoint
+	tr.backend.(*Local).engine.Params()[0].Data[0] += 1 // drift away from the best checkpoint
 	tr.history = append(tr.history,
 		Metrics{Step: 2, Phase: "train", FormatValid: 0.9},
 		Metrics{Step: 3, Phase: "train", FormatValid: 0.1},

@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -9,7 +10,6 @@ import (
 	"research/model"
 	"research/rl"
 	"research/rollout"
-	"research/train"
 )
 
 // TestOnPolicyOldLogprobs: with one mini-batch and one epoch the update
@@ -44,31 +44,28 @@ func TestOnPolicyOldLogprobs(t *testing.T) {
 	}
 	const lr = 1e-2
 	newUpdater := func(m *model.Model) *updater {
-		cfg := train.DefaultConfig()
-		cfg.LR = lr
-		e, err := train.New(m, nil, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &updater{engine: e, scorer: m, loss: rl.Loss{ClipLow: 0.2, ClipHigh: 0.2, KL: rl.KLNone, Aggregation: agg, NormTokens: 16},
-			est: rl.GRPO, n: 3, miniBatches: 1, epochs: 1, microTokens: 64, temperature: 1}
+		u, _ := testUpdater(t, m, lr, rl.Loss{ClipLow: 0.2, ClipHigh: 0.2, KL: rl.KLNone, Aggregation: agg, NormTokens: 16})
+		u.microTokens = 64
+		return u
 	}
 
+	ctx := context.Background()
 	short, scored := load(), load()
-	stShort, err := newUpdater(short).run(trajs, rewards)
+	stShort, err := newUpdater(short).run(ctx, batchOf(trajs, rewards, 3, false))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The same step with the old logprobs scored beforehand.
 	u := newUpdater(scored)
 	var stScored UpdateStats
-	samples, err := u.prepare(trajs, rewards, &stScored)
-	if err != nil {
+	samples := batchOf(trajs, rewards, 3, false)
+	if err := u.prepare(ctx, samples, &stScored); err != nil {
 		t.Fatal(err)
 	}
 	seqs, from := make([][]int, len(samples)), make([]int, len(samples))
 	for i, s := range samples {
-		seqs[i], from[i] = s.seq.Tokens, s.seq.From
+		d := s.datum()
+		seqs[i], from[i] = d.Tokens, d.From
 	}
 	old, err := scored.Logprobs(seqs, from, 1)
 	if err != nil {
@@ -77,14 +74,14 @@ func TestOnPolicyOldLogprobs(t *testing.T) {
 	for i := range samples {
 		samples[i].old = old[i]
 	}
-	if err := u.miniBatch(samples, &stScored); err != nil {
+	if err := u.miniBatch(ctx, samples, &stScored); err != nil {
 		t.Fatal(err)
 	}
 
 	if math.Abs(stShort.PGLoss-stScored.PGLoss) > 1e-6 || math.Abs(stShort.GradNorm-stScored.GradNorm) > 1e-4*stScored.GradNorm {
 		t.Errorf("pg loss %g / %g, grad norm %g / %g", stShort.PGLoss, stScored.PGLoss, stShort.GradNorm, stScored.GradNorm)
 	}
-	if want := logprobGap(trajs, samples); math.Abs(stShort.LogprobGap-want) > 1e-5 || want == 0 {
+	if want := logprobGap(samples); math.Abs(stShort.LogprobGap-want) > 1e-5 || want == 0 {
 		t.Errorf("logprob gap %g, want %g", stShort.LogprobGap, want)
 	}
 	// AdamW's first step moves each weight by about lr·sign(gradient), so
