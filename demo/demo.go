@@ -16,19 +16,16 @@ import (
 	"sort"
 	"strings"
 
+	"research/agent"
 	"research/dataset"
 	"research/eval"
-	"research/generate"
 	"research/internal/safefile"
-	"research/model"
-	"research/policy"
 	"research/pretrain"
 	"research/protocol"
 	"research/rl/trainer"
 	"research/rollout"
 	"research/rollout/selfcorrect"
 	"research/search/bm25"
-	"research/tokenizer"
 	"research/world"
 )
 
@@ -312,24 +309,15 @@ func examplesOf(qs []world.Question, n int) []dataset.Example {
 // evaluate scores one method of the model in dir on the examples, greedy.
 func evaluate(ctx context.Context, dir string, ix *bm25.Index, m method,
 	examples []dataset.Example, types map[string]string, cfg Config) (Row, []*rollout.Trajectory, error) {
-	lm, err := model.Load(dir)
+	// Greedy, on the world's index, which stays open across methods.
+	a, err := agent.Open(agent.Config{Template: string(protocol.Base), Policy: agent.PolicyConfig{Model: dir}})
 	if err != nil {
 		return Row{}, nil, err
 	}
-	defer lm.Close()
-	tok, err := tokenizer.Load(dir)
-	if err != nil {
-		return Row{}, nil, err
-	}
-	dec := generate.DecoderFunc(func(ids []int) string { s, _ := tok.Decode(ids, false); return s })
-	e, err := generate.NewEngine(lm, generate.Options{Decoder: dec})
-	if err != nil {
-		return Row{}, nil, err
-	}
-	defer e.Close()
-	ec := eval.Defaults(eval.Research, protocol.Base, rollout.StopIDs(tok, lm.Config.EOSTokenIDs), protocol.Base.EOSText())
+	defer a.Close()
+	ec := eval.Defaults(eval.Research, a.Template, a.EOSIDs, a.EOSText)
 	ec.TopK, ec.MaxTokens, ec.Access = cfg.TopK, cfg.MaxTokens, m.access
-	r := &eval.Runner{Policy: policy.Local{Engine: e}, Retriever: ix, Tokenizer: tok, Config: ec}
+	r := &eval.Runner{Policy: a.Policy, Retriever: ix, Tokenizer: a.Tokenizer, Config: ec}
 	row := Row{Method: m.title, EM: map[string]float64{}, F1: map[string]float64{}, N: map[string]int{}}
 	var trajs []*rollout.Trajectory
 	err = r.Run(ctx, world.Test, examples, func(rec *eval.Record) error {

@@ -1,20 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"github.com/spf13/pflag"
 
-	"research/generate"
-	"research/model"
-	"research/policy"
-	"research/protocol"
-	"research/rollout"
-	"research/search"
-	"research/search/bm25"
-	"research/tokenizer"
+	"research/agent"
 )
 
 // agentFlags are the flags every command that runs the ReSearch loop shares:
@@ -46,133 +38,41 @@ func (a *agentFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&a.eosText, "eos-text", "", "EOS token text the reward expects (default: <|im_end|> for instruct, <|endoftext|> for base)")
 }
 
-// agent is what the flags built; close releases it.
-type agent struct {
-	template  protocol.Template
-	tok       *tokenizer.Tokenizer
-	policy    rollout.Policy
-	retriever search.Retriever
-	eosIDs    []int
-	eosText   string
-	closers   []io.Closer
+// agentKeys names the builder's keys (agent.FieldError) as this CLI's
+// flags, where they differ.
+var agentKeys = map[string]string{
+	"url": "search-url", "protocol": "search-protocol", "api": "llm-api", "dense_index": "dense-index", "embed_url": "embed-url",
 }
 
-func (a *agent) close() {
-	for _, c := range a.closers {
-		c.Close()
+// flagError words a builder error with the flag that set the key.
+func flagError(err error) error {
+	var fe *agent.FieldError
+	if !errors.As(err, &fe) {
+		return err
 	}
+	name, ok := agentKeys[fe.Key]
+	if !ok {
+		name = fe.Key
+	}
+	return fmt.Errorf("--%s: %w", name, fe.Err)
 }
-
-type closerFunc func()
-
-func (f closerFunc) Close() error { f(); return nil }
 
 // build checks the flags and opens what they name.
-func (f *agentFlags) build() (*agent, error) {
+func (f *agentFlags) build() (*agent.Agent, error) {
 	if (f.model == "") == (f.llmURL == "") {
 		return nil, fmt.Errorf("give exactly one policy: --model DIR or --llm-url URL")
 	}
 	if (f.index == "") == (f.searchURL == "") {
 		return nil, fmt.Errorf("give exactly one retriever: --index DIR or --search-url URL")
 	}
-	tpl, err := protocol.ParseTemplate(f.template)
-	if err != nil {
-		return nil, fmt.Errorf("--template: %w", err)
-	}
-	a := &agent{template: tpl, eosText: f.eosText}
-	if a.eosText == "" {
-		a.eosText = tpl.EOSText()
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			a.close()
-		}
-	}()
-	tokPath := f.tokenizer
-	if tokPath == "" {
-		tokPath = f.model
-	}
-	if tokPath == "" {
+	if f.tokenizer == "" && f.model == "" {
 		return nil, fmt.Errorf("a remote policy needs --tokenizer (the served model's tokenizer.json)")
 	}
-	if a.tok, err = tokenizer.Load(tokPath); err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
-	}
-	a.eosIDs = rollout.StopIDs(a.tok, nil)
-	if err := f.buildPolicy(a); err != nil {
-		return nil, err
-	}
-	if len(a.eosIDs) == 0 {
-		return nil, fmt.Errorf("the tokenizer has no <|im_end|> or <|endoftext|> and the model config names no eos_token_id")
-	}
-	if f.index != "" {
-		ix, err := bm25.Open(f.index, bm25.OpenOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("--index: %w", err)
-		}
-		a.retriever = ix
-		a.closers = append(a.closers, ix)
-	} else {
-		proto, err := search.ParseProtocol(f.searchAPI)
-		if err != nil {
-			return nil, fmt.Errorf("--search-protocol: %w", err)
-		}
-		a.retriever = &search.Client{BaseURL: f.searchURL, Protocol: proto}
-	}
-	ok = true
-	return a, nil
-}
-
-func (f *agentFlags) buildPolicy(a *agent) error {
-	if f.model == "" {
-		var backends []rollout.Policy
-		for _, url := range strings.Split(f.llmURL, ",") {
-			p, err := f.remotePolicy(strings.TrimSpace(url), a.tok)
-			if err != nil {
-				return err
-			}
-			backends = append(backends, p)
-		}
-		if len(backends) == 1 {
-			a.policy = backends[0]
-			return nil
-		}
-		r, err := policy.NewRouter(backends...)
-		a.policy = r
-		return err
-	}
-	m, err := model.Load(f.model)
-	if err != nil {
-		return fmt.Errorf("--model: %w", err)
-	}
-	a.closers = append(a.closers, closerFunc(func() { m.Close() }))
-	a.eosIDs = rollout.StopIDs(a.tok, m.Config.EOSTokenIDs)
-	e, err := generate.NewEngine(m, generate.Options{
-		Sampling: generate.Sampling{Temperature: f.temperature, TopP: f.topP, Seed: f.seed},
-		Decoder:  decoderOf(a.tok),
+	a, err := agent.Open(agent.Config{
+		Template: f.template, EOSText: f.eosText, Tokenizer: f.tokenizer,
+		Policy: agent.PolicyConfig{Model: f.model, URL: f.llmURL, API: f.llmAPI, ModelName: f.llmModel, APIKey: f.apiKey,
+			Temperature: f.temperature, TopP: f.topP, Seed: f.seed},
+		Retriever: agent.RetrieverConfig{Index: f.index, URL: f.searchURL, Protocol: f.searchAPI},
 	})
-	if err != nil {
-		return err
-	}
-	a.closers = append(a.closers, closerFunc(e.Close))
-	a.policy = policy.Local{Engine: e}
-	return nil
-}
-
-// remotePolicy is a policy on the server at url.
-func (f *agentFlags) remotePolicy(url string, tok *tokenizer.Tokenizer) (rollout.Policy, error) {
-	switch f.llmAPI {
-	case "openai":
-		return policy.NewOpenAI(policy.OpenAIConfig{BaseURL: url, APIKey: f.apiKey, Model: f.llmModel,
-			Temperature: f.temperature, TopP: f.topP, TokenPrompt: true}, tok)
-	case "sglang":
-		return policy.NewSGLang(policy.SGLangConfig{URL: url, APIKey: f.apiKey, Temperature: f.temperature, TopP: f.topP})
-	}
-	return nil, fmt.Errorf("--llm-api %q: want openai or sglang", f.llmAPI)
-}
-
-// rolloutConfig is the paper's loop configuration for this agent.
-func (a *agent) rolloutConfig() rollout.Config {
-	return rollout.Defaults(a.template, a.eosIDs, a.eosText)
+	return a, flagError(err)
 }

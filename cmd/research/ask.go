@@ -40,14 +40,14 @@ terminal). With --gold it also prints the reward.`,
 			if err != nil {
 				return err
 			}
-			defer a.close()
-			cfg := a.rolloutConfig()
+			defer a.Close()
+			cfg := a.RolloutConfig()
 			cfg.N, cfg.MaxResponseTokens, cfg.MaxTurns, cfg.TopK = 1, maxTokens, maxTurns, topK
 			// A dead retriever is reported within seconds: the loop retries
 			// twice (0.5 s, 1 s) and the client not again inside each try
 			// (4 × 4 tries with backoff took 58 s), then the run stops.
 			cfg.StopOnSearchError, cfg.SearchRetries = true, 2
-			if c, ok := a.retriever.(*search.Client); ok {
+			if c, ok := a.Retriever.(*search.Client); ok {
 				c.Retries = -1
 			}
 			out := cmd.OutOrStdout()
@@ -55,7 +55,7 @@ terminal). With --gold it also prints the reward.`,
 			if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 				style = rollout.ANSI
 			}
-			r := &rollout.Runner{Policy: a.policy, Retriever: a.retriever, Tokenizer: a.tok, Config: cfg,
+			r := &rollout.Runner{Policy: a.Policy, Retriever: a.Retriever, Tokenizer: a.Tokenizer, Config: cfg,
 				OnText: func(_ *rollout.Trajectory, text string, _ bool) { fmt.Fprint(out, style.Paint(text)) }}
 			trajs, err := r.Run(context.Background(), []dataset.Example{{ID: "ask", Question: args[0], Answers: gold}})
 			if err != nil {

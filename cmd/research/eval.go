@@ -133,8 +133,8 @@ hash, decoding, policy identity, tool version.`,
 			if err != nil {
 				return err
 			}
-			defer a.close()
-			cfg := eval.Defaults(m, a.template, a.eosIDs, a.eosText)
+			defer a.Close()
+			cfg := eval.Defaults(m, a.Template, a.EOSIDs, a.EOSText)
 			cfg.Workers, cfg.MaxTokens, cfg.MaxPromptTokens, cfg.TopK = workers, maxTokens, maxPrompt, topK
 			if err := cfg.Validate(); err != nil {
 				return fmt.Errorf("--workers, --max-tokens, --max-prompt-tokens, --top-k: %w", err)
@@ -148,7 +148,7 @@ hash, decoding, policy identity, tool version.`,
 			}
 			ctx, stop := signalContext(context.Background())
 			defer stop()
-			r := &eval.Runner{Policy: a.policy, Retriever: a.retriever, Tokenizer: a.tok, Config: cfg}
+			r := &eval.Runner{Policy: a.Policy, Retriever: a.Retriever, Tokenizer: a.Tokenizer, Config: cfg}
 			for _, s := range sets {
 				if err := evalDataset(ctx, cmd.ErrOrStderr(), r, out, s); err != nil {
 					return interrupted(ctx, err)

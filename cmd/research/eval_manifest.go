@@ -11,12 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"research/agent"
 	"research/eval"
 	"research/search/bm25"
 )
 
 // evalManifest describes the run the flags set up.
-func evalManifest(f *agentFlags, a *agent, cfg eval.Config, sets []namedSet) (*eval.Manifest, error) {
+func evalManifest(f *agentFlags, a *agent.Agent, cfg eval.Config, sets []namedSet) (*eval.Manifest, error) {
 	m := &eval.Manifest{
 		Version: eval.ManifestVersion, Tool: eval.ToolVersion(), Created: time.Now().UTC(), Method: cfg.Method,
 		Prompt:   eval.Prompt{Template: string(cfg.Template), SHA256: eval.PromptHash(cfg.Method, cfg.Template)},
@@ -34,7 +35,7 @@ func evalManifest(f *agentFlags, a *agent, cfg eval.Config, sets []namedSet) (*e
 		}
 		abs, _ := filepath.Abs(f.index)
 		m.Retriever = eval.Retriever{Kind: "bm25", Location: abs, Identity: sum, TopK: cfg.TopK}
-		if ix, ok := a.retriever.(*bm25.Index); ok {
+		if ix, ok := a.Retriever.(*bm25.Index); ok {
 			m.Retriever.Docs = ix.NumDocs()
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -10,12 +11,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"research/agent"
 	"research/internal/progress"
 	"research/search/bm25"
 	"research/search/dense"
-	"research/search/dense/bert"
 	"research/search/dense/hnsw"
-	"research/search/dense/remote"
 )
 
 func init() {
@@ -208,23 +208,13 @@ func (e *encoderFlags) register(f *pflag.FlagSet) {
 // open returns the encoder the flags name, a description for meta.json,
 // and a function that releases it.
 func (e *encoderFlags) open() (dense.Encoder, string, func(), error) {
-	switch {
-	case (e.dir == "") == (e.url == ""):
+	if (e.dir == "") == (e.url == "") {
 		return nil, "", nil, fmt.Errorf("give exactly one of --encoder DIR and --embed-url URL")
-	case e.dir != "":
-		enc, err := bert.Open(e.dir, bert.Options{Pooling: bert.Pooling(e.pooling), Normalize: !e.noNormalize, MaxLen: e.maxLen})
-		if err != nil {
-			return nil, "", nil, err
-		}
-		return enc, "bert:" + e.dir + " pooling=" + e.pooling, func() { enc.Close() }, nil
 	}
-	key := e.apiKey
-	if key == "" {
-		key = os.Getenv("RESEARCH_EMBED_API_KEY")
+	enc, desc, release, err := agent.OpenEncoder(agent.EncoderConfig{Dir: e.dir, URL: e.url, Model: e.model, APIKey: e.apiKey,
+		Retries: e.retries, Pooling: e.pooling, NoNormalize: e.noNormalize, MaxLen: e.maxLen})
+	if fe := (*agent.FieldError)(nil); errors.As(err, &fe) {
+		err = fe.Err // open's callers name the command
 	}
-	enc, err := remote.New(remote.Config{BaseURL: e.url, Model: e.model, APIKey: key, MaxRetries: e.retries, Normalize: !e.noNormalize})
-	if err != nil {
-		return nil, "", nil, err
-	}
-	return enc, "remote:" + e.url + " model=" + e.model, func() {}, nil
+	return enc, desc, release, err
 }

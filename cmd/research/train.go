@@ -36,7 +36,10 @@ newest checkpoint with the same data order and sampling.
 
   data:      {train: [files], val: [files], val_size: 0}
   model, tokenizer, template (instruct|base), eos_text
-  retriever: {index: DIR | url: URL, protocol: flashrag|search-r1, top_k: 5}
+  retriever: {index: DIR | url: URL, protocol: flashrag|search-r1, top_k: 5,
+              method: bm25|dense|hybrid, dense_index: DIR, encoder: DIR | embed_url: URL, embed_model,
+              embed_api_key, embed_retries, pooling: mean|cls, no_normalize, max_len: 512, query_prefix,
+              ef: 0 (exact), rrf_k: 60, no_verify}
   rollout:   {n: 5, max_response_tokens: 8192, max_turns: 0, temperature: 1, top_p: 1, synchronous: false, max_concurrent: 0}
   algorithm: {advantage: grpo|rloo|reinforce_plus_plus_baseline, clip_low: 0.2, clip_high: 0.2,
               kl: k3|k2|k1|none, kl_coef: 0.001, entropy_coef: 0.001,

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"research/agent"
 	"research/protocol"
 	"research/rl"
 )
@@ -46,12 +47,12 @@ type DataConfig struct {
 	ValSize int      `yaml:"val_size"` // questions used per validation (0: all)
 }
 
-// RetrieverConfig picks the in-process index or a search server.
+// RetrieverConfig picks the retriever — an index in process (BM25, dense
+// or hybrid, by method) or a search server — with the keys of the CLI's
+// flags (agent.RetrieverConfig), and the passages per search.
 type RetrieverConfig struct {
-	Index    string `yaml:"index"`
-	URL      string `yaml:"url"`
-	Protocol string `yaml:"protocol"` // flashrag or search-r1
-	TopK     int    `yaml:"top_k"`
+	agent.RetrieverConfig `yaml:",inline"`
+	TopK                  int `yaml:"top_k"`
 }
 
 // RolloutConfig shapes the rollouts of a step.
@@ -176,7 +177,7 @@ type Guard struct {
 func Defaults() Config {
 	return Config{
 		Template:  string(protocol.Instruct),
-		Retriever: RetrieverConfig{Protocol: "flashrag", TopK: 5},
+		Retriever: RetrieverConfig{RetrieverConfig: agent.RetrieverConfig{Protocol: "flashrag"}, TopK: 5},
 		Rollout:   RolloutConfig{N: 5, MaxResponseTokens: 8192, Temperature: 1, TopP: 1},
 		Algorithm: AlgorithmConfig{Advantage: string(rl.GRPO), ClipLow: 0.2, ClipHigh: 0.2, KL: string(rl.K3),
 			KLCoef: 0.001, EntropyCoef: 0.001, Aggregation: string(rl.TokenMean), StateMasking: true,
@@ -266,8 +267,16 @@ func (c Config) Validate() error {
 	if _, err := protocol.ParseTemplate(c.Template); err != nil {
 		bad("template", "%v", err)
 	}
-	if (c.Retriever.Index == "") == (c.Retriever.URL == "") {
-		bad("retriever", "set exactly one of retriever.index and retriever.url")
+	rc := c.Retriever.RetrieverConfig
+	if inProcess := rc.Index != "" || rc.DenseIndex != ""; inProcess == (rc.URL != "") {
+		bad("retriever", "set exactly one of retriever.index (or dense_index) and retriever.url")
+	} else if err := rc.Check(); err != nil {
+		var fe *agent.FieldError
+		if errors.As(err, &fe) {
+			bad("retriever."+fe.Key, "%v", fe.Err)
+		} else {
+			bad("retriever", "%v", err)
+		}
 	}
 	if c.Retriever.TopK < 1 {
 		bad("retriever.top_k", "%d: want ≥ 1", c.Retriever.TopK)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"research/agent"
 	"research/dataset"
 	"research/generate"
 	"research/internal/progress"
@@ -20,7 +21,6 @@ import (
 	"research/rollout"
 	"research/score"
 	"research/search"
-	"research/search/bm25"
 	"research/tokenizer"
 )
 
@@ -54,8 +54,8 @@ type Trainer struct {
 	best      float64 // best validation reward so far
 }
 
-// New opens what cfg names: data, tokenizer, model (twice, the second a
-// frozen reference when the loss has a KL term), retriever.
+// New opens what cfg names: data, tokenizer and retriever (through
+// package agent, as the CLI does), and the in-process backend's models.
 func New(cfg Config) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -81,9 +81,14 @@ func New(cfg Config) (*Trainer, error) {
 	if tokPath == "" {
 		tokPath = cfg.Model
 	}
-	if t.tok, err = tokenizer.Load(tokPath); err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+	// The policy is the backend's: the agent is the tokenizer and the
+	// retriever.
+	a, err := agent.Open(agent.Config{Template: cfg.Template, EOSText: cfg.EOSText, Tokenizer: tokPath, Retriever: cfg.Retriever.RetrieverConfig})
+	if err != nil {
+		return nil, configError(err)
 	}
+	t.closers = append(t.closers, a.Close)
+	t.tok, t.retriever, t.template, t.eosText = a.Tokenizer, a.Retriever, a.Template, a.EOSText
 	dec := generate.DecoderFunc(func(ids []int) string { s, _ := t.tok.Decode(ids, false); return s })
 	local, err := newLocal(cfg, dec)
 	if err != nil {
@@ -91,14 +96,6 @@ func New(cfg Config) (*Trainer, error) {
 	}
 	t.backend = local
 	t.closers = append(t.closers, local.Close)
-	if err := t.setupRetriever(); err != nil {
-		return nil, err
-	}
-	t.template = protocol.Template(cfg.Template)
-	t.eosText = cfg.EOSText
-	if t.eosText == "" {
-		t.eosText = t.template.EOSText()
-	}
 	t.eosIDs = rollout.StopIDs(t.tok, local.policy.Config.EOSTokenIDs)
 	t.up = newUpdater(cfg, t.backend)
 	ok = true
@@ -117,23 +114,17 @@ func readAll(files []string) ([]dataset.Example, error) {
 	return all, nil
 }
 
-func (t *Trainer) setupRetriever() error {
-	rc := t.Config.Retriever
-	if rc.Index != "" {
-		ix, err := bm25.Open(rc.Index, bm25.OpenOptions{})
-		if err != nil {
-			return fmt.Errorf("retriever.index: %w", err)
-		}
-		t.retriever = ix
-		t.closers = append(t.closers, func() { ix.Close() })
-		return nil
+// configError names a builder error's key as the config file does.
+func configError(err error) error {
+	var fe *agent.FieldError
+	if !errors.As(err, &fe) {
+		return err
 	}
-	proto, err := search.ParseProtocol(rc.Protocol)
-	if err != nil {
-		return fmt.Errorf("retriever.protocol: %w", err)
+	key := fe.Key
+	if key != "tokenizer" && key != "template" {
+		key = "retriever." + key
 	}
-	t.retriever = &search.Client{BaseURL: rc.URL, Protocol: proto}
-	return nil
+	return fmt.Errorf("%s: %w", key, fe.Err)
 }
 
 // newUpdater sets up the advantage and update stages of c on backend.
