@@ -50,7 +50,10 @@ type FieldError struct {
 	Err error
 }
 
+// Error names the key, then what is wrong with it.
 func (e *FieldError) Error() string { return e.Key + ": " + e.Err.Error() }
+
+// Unwrap returns the error without the key.
 func (e *FieldError) Unwrap() error { return e.Err }
 
 func fieldError(key string, err error) error { return &FieldError{Key: key, Err: err} }
