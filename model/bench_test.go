@@ -7,7 +7,8 @@ import (
 
 // BenchmarkForward times the demo's base policy in tokens per second at the
 // shapes a rollout step has: 16 sequences decoding one token each after 200
-// of context, one prefill of 256 tokens, and both in one forward.
+// of context, one prefill of 256 tokens, both in one forward, and the
+// decode steps with a short insertion (32 tokens).
 func BenchmarkForward(b *testing.B) {
 	if testing.Short() {
 		b.Skip("loads the demo's base policy")
@@ -33,7 +34,7 @@ func BenchmarkForward(b *testing.B) {
 		}
 	}
 	prompt, filler := tokens(prefill), m.NewCache(prefill)
-	step := func(decode, fill bool) int {
+	step := func(decode bool, fill int) int {
 		var batch []Input
 		fed := 0
 		if decode {
@@ -43,10 +44,10 @@ func BenchmarkForward(b *testing.B) {
 				fed++
 			}
 		}
-		if fill {
+		if fill > 0 {
 			filler.Truncate(0)
-			batch = append(batch, Input{Cache: filler, Tokens: prompt})
-			fed += prefill
+			batch = append(batch, Input{Cache: filler, Tokens: prompt[:fill]})
+			fed += fill
 		}
 		if _, err := m.Forward(batch); err != nil {
 			b.Fatal(err)
@@ -54,9 +55,10 @@ func BenchmarkForward(b *testing.B) {
 		return fed
 	}
 	for _, bc := range []struct {
-		name         string
-		decode, fill bool
-	}{{"decode16", true, false}, {"prefill256", false, true}, {"mixed", true, true}} {
+		name   string
+		decode bool
+		fill   int
+	}{{"decode16", true, 0}, {"prefill256", false, prefill}, {"mixed", true, prefill}, {"insert32", true, 32}} {
 		b.Run(bc.name, func(b *testing.B) {
 			fed := 0
 			for b.Loop() {
