@@ -56,8 +56,27 @@ type Input struct {
 // appends their keys and values to their caches. For each input it returns
 // the logits of its last token ([vocab]), with AllLogits of all its new
 // tokens ([len(Tokens)·vocab]), or with NoLogits nil. A batch it refuses leaves every cache as it was.
+//
+// An input's logits and cache depend only on the input — its tokens, its
+// cache and its flags — never on the other inputs of the call, to the bit:
+// batch invariance, so that what a sequence samples does not depend on
+// which sequences a continuous-batching engine happened to step with it.
+// Norms, RoPE, attention and activations work row by row or sequence by
+// sequence; the products by weight matrices, which stack every row, run on
+// tensor's two batch-invariant kernels, each row on the one its input's role
+// picks: the rows of decode inputs (one token in, its next-token logits out:
+// neither AllLogits nor NoLogits) on the rows kernel (tensor.MatMulTRows),
+// every other row (prefill chunks, scoring) on the block kernel
+// (tensor.MatMulTBlock); in the LM head, the next-token rows on the rows
+// kernel and the rows of AllLogits inputs on the block kernel. Decode inputs
+// are put first, so that each product is one call per kernel.
 func (m *Model) Forward(batch []Input) ([][]float32, error) {
-	rows, err := m.layout(batch)
+	order, dec := decodeFirst(batch)
+	sorted := make([]Input, len(batch))
+	for k, i := range order {
+		sorted[k] = batch[i]
+	}
+	rows, err := m.layout(sorted, order)
 	if err != nil {
 		return nil, err
 	}
@@ -70,13 +89,57 @@ func (m *Model) Forward(batch []Input) ([][]float32, error) {
 	ropes := m.ropeTables(rows)
 	s := newScratch(c, len(rows))
 	for l := range m.Layers {
-		m.attentionBlock(l, x, rows, batch, ropes, s)
-		m.mlpBlock(l, x, len(rows), s)
+		m.attentionBlock(l, x, rows, dec, sorted, ropes, s)
+		m.mlpBlock(l, x, len(rows), dec, s)
 	}
-	for _, in := range batch {
+	for _, in := range sorted {
 		in.Cache.Len += len(in.Tokens)
 	}
-	return m.logits(x, rows, batch), nil
+	logits := m.logits(x, sorted)
+	out := make([][]float32, len(batch))
+	for k, i := range order {
+		out[i] = logits[k]
+	}
+	return out, nil
+}
+
+// isDecode reports whether in is a decode step: one token in, its
+// next-token logits out.
+func isDecode(in Input) bool {
+	return len(in.Tokens) == 1 && !in.AllLogits && !in.NoLogits
+}
+
+// decodeFirst returns the order in which Forward stacks the inputs — the
+// decode steps first, then the rest, each in batch order — and the number
+// of decode steps, which is also the number of rows they lead with.
+func decodeFirst(batch []Input) (order []int, dec int) {
+	order = make([]int, 0, len(batch))
+	for i, in := range batch {
+		if isDecode(in) {
+			order = append(order, i)
+		}
+	}
+	dec = len(order)
+	for i, in := range batch {
+		if !isDecode(in) {
+			order = append(order, i)
+		}
+	}
+	return order, dec
+}
+
+// project computes the products ls of the n rows of a (k wide): the first
+// dec rows, those of decode steps, with the rows kernel, the others with
+// the block kernel (see Forward).
+func project(dec int, a []float32, n, k int, ls ...tensor.Linear) {
+	head := make([]tensor.Linear, len(ls))
+	tail := make([]tensor.Linear, len(ls))
+	for i, l := range ls {
+		head[i] = tensor.Linear{W: l.W, N: l.N, C: l.C[:dec*l.N], Add: l.Add}
+		tail[i] = tensor.Linear{W: l.W, N: l.N, C: l.C[dec*l.N : n*l.N], Add: l.Add}
+	}
+	tensor.MatMulTRowsMany(a[:dec*k], dec, k, head...)
+	tensor.MatMulTBlockMany(a[dec*k:n*k], n-dec, k, tail...)
 }
 
 // row is one token of the flattened batch.
@@ -84,10 +147,13 @@ type row struct {
 	seq, token, pos int
 }
 
-func (m *Model) layout(batch []Input) ([]row, error) {
+// layout flattens batch into rows; index[i] is input i's place in the
+// caller's batch, which errors name.
+func (m *Model) layout(batch []Input, index []int) ([]row, error) {
 	var rows []row
 	seen := map[*KVCache]bool{}
-	for i, in := range batch {
+	for k, in := range batch {
+		i := index[k]
 		if in.Cache == nil {
 			return nil, fmt.Errorf("forward: sequence %d: nil cache", i)
 		}
@@ -105,7 +171,7 @@ func (m *Model) layout(batch []Input) ([]row, error) {
 			if t < 0 || t >= m.Config.VocabSize {
 				return nil, fmt.Errorf("forward: sequence %d, token %d: id %d outside the vocabulary [0, %d)", i, j, t, m.Config.VocabSize)
 			}
-			rows = append(rows, row{seq: i, token: t, pos: in.Cache.Len + j})
+			rows = append(rows, row{seq: k, token: t, pos: in.Cache.Len + j})
 		}
 	}
 	return rows, nil
@@ -157,11 +223,12 @@ func addBias(x, bias []float32) {
 }
 
 // attentionBlock adds the attention sub-layer's output to x.
-func (m *Model) attentionBlock(l int, x []float32, rows []row, batch []Input, ropes []float32, s *scratch) {
+// Its first dec rows are decode steps' (see Forward).
+func (m *Model) attentionBlock(l int, x []float32, rows []row, dec int, batch []Input, ropes []float32, s *scratch) {
 	c, w := &m.Config, &m.Layers[l]
 	n, h, qd, kvd, hd := len(rows), c.HiddenSize, c.QDim(), c.KVDim(), c.HeadDim
 	rmsNormRows(s.norm, x, w.AttnNorm, h, c.RMSNormEps)
-	tensor.MatMulTMany(s.norm, n, h, tensor.Linear{W: w.Wq, N: qd, C: s.q},
+	project(dec, s.norm, n, h, tensor.Linear{W: w.Wq, N: qd, C: s.q},
 		tensor.Linear{W: w.Wk, N: kvd, C: s.k}, tensor.Linear{W: w.Wv, N: kvd, C: s.v})
 	addBias(s.q, w.Bq)
 	addBias(s.k, w.Bk)
@@ -187,37 +254,53 @@ func (m *Model) attentionBlock(l int, x []float32, rows []row, batch []Input, ro
 		r += len(in.Tokens)
 	}
 	attend(c, l, s.q, s.att, rows, batch, start)
-	tensor.Gemm(false, true, n, h, qd, 1, s.att, qd, w.Wo, qd, 1, x, h)
+	project(dec, s.att, n, qd, tensor.Linear{W: w.Wo, N: h, C: x, Add: true})
 }
 
-// mlpBlock adds the SwiGLU MLP sub-layer's output to x.
-func (m *Model) mlpBlock(l int, x []float32, n int, s *scratch) {
+// mlpBlock adds the SwiGLU MLP sub-layer's output to x, whose first dec
+// rows are decode steps' (see Forward).
+func (m *Model) mlpBlock(l int, x []float32, n, dec int, s *scratch) {
 	c, w := &m.Config, &m.Layers[l]
 	h, f := c.HiddenSize, c.IntermediateSize
 	rmsNormRows(s.norm, x, w.MLPNorm, h, c.RMSNormEps)
-	tensor.MatMulTMany(s.norm, n, h, tensor.Linear{W: w.Wgate, N: f, C: s.gate}, tensor.Linear{W: w.Wup, N: f, C: s.up})
+	project(dec, s.norm, n, h, tensor.Linear{W: w.Wgate, N: f, C: s.gate}, tensor.Linear{W: w.Wup, N: f, C: s.up})
 	tensor.SwiGLU(s.gate, s.gate, s.up)
-	tensor.Gemm(false, true, n, h, f, 1, s.gate, f, w.Wdown, f, 1, x, h)
+	project(dec, s.gate, n, f, tensor.Linear{W: w.Wdown, N: h, C: x, Add: true})
 }
 
 // logits applies the final norm and the LM head to the rows the caller asked
-// for: each sequence's last row, or all of them.
-func (m *Model) logits(x []float32, rows []row, batch []Input) [][]float32 {
+// for: each sequence's last row, or all of them. The next-token rows go
+// through the rows kernel, the rows of AllLogits inputs through the block
+// kernel (see Forward).
+func (m *Model) logits(x []float32, batch []Input) [][]float32 {
 	c := &m.Config
 	h, v := c.HiddenSize, c.VocabSize
-	var pick []int
+	first := make([]int, len(batch)) // each input's first row
 	r := 0
-	for _, in := range batch {
-		first := r
+	for b, in := range batch {
+		first[b] = r
 		r += len(in.Tokens)
-		switch {
-		case in.NoLogits:
-			first = r
-		case !in.AllLogits:
-			first = r - 1
+	}
+	var pick []int                // next-token rows, then AllLogits rows
+	at := make([]int, len(batch)) // where each input's rows start in pick
+	next := 0
+	for _, all := range []bool{false, true} {
+		for b, in := range batch {
+			if in.NoLogits || in.AllLogits != all {
+				continue
+			}
+			at[b] = len(pick)
+			end := first[b] + len(in.Tokens)
+			lo := end - 1
+			if all {
+				lo = first[b]
+			}
+			for i := lo; i < end; i++ {
+				pick = append(pick, i)
+			}
 		}
-		for i := first; i < r; i++ {
-			pick = append(pick, i)
+		if !all {
+			next = len(pick)
 		}
 	}
 	sel := make([]float32, len(pick)*h)
@@ -225,11 +308,9 @@ func (m *Model) logits(x []float32, rows []row, batch []Input) [][]float32 {
 		tensor.RMSNorm(sel[i*h:(i+1)*h], x[p*h:(p+1)*h], m.Norm, float32(c.RMSNormEps))
 	}
 	all := make([]float32, len(pick)*v)
-	if len(pick) > 0 {
-		tensor.MatMulT(all, sel, m.LMHead, len(pick), v, h)
-	}
+	tensor.MatMulTRows(all[:next*v], sel[:next*h], m.LMHead, next, v, h)
+	tensor.MatMulTBlock(all[next*v:], sel[next*h:], m.LMHead, len(pick)-next, v, h)
 	out := make([][]float32, len(batch))
-	i := 0
 	for b, in := range batch {
 		k := 1
 		switch {
@@ -238,8 +319,7 @@ func (m *Model) logits(x []float32, rows []row, batch []Input) [][]float32 {
 		case in.AllLogits:
 			k = len(in.Tokens)
 		}
-		out[b] = all[i*v : (i+k)*v : (i+k)*v]
-		i += k
+		out[b] = all[at[b]*v : (at[b]+k)*v : (at[b]+k)*v]
 	}
 	return out
 }

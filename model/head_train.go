@@ -99,7 +99,7 @@ func (t *Tape) headChunks(fn func(lo, hi int, logits []float32)) {
 			fn(lo, hi, kept[c])
 			continue
 		}
-		tensor.MatMulT(logits, t.nF[lo*h:hi*h], t.m.LMHead, hi-lo, v, h)
+		tensor.MatMulTBlock(logits, t.nF[lo*h:hi*h], t.m.LMHead, hi-lo, v, h)
 		fn(lo, hi, logits[:(hi-lo)*v])
 	}
 }

@@ -42,13 +42,15 @@ func (t *Tape) proj(l int, name string) proj {
 
 // projectAll writes the projections ps of the n rows of x (all of the same
 // input width) to ys, packing x once for all of them, and keeps x·Aᵀ in
-// xa[name] for each adapted one.
+// xa[name] for each adapted one. Training runs every product on the block
+// kernel, whatever n is: a row's bits then depend only on its sequence,
+// not on the micro-batch it was stacked in.
 func projectAll(x []float32, n int, xa map[string][]float32, ps []proj, ys ...[]float32) {
 	ls := make([]tensor.Linear, len(ps))
 	for i, p := range ps {
 		ls[i] = tensor.Linear{W: p.w, N: p.out, C: ys[i]}
 	}
-	tensor.MatMulTMany(x, n, ps[0].in, ls...)
+	tensor.MatMulTBlockMany(x, n, ps[0].in, ls...)
 	for i, p := range ps {
 		y := ys[i]
 		if p.b != nil {
@@ -56,8 +58,12 @@ func projectAll(x []float32, n int, xa map[string][]float32, ps []proj, ys ...[]
 		}
 		if p.ad != nil {
 			r := len(p.ad.A) / p.in
-			tensor.MatMulT(xa[p.name], x, p.ad.A, n, r, p.in)
-			tensor.Gemm(false, true, n, p.out, r, p.scale, xa[p.name], r, p.ad.B, r, 1, y, p.out)
+			tensor.MatMulTBlock(xa[p.name], x, p.ad.A, n, r, p.in)
+			sxa := make([]float32, n*r) // scale·x·Aᵀ, as the packed GEMM scales A
+			for i, v := range xa[p.name] {
+				sxa[i] = p.scale * v
+			}
+			tensor.MatMulTBlockMany(sxa, n, r, tensor.Linear{W: p.ad.B, N: p.out, C: y, Add: true})
 		}
 	}
 }

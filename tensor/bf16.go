@@ -40,15 +40,15 @@ func MatMulTBF16(c, a []float32, w []uint16, m, n, k int) {
 		return
 	}
 	if useAsm && m <= smallMAsm {
-		gemmSmallNTBF16(m, n, k, a, k, w, k, c, n)
+		gemmSmallNT(m, n, k, a, k, w, k, c, n)
 		return
 	}
 	matMulTBF16Widened(c, a, w, m, n, k)
 }
 
-// bf16Block is the number of W rows widened at a time by the general path: a
-// multiple of 12 (and 3) so that every column keeps the place in its tile
-// group, and hence the rounding, it has in a single float32 GEMM over all n.
+// bf16Block is the number of W rows widened at a time by the general path.
+// Every kernel rounds an output the same way whichever block its column
+// falls in, so the blocks change no result.
 const bf16Block = 192
 
 var widenPool = sync.Pool{New: func() any { return new([]float32) }}
@@ -99,75 +99,4 @@ func dotBF16Go(x []float32, y []uint16) float32 {
 		s0 += x[i] * BF16ToF32(y[i])
 	}
 	return (s0 + s1) + (s2 + s3)
-}
-
-// gemmSmallNTBF16 is gemmSmallNT with B in bfloat16: the same tiles, groups,
-// tails and work split, so each C[i][j] is rounded as there.
-func gemmSmallNTBF16(m, n, k int, a []float32, lda int, b []uint16, ldb int, c []float32, ldc int) {
-	if !useAVX512 {
-		Parallel((n+2)/3, 8, func(lo, hi int) {
-			smallNTColsBF16(m, n, k, a, lda, b, ldb, c, ldc, 3*lo, min(n, 3*hi))
-		})
-		return
-	}
-	k8 := k &^ 7
-	m4 := m &^ 3
-	n3 := n - n%3
-	Parallel((n+11)/12, 2, func(lo, hi int) {
-		for jb := lo; jb < hi; jb++ {
-			j0 := 12 * jb
-			if j0+12 > n3 || k8 == 0 {
-				smallNTColsBF16(m, n, k, a, lda, b, ldb, c, ldc, j0, min(n, j0+12))
-				continue
-			}
-			for i := 0; i < m4; i += 4 {
-				dotTile4x12BF16AVX512(k8, &a[i*lda], lda, &b[j0*ldb], ldb, &c[i*ldc+j0], ldc)
-				if k8 < k {
-					for ii := i; ii < i+4; ii++ {
-						for j := j0; j < j0+12; j++ {
-							c[ii*ldc+j] += dotBF16(a[ii*lda+k8:ii*lda+k], b[j*ldb+k8:j*ldb+k])
-						}
-					}
-				}
-			}
-			for i := m4; i < m; i++ {
-				for j := j0; j < j0+12; j++ {
-					c[i*ldc+j] += dotBF16(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k])
-				}
-			}
-		}
-	})
-}
-
-// smallNTColsBF16 is smallNTCols with B in bfloat16.
-func smallNTColsBF16(m, n, k int, a []float32, lda int, b []uint16, ldb int, c []float32, ldc int, jlo, jhi int) {
-	k8 := k &^ 7
-	m4 := m &^ 3
-	for j0 := jlo; j0 < jhi; j0 += 3 {
-		if j0+3 > n {
-			for j := j0; j < n; j++ {
-				for i := range m {
-					c[i*ldc+j] += dotBF16(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k])
-				}
-			}
-			continue
-		}
-		for i := 0; i < m4; i += 4 {
-			if k8 > 0 {
-				dotTile4x3BF16AVX(k8, &a[i*lda], lda, &b[j0*ldb], ldb, &c[i*ldc+j0], ldc)
-			}
-			if k8 < k {
-				for ii := i; ii < i+4; ii++ {
-					for j := j0; j < j0+3; j++ {
-						c[ii*ldc+j] += dotBF16(a[ii*lda+k8:ii*lda+k], b[j*ldb+k8:j*ldb+k])
-					}
-				}
-			}
-		}
-		for i := m4; i < m; i++ {
-			for j := j0; j < j0+3; j++ {
-				c[i*ldc+j] += dotBF16(a[i*lda:i*lda+k], b[j*ldb:j*ldb+k])
-			}
-		}
-	}
 }

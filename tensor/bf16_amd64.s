@@ -266,3 +266,98 @@ loop:
 	SUM4(Z22, Z23, 32(DX))
 	VZEROUPPER
 	RET
+
+// func dotRowBF16AVX(k int, a *float32, b *uint16, ldb int, c *float32, n int)
+// dotRowAVX with B in bfloat16 (ldb in elements): eight columns at a time,
+// each widened into Y9 before its FMA, then one at a time.
+TEXT ·dotRowBF16AVX(SB), NOSPLIT, $0-48
+	MOVQ  k+0(FP), CX
+	MOVQ  a+8(FP), SI
+	MOVQ  b+16(FP), DI
+	MOVQ  ldb+24(FP), R10
+	SHLQ  $1, R10
+	LEAQ  (R10)(R10*2), R11
+	MOVQ  c+32(FP), DX
+	MOVQ  n+40(FP), BX
+	TESTQ CX, CX
+	JZ    bfrowdone
+
+bfrow8:
+	CMPQ   BX, $8
+	JL     bfrow1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   SI, R8
+	MOVQ   DI, R12
+	LEAQ   (DI)(R10*4), R13
+	MOVQ   CX, R9
+
+bfloop8:
+	VMOVUPS     (R8), Y8
+	WIDEN8((R12), Y9)
+	VFMADD231PS Y9, Y8, Y0
+	WIDEN8((R12)(R10*1), Y10)
+	VFMADD231PS Y10, Y8, Y1
+	WIDEN8((R12)(R10*2), Y11)
+	VFMADD231PS Y11, Y8, Y2
+	WIDEN8((R12)(R11*1), Y12)
+	VFMADD231PS Y12, Y8, Y3
+	WIDEN8((R13), Y9)
+	VFMADD231PS Y9, Y8, Y4
+	WIDEN8((R13)(R10*1), Y10)
+	VFMADD231PS Y10, Y8, Y5
+	WIDEN8((R13)(R10*2), Y11)
+	VFMADD231PS Y11, Y8, Y6
+	WIDEN8((R13)(R11*1), Y12)
+	VFMADD231PS Y12, Y8, Y7
+	ADDQ        $32, R8
+	ADDQ        $16, R12
+	ADDQ        $16, R13
+	SUBQ        $8, R9
+	JNZ         bfloop8
+
+	REDUCE(Y0, X0, (DX))
+	REDUCE(Y1, X1, 4(DX))
+	REDUCE(Y2, X2, 8(DX))
+	REDUCE(Y3, X3, 12(DX))
+	REDUCE(Y4, X4, 16(DX))
+	REDUCE(Y5, X5, 20(DX))
+	REDUCE(Y6, X6, 24(DX))
+	REDUCE(Y7, X7, 28(DX))
+	ADDQ $32, DX
+	LEAQ (DI)(R10*8), DI
+	SUBQ $8, BX
+	JMP  bfrow8
+
+bfrow1:
+	TESTQ  BX, BX
+	JZ     bfrowdone
+	VXORPS Y0, Y0, Y0
+	MOVQ   SI, R8
+	MOVQ   DI, R12
+	MOVQ   CX, R9
+
+bfloop1:
+	VMOVUPS     (R8), Y8
+	WIDEN8((R12), Y9)
+	VFMADD231PS Y9, Y8, Y0
+	ADDQ        $32, R8
+	ADDQ        $16, R12
+	SUBQ        $8, R9
+	JNZ         bfloop1
+
+	REDUCE(Y0, X0, (DX))
+	ADDQ $4, DX
+	ADDQ R10, DI
+	DECQ BX
+	JMP  bfrow1
+
+bfrowdone:
+	VZEROUPPER
+	RET

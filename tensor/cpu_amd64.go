@@ -33,6 +33,9 @@ func axpyAVX(alpha float32, x, y *float32, n int)
 func dotTile4x3AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
+func dotRowAVX(k int, a *float32, b *float32, ldb int, c *float32, n int)
+
+//go:noescape
 func expAVX(x *float32, n int)
 
 //go:noescape
@@ -79,6 +82,9 @@ func swigluAVX512(out, gate, up *float32, n int)
 
 //go:noescape
 func dotBF16AVX(x *float32, y *uint16, n int) float32
+
+//go:noescape
+func dotRowBF16AVX(k int, a *float32, b *uint16, ldb int, c *float32, n int)
 
 //go:noescape
 func dotTile4x3BF16AVX(k int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int)

@@ -19,6 +19,10 @@ func dotTile4x3AVX(k int, a *float32, lda int, b *float32, ldb int, c *float32, 
 	panic("tensor: no assembly kernels on this architecture")
 }
 
+func dotRowAVX(k int, a *float32, b *float32, ldb int, c *float32, n int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
 func expAVX(x *float32, n int) { panic("tensor: no assembly kernels on this architecture") }
 
 func expSumAVX(x *float32, n int, shift float32) float32 {
@@ -74,6 +78,10 @@ func swigluAVX512(out, gate, up *float32, n int) {
 }
 
 func dotBF16AVX(x *float32, y *uint16, n int) float32 {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func dotRowBF16AVX(k int, a *float32, b *uint16, ldb int, c *float32, n int) {
 	panic("tensor: no assembly kernels on this architecture")
 }
 

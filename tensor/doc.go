@@ -15,6 +15,15 @@
 // AVX-512 form (max, dot, Scores, WeightedSum) run their AVX2 code in the
 // AVX-512 set. The Go set rounds differently (no FMA, other sum orders).
 //
+// Products of activations by weights are batch-invariant, so that the rows
+// of independent sequences can share a call without changing each other's
+// bits: MatMulTRows (the rows kernel, for one row per sequence: decode
+// steps, next-token logits) and MatMulTBlock (the block kernel, the packed
+// GEMM, for many rows: prefill chunks, training) each give a row the same
+// bits whatever the number of rows and the row's place among them. They
+// round differently from each other; MatMulT picks one by the number of
+// rows, so a caller that batches sequences picks by each row's role.
+//
 // Weights may also be bfloat16 (MatMulTBF16): the decode path reads them as
 // 16-bit words and widens them in registers, halving the bytes a step
 // streams, and rounds every sum as MatMulT does on the widened weights, in

@@ -26,21 +26,33 @@ const nr512 = 32
 // result, only speed. Not yet tuned on a quiet machine (BenchmarkMC512).
 var mc512 = 144
 
-// smallM is the row count below which C = A·Bᵀ is computed as dot products
-// straight from B: packing a weight matrix costs more than it saves when only
-// a few rows (decode steps) multiply it.
+// smallM is the row count up to which the Go set's MatMulT takes the rows
+// kernel (one Dot per output): packing a weight matrix costs more than it
+// saves when only a few rows multiply it.
 const smallM = 4
 
-// smallMAsm is the row count up to which the assembly path skips packing B
-// (see gemmSmallNT); set by BenchmarkSmallM.
+// smallMAsm is the row count up to which the assembly sets' MatMulT takes
+// the rows kernel (see gemmSmallNT); set by BenchmarkSmallM.
 var smallMAsm = 64
 
 var packPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// rowsMax is the row count up to which MatMulT, MatMulTMany and Gemm pick
+// the rows kernel.
+func rowsMax() int {
+	if useAsm {
+		return smallMAsm
+	}
+	return smallM
+}
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where
 // op(X) is X or Xᵀ as transA/transB say, op(A) is m×k, op(B) is k×n and C is
 // m×n with leading dimension ldc. lda and ldb are the leading dimensions of A
 // and B as stored. With beta == 0, C is overwritten (NaNs in it do not leak).
+// A·Bᵀ with alpha 1 takes the rows kernel (MatMulTRows) up to a few dozen
+// rows, as MatMulT does; everything else takes the block kernel, the packed
+// GEMM (MatMulTBlock), whose bits do not depend on m.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -52,23 +64,45 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	if k == 0 || alpha == 0 {
 		return
 	}
-	if transB && !transA {
-		if useAsm && alpha == 1 && m <= smallMAsm {
-			gemmSmallNT(m, n, k, a, lda, b, ldb, c, ldc)
-			return
-		}
-		if m <= smallM {
-			gemmDots(m, n, k, alpha, a, lda, b, ldb, c, ldc)
-			return
-		}
+	if transB && !transA && alpha == 1 && m <= rowsMax() {
+		gemmRows(m, n, k, a, lda, b, ldb, c, ldc)
+		return
 	}
 	gemmPacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
 }
 
 // MatMulT sets C (m×n) = A (m×k) · Wᵀ where W is n×k: the linear layer of a
-// model whose weights are stored as [out][in], as in HF checkpoints.
+// model whose weights are stored as [out][in], as in HF checkpoints. It
+// picks the faster kernel for m: MatMulTRows up to 64 rows with the
+// assembly kernels (4 with the Go ones), MatMulTBlock above. The two round
+// differently, so a row's bits change when m crosses that bound; a caller
+// that stacks rows of independent sequences and wants each sequence's
+// result to depend only on the sequence picks one of them by the row's
+// role instead.
 func MatMulT(c, a, w []float32, m, n, k int) {
 	Gemm(false, true, m, n, k, 1, a, k, w, k, 0, c, n)
+}
+
+// MatMulTRows sets C (m×n) = A (m×k) · Wᵀ with the rows kernel: W (n×k,
+// stored [out][in]) is read in place, a few rows at a time, and dotted with
+// every row of A. It is the product for one row per sequence — the rows of
+// a decode step, the rows whose next-token logits are wanted — and it is
+// batch-invariant: each row of C has the same bits whatever m is and
+// wherever the row sits among the others, with every kernel set (the
+// AVX-512 and AVX2 sets give the same bits). It reads W once per 4 rows,
+// so it suits up to a few dozen rows; MatMulTBlock suits more.
+func MatMulTRows(c, a, w []float32, m, n, k int) {
+	MatMulTRowsMany(a, m, k, Linear{W: w, N: n, C: c})
+}
+
+// MatMulTBlock sets C (m×n) = A (m×k) · Wᵀ with the block kernel, the packed
+// GEMM: the product for many rows (prefill chunks, training batches). It is
+// batch-invariant too: each output sums its k terms in one order (an FMA
+// chain per 256-term slice, the slices added to C in turn) whatever m is
+// and wherever the row sits, with every kernel set. Its bits differ from
+// MatMulTRows'.
+func MatMulTBlock(c, a, w []float32, m, n, k int) {
+	MatMulTBlockMany(a, m, k, Linear{W: w, N: n, C: c})
 }
 
 // checkMatrix panics unless x can hold op(X), rows×cols with leading
@@ -84,31 +118,71 @@ func checkMatrix(name string, trans bool, rows, cols int, x []float32, ld int) {
 }
 
 // Linear is one weight matrix W (N×k, stored [out][in]) and the m×N output C
-// it fills in MatMulTMany.
+// it fills in MatMulTMany and its kinds: C = A·Wᵀ, or C += A·Wᵀ with Add
+// (a projection added to the residual stream).
 type Linear struct {
-	W []float32
-	N int
-	C []float32
+	W   []float32
+	N   int
+	C   []float32
+	Add bool
 }
 
-// MatMulTMany sets every C = A·Wᵀ for one A (m×k), packing A once for all of
-// them: the q, k and v projections (or gate and up) of a layer share their
-// input.
+// MatMulTMany computes every Linear's product for one A (m×k), picking the
+// kernel for m as MatMulT does: the q, k and v projections (or gate and up)
+// of a layer share their input.
 func MatMulTMany(a []float32, m, k int, ls ...Linear) {
-	if (useAsm && m <= smallMAsm) || m <= smallM || k == 0 {
-		for _, l := range ls {
-			MatMulT(l.C, a, l.W, m, l.N, k)
-		}
+	if m <= rowsMax() {
+		MatMulTRowsMany(a, m, k, ls...)
+		return
+	}
+	MatMulTBlockMany(a, m, k, ls...)
+}
+
+// MatMulTRowsMany computes every Linear's product for one A (m×k) with the
+// rows kernel (see MatMulTRows).
+func MatMulTRowsMany(a []float32, m, k int, ls ...Linear) {
+	if m == 0 {
 		return
 	}
 	checkMatrix("A", false, m, k, a, k)
-	pa := packAllA(false, m, k, 1, a, k)
-	defer packPool.Put(pa.buf)
+	for _, l := range ls {
+		if l.N == 0 {
+			continue
+		}
+		checkMatrix("W", true, k, l.N, l.W, k)
+		checkMatrix("C", false, m, l.N, l.C, l.N)
+		if !l.Add {
+			scaleC(m, l.N, 0, l.C, l.N)
+		}
+		if k > 0 {
+			gemmRows(m, l.N, k, a, k, l.W, k, l.C, l.N)
+		}
+	}
+}
+
+// MatMulTBlockMany computes every Linear's product for one A (m×k) with the
+// block kernel (see MatMulTBlock), packing A once for all of them.
+func MatMulTBlockMany(a []float32, m, k int, ls ...Linear) {
+	if m == 0 {
+		return
+	}
+	checkMatrix("A", false, m, k, a, k)
 	for _, l := range ls {
 		checkMatrix("W", true, k, l.N, l.W, k)
 		checkMatrix("C", false, m, l.N, l.C, l.N)
-		scaleC(m, l.N, 0, l.C, l.N)
-		pa.mul(true, l.N, l.W, k, l.C, l.N)
+		if !l.Add {
+			scaleC(m, l.N, 0, l.C, l.N)
+		}
+	}
+	if k == 0 {
+		return
+	}
+	pa := packAllA(false, m, k, 1, a, k)
+	defer packPool.Put(pa.buf)
+	for _, l := range ls {
+		if l.N > 0 {
+			pa.mul(true, l.N, l.W, k, l.C, l.N)
+		}
 	}
 }
 
@@ -128,14 +202,25 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemmDots handles a few rows of A against Bᵀ: every row of B is read once
-// from memory and dotted with all rows of A while it sits in L1.
-func gemmDots(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// gemmRows is the rows kernel of the current set: C += A·Bᵀ, each output
+// rounded by itself (see MatMulTRows).
+func gemmRows(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if useAsm {
+		gemmSmallNT(m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
+	gemmDots(m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// gemmDots is the Go set's rows kernel, one Dot per output: every row of B
+// is read once from memory and dotted with all rows of A while it sits in
+// L1.
+func gemmDots(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	Parallel(n, 64, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			bj := b[j*ldb : j*ldb+k]
 			for i := range m {
-				c[i*ldc+j] += alpha * Dot(a[i*lda:i*lda+k], bj)
+				c[i*ldc+j] += Dot(a[i*lda:i*lda+k], bj)
 			}
 		}
 	})

@@ -62,8 +62,8 @@ func (g gemmCase) String() string {
 
 // TestGemmAVX512BitIdentical checks that the AVX-512 GEMM rounds every
 // output exactly as the AVX2 one does, over random shapes with ragged edges
-// in every dimension, k across several kc blocks, and every path of Gemm
-// (packed, small-M unpacked, few-row dots), and that both stay within
+// in every dimension, k across several kc blocks, and both paths of Gemm
+// (the packed block kernel, the unpacked rows kernel), and that both stay within
 // float32 accuracy of the portable kernels.
 func TestGemmAVX512BitIdentical(t *testing.T) {
 	if bestSet < setAVX512 {

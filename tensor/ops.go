@@ -119,33 +119,45 @@ func Sigmoid(x float32) float32 {
 }
 
 // SwiGLU writes silu(gate) · up = gate · up / (1 + e^-gate) to out
-// element-wise (out may alias either input). The assembly does the Go
-// loop's operations in its order, with ExpInPlace's exp, so every set
-// rounds as the Go loop around ExpInPlace did; runs of 256 from each
-// worker's start keep their last len mod 16 elements on the scalar Exp, as
-// that loop's ExpInPlace did.
+// element-wise (out may alias either input). With the assembly sets every
+// element goes through the vector kernel, the last len mod 16 through a
+// zero-padded copy: the scalar Exp rounds differently, and an element's
+// bits must not depend on where it falls in out, or a sequence's rows would
+// change with the rows stacked beside them (batch invariance).
 func SwiGLU(out, gate, up []float32) {
-	if len(out) == 0 {
+	n := len(out)
+	if n == 0 {
 		return
 	}
-	_, _ = gate[len(out)-1], up[len(out)-1] // before assembly reads them
-	Parallel(len(out), 4096, func(lo, hi int) {
-		for c := lo; c < hi; c += 256 {
-			n := min(256, hi-c)
-			v := 0
-			if useAsm && n >= 16 {
-				v = n &^ 15
-				if useAVX512 {
-					swigluAVX512(&out[c], &gate[c], &up[c], v)
-				} else {
-					swigluAVX(&out[c], &gate[c], &up[c], v)
-				}
-			}
-			for i := c + v; i < c+n; i++ {
+	_, _ = gate[n-1], up[n-1] // before assembly reads them
+	if !useAsm {
+		Parallel(n, 4096, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
 				out[i] = gate[i] * up[i] / (1 + Exp(-gate[i]))
 			}
-		}
+		})
+		return
+	}
+	Parallel(n/16, 256, func(lo, hi int) {
+		swigluVec(out[16*lo:], gate[16*lo:], up[16*lo:], 16*(hi-lo))
 	})
+	if r := n % 16; r > 0 {
+		var o, g, u [16]float32
+		copy(g[:], gate[n-r:n])
+		copy(u[:], up[n-r:n])
+		swigluVec(o[:], g[:], u[:], 16)
+		copy(out[n-r:n], o[:r])
+	}
+}
+
+// swigluVec is SwiGLU's vector kernel over the first n elements, n a
+// multiple of 16; the AVX-512 one rounds as the AVX2 one.
+func swigluVec(out, gate, up []float32, n int) {
+	if useAVX512 {
+		swigluAVX512(&out[0], &gate[0], &up[0], n)
+		return
+	}
+	swigluAVX(&out[0], &gate[0], &up[0], n)
 }
 
 // Add sets y[i] += x[i].

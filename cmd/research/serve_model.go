@@ -1,12 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,20 +78,11 @@ context.`,
 			if err != nil {
 				return err
 			}
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("serve-model: %w", err)
-			}
-			fmt.Fprintf(os.Stderr, "serve-model: %s on http://%s/v1\n", name, ln.Addr())
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			// Generation may stream for minutes: no write timeout.
 			t := httpserve.Timeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Idle: 120 * time.Second, Shutdown: 30 * time.Second}
-			if err := httpserve.Serve(ctx, ln, h, t); err != nil {
-				return fmt.Errorf("serve-model: %w", err)
-			}
-			fmt.Fprintln(os.Stderr, "serve-model: shut down")
-			return nil
+			return listenAndServe(cmd, "serve-model", addr,
+				func(a net.Addr) string { return fmt.Sprintf("%s on http://%s/v1", name, a) },
+				func(ctx context.Context, ln net.Listener) error { return httpserve.Serve(ctx, ln, h, t) })
 		},
 	}
 	f := cmd.Flags()

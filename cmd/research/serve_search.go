@@ -1,11 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -158,19 +157,11 @@ func serveDense(cmd *cobra.Command, method, bm25Dir, denseDir string, ef *encode
 // serveRetriever serves r on addr until interrupted; desc and the time
 // since start go to the log line that says it is listening.
 func serveRetriever(cmd *cobra.Command, r search.Retriever, desc string, start time.Time, addr, apiKey string, cfg server.Config) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("serve-search: %w", err)
-	}
-	fmt.Fprintf(os.Stderr, "serve-search: %s, loaded in %s, listening on http://%s\n",
-		desc, time.Since(start).Round(time.Millisecond), ln.Addr())
 	cfg.Retriever = r
 	cfg.APIKey = apiKey
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := server.Serve(ctx, ln, server.New(cfg)); err != nil {
-		return fmt.Errorf("serve-search: %w", err)
-	}
-	fmt.Fprintln(os.Stderr, "serve-search: shut down")
-	return nil
+	return listenAndServe(cmd, "serve-search", addr,
+		func(a net.Addr) string {
+			return fmt.Sprintf("%s, loaded in %s, listening on http://%s", desc, time.Since(start).Round(time.Millisecond), a)
+		},
+		func(ctx context.Context, ln net.Listener) error { return server.Serve(ctx, ln, server.New(cfg)) })
 }

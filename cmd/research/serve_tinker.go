@@ -1,12 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,20 +72,11 @@ Point the official Python SDK (base_url) at it.`,
 				return fmt.Errorf("serve-tinker: %w", err)
 			}
 			defer s.Close()
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("serve-tinker: %w", err)
-			}
-			fmt.Fprintf(os.Stderr, "serve-tinker: %s on http://%s (checkpoints in %s)\n", name, ln.Addr(), data)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			// retrieve_future long-polls for 30 s: no write timeout.
 			t := httpserve.Timeouts{ReadHeader: 10 * time.Second, Read: 120 * time.Second, Idle: 120 * time.Second, Shutdown: 30 * time.Second}
-			if err := httpserve.Serve(ctx, ln, s, t); err != nil {
-				return fmt.Errorf("serve-tinker: %w", err)
-			}
-			fmt.Fprintln(os.Stderr, "serve-tinker: shut down")
-			return nil
+			return listenAndServe(cmd, "serve-tinker", addr,
+				func(a net.Addr) string { return fmt.Sprintf("%s on http://%s (checkpoints in %s)", name, a, data) },
+				func(ctx context.Context, ln net.Listener) error { return httpserve.Serve(ctx, ln, s, t) })
 		},
 	}
 	f := cmd.Flags()

@@ -1,12 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"net"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,17 +47,11 @@ password of HTTP Basic authentication, which a browser asks for.`,
 			if err != nil {
 				return err
 			}
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return fmt.Errorf("view: %w", err)
-			}
-			fmt.Fprintf(os.Stderr, "view: %s run %s on http://%s\n", run.Kind, run.Dir, ln.Addr())
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			return httpserve.Serve(ctx, ln, srv, httpserve.Timeouts{
-				ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second,
-				Idle: 2 * time.Minute, Shutdown: 5 * time.Second,
-			})
+			t := httpserve.Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 60 * time.Second,
+				Idle: 2 * time.Minute, Shutdown: 5 * time.Second}
+			return listenAndServe(cmd, "view", addr,
+				func(a net.Addr) string { return fmt.Sprintf("%s run %s on http://%s", run.Kind, run.Dir, a) },
+				func(ctx context.Context, ln net.Listener) error { return httpserve.Serve(ctx, ln, srv, t) })
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")

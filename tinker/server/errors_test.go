@@ -140,7 +140,7 @@ func TestOrderingAndIdempotency(t *testing.T) {
 // TestAPIKeyAndLimits: X-API-Key when a key is set (healthz open), the
 // model cap, and the body cap.
 func TestAPIKeyAndLimits(t *testing.T) {
-	_, c := newServer(t, func(c *Config) { c.APIKey = "tml-secret"; c.MaxModels = 1; c.MaxBodyBytes = 4096 })
+	_, c := newServer(t, func(c *Config) { c.APIKey = "tml-secret"; c.MaxModels = 1; c.MaxSessions = 1; c.MaxBodyBytes = 4096 })
 	if status, _, _ := c.do("GET", "healthz", nil); status != 200 {
 		t.Fatalf("healthz without key: %d", status)
 	}
@@ -152,6 +152,9 @@ func TestAPIKeyAndLimits(t *testing.T) {
 	sid, _ := setup(t, c)
 	if status, data, _ := c.do("POST", "create_model", []byte(`{"session_id": "`+sid+`", "model_seq_id": 1, "base_model": "tiny", "lora_config": {"rank": 2}}`)); status != 429 {
 		t.Fatalf("second model over the cap: %d %s", status, data)
+	}
+	if status, data, _ := c.do("POST", "create_session", []byte(`{"tags": [], "sdk_version": "0.25.0"}`)); status != 429 || !strings.Contains(string(data), "sessions") {
+		t.Fatalf("second session over the cap: %d %s", status, data)
 	}
 	if status, data, _ := c.do("POST", "create_session", []byte(`{"tags": ["`+strings.Repeat("x", 5000)+`"], "sdk_version": "0.25.0"}`)); status != 413 || !strings.Contains(string(data), "body") {
 		t.Fatalf("big body: %d %s", status, data)

@@ -78,6 +78,11 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		b[i] = byte(s.rng.Uint32())
 	}
 	id := hex.EncodeToString(b[:])
+	if len(s.sessions) >= s.cfg.MaxSessions {
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("this server holds at most %d sessions; retry when an idle one expires", s.cfg.MaxSessions))
+		return
+	}
 	s.sessions[id] = &session{id: id, lastSeen: time.Now(), models: map[int]string{}}
 	writeJSON(w, 200, tinker.CreateSessionResponse{Type: "create_session", SessionID: id})
 }

@@ -37,6 +37,7 @@ type Config struct {
 	LoRAAlpha float64          // [32, the service's fixed alpha]
 
 	MaxModels           int           // training models at once [4]
+	MaxSessions         int           // sessions at once; each expires SessionTTL after its last heartbeat [1024]
 	MaxQueued           int           // jobs queued or running across models [256]
 	MaxSeqAhead         int64         // how far past the next expected seq_id a request may come [256]
 	MaxBodyBytes        int64         // request body, after zstd [64 MiB]
@@ -60,6 +61,7 @@ func (c *Config) defaults() {
 		}
 	}
 	def(&c.MaxModels, 4)
+	def(&c.MaxSessions, 1024)
 	def(&c.MaxQueued, 256)
 	def(&c.MaxTokens, 1<<16)
 	def(&c.MaxSampleTokens, 4096)

@@ -3,10 +3,12 @@
 // percentiles, peak RSS, server errors and dropped connections. The server
 // must answer every bad request with its 4xx and never with a 5xx but one:
 // a 503 with Retry-After, the shared policy's answer beyond its bound on
-// requests in flight, is counted as shed load, not as a failure.
+// requests in flight, is counted as shed load, not as a failure; so is a
+// 429 with Retry-After, the Tinker server's answer beyond its bound on
+// queued jobs.
 //
 // The default mix is the search server's; Options.Mix gives another
-// server's (bench/model/loadtest drives serve-model with it).
+// server's (bench/model, bench/view and bench/tinker drive theirs with it).
 package loadtest
 
 import (
@@ -35,6 +37,9 @@ type Options struct {
 	// request just above it (default 1 MiB).
 	MaxBodyBytes int64
 	APIKey       string
+	// Header is sent with every request, for a server that takes its key
+	// elsewhere than "Authorization: Bearer" (Tinker's X-API-Key).
+	Header http.Header
 	// HeavyClients send, besides the Clients, the largest batch the search
 	// server accepts (MaxBatch queries × MaxTopN) over and over: the
 	// flood that took serve-search to 2.5 GB before it bounded requests
@@ -49,13 +54,21 @@ type Options struct {
 type Request struct {
 	Method, Path, Body string
 	Want               int
+	// Contains, if set, must occur in the answer's body: the field a 400
+	// must name, say, so that a right status for a wrong reason fails.
+	Contains string
+	// Then, if set, is called with the body of an answer that had the
+	// wanted status, and the client sends the request it returns next, as
+	// a request of its own: a job's submission, then its retrieval by the
+	// id in the answer.
+	Then func(body []byte) (Request, bool)
 }
 
 // Report summarizes a run.
 type Report struct {
 	Requests   int
 	ByStatus   map[int]int
-	Shed       int // 503 with Retry-After: turned away by the in-flight bound
+	Shed       int // 503 or 429 with Retry-After: turned away by a bound
 	ServerErrs int // other 5xx answers
 	Dropped    int // transport errors: refused, reset or timed-out connections
 	Unexpected int // answers whose status differs from the expected one
@@ -77,14 +90,18 @@ func (r Report) Held() float64 {
 
 // String formats the report on one line.
 func (r Report) String() string {
-	return fmt.Sprintf("held %.0f req/s (%d requests in %.1fs, %d shed with 503): p50 %s, p99 %s, max %s; peak RSS %.1f MB; 5xx %d, dropped %d, unexpected %d; by status %v",
+	return fmt.Sprintf("held %.0f req/s (%d requests in %.1fs, %d shed with 503 or 429): p50 %s, p99 %s, max %s; peak RSS %.1f MB; 5xx %d, dropped %d, unexpected %d; by status %v",
 		r.Held(), r.Requests, r.Elapsed.Seconds(), r.Shed,
 		r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Max.Round(time.Microsecond),
 		float64(r.PeakRSS)/1e6, r.ServerErrs, r.Dropped, r.Unexpected, r.ByStatus)
 }
 
-// request is one request of the mix and the status it must get.
-type request = Request
+// request is one request of the search server's mix and the status it
+// must get, short enough to write the mix as a table.
+type request struct {
+	Method, Path, Body string
+	Want               int
+}
 
 // heavy is the largest batch the search server takes.
 func heavy(rng *rand.Rand, o *Options) Request {
@@ -92,7 +109,7 @@ func heavy(rng *rand.Rand, o *Options) Request {
 	for i := range qs {
 		qs[i] = fmt.Sprintf("%q", o.Queries[rng.IntN(len(o.Queries))])
 	}
-	return Request{"POST", "/batch_search", fmt.Sprintf(`{"query": [%s], "top_n": %d, "return_score": true}`, strings.Join(qs, ","), o.MaxTopN), 200}
+	return Request{Method: "POST", Path: "/batch_search", Body: fmt.Sprintf(`{"query": [%s], "top_n": %d, "return_score": true}`, strings.Join(qs, ","), o.MaxTopN), Want: 200}
 }
 
 // mix returns a request drawn from the mix: about two thirds good
@@ -151,7 +168,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		if len(o.Queries) == 0 {
 			return Report{}, fmt.Errorf("loadtest: no queries")
 		}
-		o.Mix = func(rng *rand.Rand) Request { return mix(rng, &o) }
+		o.Mix = func(rng *rand.Rand) Request {
+			r := mix(rng, &o)
+			return Request{Method: r.Method, Path: r.Path, Body: r.Body, Want: r.Want}
+		}
 	}
 	if o.HeavyClients > 0 && len(o.Queries) == 0 {
 		return Report{}, fmt.Errorf("loadtest: heavy clients need queries")
@@ -181,13 +201,19 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(c), 42))
 			var mine []time.Duration
+			var next *Request
 			for ctx.Err() == nil {
-				r := o.Mix(rng)
-				if c >= o.Clients {
+				var r Request
+				switch {
+				case next != nil:
+					r, next = *next, nil
+				case c >= o.Clients:
 					r = heavy(rng, &o)
+				default:
+					r = o.Mix(rng)
 				}
 				t0 := time.Now()
-				status, retryAfter, err := send(ctx, hc, o, r)
+				status, retryAfter, body, err := send(ctx, hc, o, r)
 				d := time.Since(t0)
 				if ctx.Err() != nil {
 					break // cut off by the end of the run, not a server failure
@@ -199,7 +225,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 				case err != nil:
 					rep.Dropped++
 					issue("%s %s: %v", r.Method, r.Path, err)
-				case status == http.StatusServiceUnavailable && retryAfter != "":
+				case (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && retryAfter != "":
 					rep.ByStatus[status]++
 					rep.Shed++
 				default:
@@ -207,9 +233,17 @@ func Run(ctx context.Context, o Options) (Report, error) {
 					if status >= 500 {
 						rep.ServerErrs++
 					}
-					if status != r.Want {
+					switch {
+					case status != r.Want:
 						rep.Unexpected++
-						issue("%s %s %.80q: status %d, want %d", r.Method, r.Path, r.Body, status, r.Want)
+						issue("%s %s %.80q: status %d, want %d: %.200q", r.Method, r.Path, r.Body, status, r.Want, body)
+					case r.Contains != "" && !bytes.Contains(body, []byte(r.Contains)):
+						rep.Unexpected++
+						issue("%s %s %.80q: status %d without %q: %.200q", r.Method, r.Path, r.Body, status, r.Contains, body)
+					case r.Then != nil:
+						if n, ok := r.Then(body); ok {
+							next = &n
+						}
 					}
 				}
 				mu.Unlock()
@@ -231,25 +265,39 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	return rep, nil
 }
 
-// send sends one request and reads the whole answer.
-func send(ctx context.Context, hc *http.Client, o Options, r Request) (status int, retryAfter string, err error) {
+// send sends one request and reads the whole answer. It keeps the body
+// only for an answer that differs from the wanted one, or where r looks
+// into it: the others need not cost the load generator memory.
+func send(ctx context.Context, hc *http.Client, o Options, r Request) (status int, retryAfter string, body []byte, err error) {
 	req, err := http.NewRequestWithContext(ctx, r.Method, strings.TrimRight(o.BaseURL, "/")+r.Path, bytes.NewReader([]byte(r.Body)))
 	if err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if o.APIKey != "" {
 		req.Header.Set("Authorization", "Bearer "+o.APIKey)
 	}
+	for k, vs := range o.Header {
+		req.Header[k] = vs
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	defer resp.Body.Close()
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-		return 0, "", err
+	if resp.StatusCode != r.Want || r.Contains != "" || r.Then != nil {
+		// The start of an unexpected answer is enough to say what it was.
+		body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+		}
+	} else {
+		_, err = io.Copy(io.Discard, resp.Body)
 	}
-	return resp.StatusCode, resp.Header.Get("Retry-After"), nil
+	if err != nil {
+		return 0, "", nil, err
+	}
+	return resp.StatusCode, resp.Header.Get("Retry-After"), body, nil
 }
 
 // PeakRSS returns the process's peak resident set size in bytes (VmHWM

@@ -2,11 +2,16 @@ package loadtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,5 +78,69 @@ func TestLoad(t *testing.T) {
 		if rep.ByStatus[status] == 0 {
 			t.Errorf("no request got status %d", status)
 		}
+	}
+}
+
+// TestChainsAndBodies checks what the other servers' mixes rely on: a
+// request's Then sends the follow-up built from the answer, Contains fails
+// an answer with the right status but not the wanted text, and a 429 with
+// Retry-After is shed.
+func TestChainsAndBodies(t *testing.T) {
+	var followed atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != "k" {
+			http.Error(w, "no key", http.StatusUnauthorized)
+			return
+		}
+		switch r.URL.Path {
+		case "/submit":
+			fmt.Fprint(w, `{"request_id": "r-7"}`)
+		case "/retrieve/r-7":
+			followed.Add(1)
+		case "/busy":
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "queue full", http.StatusTooManyRequests)
+		default:
+			http.Error(w, "model_id: unknown", http.StatusNotFound)
+		}
+	}))
+	defer hs.Close()
+	rep, err := Run(context.Background(), Options{
+		BaseURL: hs.URL, Clients: 4, Duration: 300 * time.Millisecond, Header: http.Header{"X-Api-Key": {"k"}},
+		Mix: func(rng *rand.Rand) Request {
+			switch rng.IntN(4) {
+			case 0:
+				return Request{Method: "POST", Path: "/submit", Want: 200, Then: func(body []byte) (Request, bool) {
+					var f struct {
+						RequestID string `json:"request_id"`
+					}
+					if json.Unmarshal(body, &f) != nil {
+						return Request{}, false
+					}
+					return Request{Method: "GET", Path: "/retrieve/" + f.RequestID, Want: 200}, true
+				}}
+			case 1:
+				return Request{Method: "GET", Path: "/busy", Want: 200}
+			case 2:
+				return Request{Method: "GET", Path: "/nope", Want: 404, Contains: "model_id"}
+			}
+			return Request{Method: "GET", Path: "/nope", Want: 404, Contains: "session_id"}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if followed.Load() == 0 {
+		t.Errorf("no follow-up request sent: %v", rep)
+	}
+	if rep.Shed == 0 || rep.ByStatus[429] != rep.Shed {
+		t.Errorf("429 with Retry-After not counted as shed: %v", rep)
+	}
+	// Only the answers without "session_id" are unexpected: a quarter.
+	if rep.Unexpected == 0 || rep.Unexpected > rep.Requests/2 || !strings.Contains(rep.FirstIssue, "session_id") {
+		t.Errorf("Contains: %d unexpected of %d, first %q", rep.Unexpected, rep.Requests, rep.FirstIssue)
+	}
+	if rep.Dropped > 0 || rep.ServerErrs > 0 {
+		t.Errorf("%v: %s", rep, rep.FirstIssue)
 	}
 }
