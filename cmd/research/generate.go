@@ -12,7 +12,9 @@ import (
 	"research/tokenizer"
 )
 
-func init() {
+func init() { rootCmd.AddCommand(newGenerateCmd()) }
+
+func newGenerateCmd() *cobra.Command {
 	var (
 		dir       string
 		tokPath   string
@@ -137,7 +139,7 @@ DIR/tokenizer.json) is needed for --prompt and --stop, and adds "text".`,
 	f.IntVar(&samp.TopK, "top-k", 0, "sample among the k most likely tokens (0: all)")
 	f.Float64Var(&samp.TopP, "top-p", 1, "nucleus sampling mass (1: all)")
 	f.Uint64Var(&samp.Seed, "seed", 0, "random seed")
-	rootCmd.AddCommand(cmd)
+	return cmd
 }
 
 // generateLine is one sequence of generate's output.

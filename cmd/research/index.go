@@ -18,7 +18,9 @@ import (
 	"research/search/dense/hnsw"
 )
 
-func init() {
+func init() { rootCmd.AddCommand(newIndexCmd()) }
+
+func newIndexCmd() *cobra.Command {
 	var (
 		corpus, out string
 		k1, b       float64
@@ -106,7 +108,7 @@ approximate search; exact search needs none.`,
 	f.BoolVar(&df.hnsw, "hnsw", false, "dense: also build an HNSW graph for approximate search")
 	f.IntVar(&df.hnswParams.M, "hnsw-m", 16, "dense: HNSW links per node (2x on layer 0)")
 	f.IntVar(&df.hnswParams.EfConstruction, "ef-construction", 200, "dense: HNSW candidate list size while building")
-	rootCmd.AddCommand(cmd)
+	return cmd
 }
 
 // denseFlags are the flags of "index --dense".

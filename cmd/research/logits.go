@@ -11,7 +11,9 @@ import (
 	"research/model"
 )
 
-func init() {
+func init() { rootCmd.AddCommand(newLogitsCmd()) }
+
+func newLogitsCmd() *cobra.Command {
 	var (
 		dir, ids, text, tokPath string
 		all                     bool
@@ -78,7 +80,7 @@ with --all one row per position. It is meant for checks from outside.`,
 	cmd.Flags().StringVar(&text, "prompt", "", "prompt text, encoded with the tokenizer")
 	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer.json or a directory holding one (default: the model directory)")
 	cmd.Flags().BoolVar(&all, "all", false, "print the logits of every position, not just the last")
-	rootCmd.AddCommand(cmd)
+	return cmd
 }
 
 // parseTokenIDs reads a comma-separated list of non-negative token ids.

@@ -16,7 +16,9 @@ import (
 	"research/search/server"
 )
 
-func init() {
+func init() { rootCmd.AddCommand(newServeSearchCmd()) }
+
+func newServeSearchCmd() *cobra.Command {
 	var (
 		indexDir, addr, apiKey string
 		k1, b                  float64
@@ -106,7 +108,7 @@ dense rankings by reciprocal-rank fusion.`,
 	f.IntVar(&ef, "ef", 0, "dense: HNSW candidate list size (0: exact search)")
 	f.IntVar(&rrfK, "rrf-k", hybrid.DefaultK, "hybrid: reciprocal-rank fusion constant")
 	enc.register(f)
-	rootCmd.AddCommand(cmd)
+	return cmd
 }
 
 // serveDense is serve-search --method dense|hybrid.

@@ -8,7 +8,9 @@ import (
 	"research/world"
 )
 
-func init() {
+func init() { rootCmd.AddCommand(newWorldCmd()) }
+
+func newWorldCmd() *cobra.Command {
 	cfg := world.DefaultConfig
 	var out string
 	cmd := &cobra.Command{
@@ -59,5 +61,5 @@ byte-identical files. A Markdown summary is printed to standard output.`,
 	f.IntVar(&cfg.DevQuestions, "dev", cfg.DevQuestions, "dev questions (held-out dev world)")
 	f.IntVar(&cfg.TestQuestions, "test", cfg.TestQuestions, "test questions (held-out test world)")
 	f.Float64Var(&cfg.NearDuplicates, "near-duplicates", cfg.NearDuplicates, "chance that a name is one vowel away from an earlier name")
-	rootCmd.AddCommand(cmd)
+	return cmd
 }
