@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"unsafe"
 
@@ -39,18 +38,9 @@ const (
 
 // OpenGGUF memory-maps path and parses its header.
 func OpenGGUF(path string) (*GGUF, error) {
-	f, err := os.Open(path)
+	raw, unmap, err := diskfile.MapPrivate(path)
 	if err != nil {
 		return nil, fmt.Errorf("open gguf: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("open gguf: %w", err)
-	}
-	raw, unmap, err := diskfile.MapPrivate(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	g, err := parseGGUF(raw)
 	if err != nil {

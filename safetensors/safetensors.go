@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"unsafe"
 
@@ -53,18 +52,9 @@ type File struct {
 
 // Open memory-maps path and parses and checks its header.
 func Open(path string) (*File, error) {
-	f, err := os.Open(path)
+	raw, unmap, err := diskfile.MapPrivate(path)
 	if err != nil {
 		return nil, fmt.Errorf("open safetensors: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("open safetensors: %w", err)
-	}
-	raw, unmap, err := diskfile.MapPrivate(f, st.Size())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s, err := parse(raw)
 	if err != nil {

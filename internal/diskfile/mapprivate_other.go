@@ -7,8 +7,8 @@ import (
 	"os"
 )
 
-// MapPrivate reads the whole file where memory mapping is not available.
-func MapPrivate(f *os.File, size int64) ([]byte, func() error, error) {
+// mapPrivate reads the whole file where memory mapping is not available.
+func mapPrivate(f *os.File, size int64) ([]byte, func() error, error) {
 	data := make([]byte, size)
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, nil, err

@@ -8,10 +8,10 @@ import (
 	"syscall"
 )
 
-// MapPrivate maps a whole open file of size bytes copy-on-write: pages are
+// mapPrivate maps a whole open file of size bytes copy-on-write: pages are
 // read lazily from the page cache, and a caller that writes to a weight gets
 // a private copy of the page instead of corrupting the file.
-func MapPrivate(f *os.File, size int64) ([]byte, func() error, error) {
+func mapPrivate(f *os.File, size int64) ([]byte, func() error, error) {
 	if size == 0 {
 		return nil, func() error { return nil }, nil
 	}
