@@ -32,7 +32,7 @@ and model with less retrieval: every search finds nothing (closed-book), or
 the environment searches the question once and the policy's own searches
 find nothing (naive RAG).
 
-The default recipe takes about 7 minutes on two cores; --full trains
+The default recipe takes about 4 minutes on two AVX-512 cores; --full trains
 longer and evaluates every test question. Everything lands in --out: the
 world, the index, the base policy, the training run (metrics, PNG plots,
 rollouts, checkpoints) and report.md.`,
