@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,7 +11,6 @@ import (
 	"research/generate"
 	"research/generate/server"
 	"research/internal/httpserve"
-	"research/model"
 	"research/tokenizer"
 )
 
@@ -21,9 +18,10 @@ func init() { rootCmd.AddCommand(newServeModelCmd()) }
 
 func newServeModelCmd() *cobra.Command {
 	var (
-		dir, tokPath, addr, apiKey, name string
-		maxBatch                         int
-		limits                           server.Config
+		sm       servedModel
+		addr     string
+		maxBatch int
+		limits   server.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "serve-model --model DIR [--addr 127.0.0.1:8000]",
@@ -45,21 +43,12 @@ context.`,
   curl -s localhost:8000/v1/completions -d '{"prompt": "The capital of France is", "max_tokens": 8, "temperature": 0}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if dir == "" {
-				return fmt.Errorf("serve-model: --model is required")
-			}
-			if apiKey == "" {
-				apiKey = os.Getenv("RESEARCH_API_KEY")
-			}
-			m, err := model.Load(dir)
+			m, err := sm.open("serve-model")
 			if err != nil {
-				return fmt.Errorf("serve-model: %w", err)
+				return err
 			}
 			defer m.Close()
-			if tokPath == "" {
-				tokPath = dir
-			}
-			tok, err := tokenizer.Load(tokPath)
+			tok, err := tokenizer.Load(sm.tokenizer)
 			if err != nil {
 				return fmt.Errorf("serve-model: tokenizer (set --tokenizer): %w", err)
 			}
@@ -68,12 +57,9 @@ context.`,
 				return err
 			}
 			defer e.Close()
-			if name == "" {
-				name = filepath.Base(filepath.Clean(dir))
-			}
 			cfg := limits
-			cfg.Engine, cfg.Tokenizer, cfg.ModelName, cfg.EOSIDs = e, tok, name, m.Config.EOSTokenIDs
-			cfg.MaxContext, cfg.APIKey = m.Config.MaxPositions, apiKey
+			cfg.Engine, cfg.Tokenizer, cfg.ModelName, cfg.EOSIDs = e, tok, sm.name, m.Config.EOSTokenIDs
+			cfg.MaxContext, cfg.APIKey = m.Config.MaxPositions, sm.apiKey
 			h, err := server.New(cfg)
 			if err != nil {
 				return err
@@ -81,16 +67,16 @@ context.`,
 			// Generation may stream for minutes: no write timeout.
 			t := httpserve.Timeouts{ReadHeader: 10 * time.Second, Read: 60 * time.Second, Idle: 120 * time.Second, Shutdown: 30 * time.Second}
 			return listenAndServe(cmd, "serve-model", addr,
-				func(a net.Addr) string { return fmt.Sprintf("%s on http://%s/v1", name, a) },
+				func(a net.Addr) string { return fmt.Sprintf("%s on http://%s/v1", sm.name, a) },
 				func(ctx context.Context, ln net.Listener) error { return httpserve.Serve(ctx, ln, h, t) })
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dir, "model", "", "model directory (config.json + safetensors) or .gguf file")
-	f.StringVar(&tokPath, "tokenizer", "", "tokenizer.json or a directory holding one (default: --model)")
+	f.StringVar(&sm.dir, "model", "", "model directory (config.json + safetensors) or .gguf file")
+	f.StringVar(&sm.tokenizer, "tokenizer", "", "tokenizer.json or a directory holding one (default: --model)")
 	f.StringVar(&addr, "addr", "127.0.0.1:8000", "address to listen on")
-	f.StringVar(&apiKey, "api-key", "", "require this bearer token (default $RESEARCH_API_KEY)")
-	f.StringVar(&name, "served-model-name", "", "model name clients ask for (default: the directory name)")
+	f.StringVar(&sm.apiKey, "api-key", "", "require this bearer token (default $RESEARCH_API_KEY)")
+	f.StringVar(&sm.name, "served-model-name", "", "model name clients ask for (default: the directory name)")
 	f.IntVar(&maxBatch, "max-batch", 0, "sequences decoding at once (0: all)")
 	f.IntVar(&limits.MaxInFlight, "max-in-flight", 64, "most requests generating at once; more get 503 with Retry-After")
 	f.IntVar(&limits.MaxSequences, "max-sequences", 64, "most sequences one request may generate (prompts × n)")

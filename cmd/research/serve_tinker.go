@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"research/generate"
 	"research/internal/httpserve"
-	"research/model"
 	"research/tinker/server"
 	"research/tokenizer"
 )
@@ -21,8 +19,9 @@ func init() { rootCmd.AddCommand(newServeTinkerCmd()) }
 
 func newServeTinkerCmd() *cobra.Command {
 	var (
-		dir, tokPath, addr, apiKey, name, data string
-		maxModels                              int
+		sm         servedModel
+		addr, data string
+		maxModels  int
 	)
 	cmd := &cobra.Command{
 		Use:   "serve-tinker --model DIR [--addr 127.0.0.1:8000]",
@@ -39,35 +38,23 @@ Point the official Python SDK (base_url) at it.`,
   curl -s localhost:8000/api/v1/get_server_capabilities`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if dir == "" {
-				return fmt.Errorf("serve-tinker: --model is required")
-			}
-			if apiKey == "" {
-				apiKey = os.Getenv("RESEARCH_API_KEY")
-			}
-			m, err := model.Load(dir)
+			m, err := sm.open("serve-tinker")
 			if err != nil {
-				return fmt.Errorf("serve-tinker: %w", err)
+				return err
 			}
 			defer m.Close()
-			if tokPath == "" {
-				tokPath = dir
-			}
 			// Stop strings need a tokenizer; without one, stop token ids
 			// still work.
 			var dec generate.Decoder
-			if tok, err := tokenizer.Load(tokPath); err == nil {
+			if tok, err := tokenizer.Load(sm.tokenizer); err == nil {
 				dec = decoderOf(tok)
 			} else {
 				fmt.Fprintf(os.Stderr, "serve-tinker: no tokenizer (%v): stop strings will be refused\n", err)
 			}
-			if name == "" {
-				name = filepath.Base(filepath.Clean(dir))
-			}
 			if data == "" {
 				data = "tinker-data"
 			}
-			s, err := server.New(server.Config{Model: m, Name: name, Decoder: dec, DataDir: data, APIKey: apiKey, MaxModels: maxModels})
+			s, err := server.New(server.Config{Model: m, Name: sm.name, Decoder: dec, DataDir: data, APIKey: sm.apiKey, MaxModels: maxModels})
 			if err != nil {
 				return fmt.Errorf("serve-tinker: %w", err)
 			}
@@ -75,16 +62,16 @@ Point the official Python SDK (base_url) at it.`,
 			// retrieve_future long-polls for 30 s: no write timeout.
 			t := httpserve.Timeouts{ReadHeader: 10 * time.Second, Read: 120 * time.Second, Idle: 120 * time.Second, Shutdown: 30 * time.Second}
 			return listenAndServe(cmd, "serve-tinker", addr,
-				func(a net.Addr) string { return fmt.Sprintf("%s on http://%s (checkpoints in %s)", name, a, data) },
+				func(a net.Addr) string { return fmt.Sprintf("%s on http://%s (checkpoints in %s)", sm.name, a, data) },
 				func(ctx context.Context, ln net.Listener) error { return httpserve.Serve(ctx, ln, s, t) })
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dir, "model", "", "model directory (config.json + safetensors)")
-	f.StringVar(&tokPath, "tokenizer", "", "tokenizer.json or a directory holding one, for stop strings (default: --model)")
+	f.StringVar(&sm.dir, "model", "", "model directory (config.json + safetensors)")
+	f.StringVar(&sm.tokenizer, "tokenizer", "", "tokenizer.json or a directory holding one, for stop strings (default: --model)")
 	f.StringVar(&addr, "addr", "127.0.0.1:8000", "address to listen on")
-	f.StringVar(&apiKey, "api-key", "", "require this key in X-API-Key (default $RESEARCH_API_KEY)")
-	f.StringVar(&name, "served-model-name", "", "base model name clients ask for (default: the directory name)")
+	f.StringVar(&sm.apiKey, "api-key", "", "require this key in X-API-Key (default $RESEARCH_API_KEY)")
+	f.StringVar(&sm.name, "served-model-name", "", "base model name clients ask for (default: the directory name)")
 	f.StringVar(&data, "data", "", "directory for tinker:// checkpoints (default ./tinker-data)")
 	f.IntVar(&maxModels, "max-models", 4, "training models held at once")
 	return cmd
