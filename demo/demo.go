@@ -7,6 +7,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -46,7 +47,11 @@ type Config struct {
 	// Pretrain makes a new base policy with Shape instead (about 45 minutes).
 	Pretrain      bool
 	Shape         pretrain.Shape
-	EvalQuestions int // held-out test questions evaluated; 0 means all
+	EvalQuestions int // held-out questions evaluated; 0 means all
+	// EvalSplit is the held-out world the table reports on: world.Test
+	// (the default when empty), or world.Dev, on which recipes and bases
+	// are chosen so that the test world only reports.
+	EvalSplit string
 	TopK          int
 	MaxTokens     int // response budget of a rollout, results included
 	// TrainTypes are the question types GRPO trains on; empty means all.
@@ -143,6 +148,11 @@ type Corrections struct {
 
 // Run runs the experiment, logging progress to log.
 func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
+	cfg.EvalSplit = cmp.Or(cfg.EvalSplit, world.Test)
+	split := cfg.EvalSplit
+	if split != world.Test && split != world.Dev {
+		return nil, fmt.Errorf("demo: evaluation split %q: want %s or %s", split, world.Dev, world.Test)
+	}
 	g, err := world.Generate(cfg.World)
 	if err != nil {
 		return nil, err
@@ -161,10 +171,10 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		return nil, err
 	}
 	defer ix.Close()
-	test := examplesOf(g.Questions[world.Test], cfg.EvalQuestions)
+	test := examplesOf(g.Questions[split], split, cfg.EvalQuestions)
 	types := map[string]string{}
 	hops := map[string][]string{}
-	for _, q := range g.Questions[world.Test] {
+	for _, q := range g.Questions[split] {
 		types[q.ID] = string(q.Type)
 		for _, s := range q.Decomposition {
 			hops[q.ID] = append(hops[q.ID], s.Answer)
@@ -295,13 +305,13 @@ func writeTrainSet(g *world.Generation, types []world.QuestionType, dir string) 
 	return path, safefile.Write(path, func(w io.Writer) error { return world.WriteQuestionList(w, qs) })
 }
 
-func examplesOf(qs []world.Question, n int) []dataset.Example {
+func examplesOf(qs []world.Question, split string, n int) []dataset.Example {
 	if n > 0 && n < len(qs) {
 		qs = qs[:n]
 	}
 	out := make([]dataset.Example, len(qs))
 	for i, q := range qs {
-		out[i] = dataset.Example{ID: q.ID, Question: q.Question, Answers: q.Answers, Source: world.Test}
+		out[i] = dataset.Example{ID: q.ID, Question: q.Question, Answers: q.Answers, Source: split}
 	}
 	return out
 }
@@ -320,7 +330,7 @@ func evaluate(ctx context.Context, dir string, ix *bm25.Index, m method,
 	r := &eval.Runner{Policy: a.Policy, Retriever: ix, Tokenizer: a.Tokenizer, Config: ec}
 	row := Row{Method: m.title, EM: map[string]float64{}, F1: map[string]float64{}, N: map[string]int{}}
 	var trajs []*rollout.Trajectory
-	err = r.Run(ctx, world.Test, examples, func(rec *eval.Record) error {
+	err = r.Run(ctx, cfg.EvalSplit, examples, func(rec *eval.Record) error {
 		for _, k := range []string{types[rec.ID], "all"} {
 			row.EM[k] += rec.Metrics.EM
 			row.F1[k] += rec.Metrics.F1

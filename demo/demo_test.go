@@ -210,3 +210,17 @@ func TestRunRecipeOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalSplitRefused: only a held-out world can be reported on, and the
+// mistake is named before anything is built.
+func TestEvalSplitRefused(t *testing.T) {
+	cfg := Defaults(t.TempDir())
+	cfg.EvalSplit = "train"
+	_, err := Run(context.Background(), cfg, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `split "train"`) {
+		t.Fatalf("Run with split train: %v, want an error naming the split", err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Out, "world")); !os.IsNotExist(err) {
+		t.Errorf("world written before the split was checked: %v", err)
+	}
+}

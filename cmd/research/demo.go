@@ -85,6 +85,7 @@ rollouts, checkpoints) and report.md.`,
 	f.BoolVar(&cfg.Pretrain, "pretrain", false, "pretrain a new base policy first (about 45 minutes)")
 	f.Uint64Var(&cfg.World.Seed, "seed", cfg.World.Seed, "world seed (another than the shipped base's needs --pretrain)")
 	f.IntVar(&cfg.EvalQuestions, "eval", cfg.EvalQuestions, "held-out questions evaluated (0: all)")
+	f.StringVar(&cfg.EvalSplit, "split", world.Test, "held-out world evaluated: test, or dev for choosing recipes and bases")
 	f.IntVar(&cfg.Steps, "steps", cfg.Steps, "GRPO steps")
 	f.IntVar(&cfg.BatchSize, "batch", cfg.BatchSize, "questions per GRPO step")
 	f.IntVar(&cfg.N, "n", cfg.N, "rollouts per question")
