@@ -52,8 +52,8 @@ type Config struct {
 	// (the default when empty), or world.Dev, on which recipes and bases
 	// are chosen so that the test world only reports.
 	EvalSplit string
-	TopK          int
-	MaxTokens     int // response budget of a rollout, results included
+	TopK      int
+	MaxTokens int // response budget of a rollout, results included
 	// TrainTypes are the question types GRPO trains on; empty means all.
 	// The demo trains on bridge and chain questions, as the paper trains
 	// on MuSiQue alone: a yes/no question pays half its reward to a coin
