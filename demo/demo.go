@@ -394,7 +394,7 @@ func (r *Result) correctionsMarkdown(w io.Writer) {
 		return
 	}
 	fmt.Fprintln(w, "\nSelf-correction: in a correctly answered trace, a search whose query differs from every earlier one, "+
-		"made after a result that showed no hop answer not shown before (rollout/selfcorrect).")
+		"made after a result that showed no hop answer not shown before, whose own result shows one (rollout/selfcorrect).")
 	fmt.Fprintln(w, "\n| method | self-corrections | traces with one | rate |\n|---|---|---|---|")
 	var example *Corrections
 	for i, c := range r.Corrections {

@@ -8,7 +8,11 @@
 //   - rewrites: its query, normalised, differs from every earlier query
 //     of the trace, and
 //   - follows a miss: the result of the search just before it lacked
-//     what was being looked up.
+//     what was being looked up, and
+//   - recovers (with a decomposition): its own result shows a hop answer
+//     that no earlier result showed, so the second try found what the
+//     first did not, and a right answer reached by a lucky guess after
+//     two misses does not count.
 //
 // With the question's decomposition (the synthetic world gives each hop's
 // answer as the passage writes it) a result lacked what was being looked
@@ -74,6 +78,9 @@ func Find(t *rollout.Trajectory, hops []string) []int {
 		if len(hops) == 0 && !reasks(t.Searches[i].Query, t.Searches[i-1].Query) {
 			continue
 		}
+		if len(hops) > 0 && !news(normalize(results[i]), hops, found) {
+			continue
+		}
 		out = append(out, i)
 	}
 	return out
@@ -96,6 +103,17 @@ func Results(response string) []string {
 		out = append(out, rest[:end])
 		response = rest[end+len(protocol.ResultClose):]
 	}
+}
+
+// news reports whether the padded normalised result shows a hop answer
+// not yet found.
+func news(result string, hops []string, found []bool) bool {
+	for h, a := range hops {
+		if !found[h] && contains(result, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // rewrite reports whether search i's query differs from every earlier one.
