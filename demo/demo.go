@@ -127,6 +127,7 @@ type Row struct {
 type Result struct {
 	Rows     []Row
 	Examples []*rollout.Trajectory // after RL, for the traces to show
+	Types    map[string]string     // question type by question id
 	// Corrections counts self-corrections in the ReSearch loop before
 	// and after RL.
 	Corrections []Corrections
@@ -181,7 +182,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		}
 	}
 
-	res := &Result{}
+	res := &Result{Types: types}
 	for _, m := range []method{closedBook, naiveRAG, beforeRL} {
 		fmt.Fprintf(log, "demo: evaluating %s\n", m.title)
 		row, trajs, err := evaluate(ctx, base, ix, m, test, types, cfg)

@@ -105,31 +105,26 @@ func TestShippedBase(t *testing.T) {
 }
 
 func TestShowcase(t *testing.T) {
-	search := func(qs ...string) []rollout.Search {
-		var out []rollout.Search
-		for _, q := range qs {
-			out = append(out, rollout.Search{Query: q})
-		}
-		return out
+	traj := func(id string, reward float64, searches int) *rollout.Trajectory {
+		return &rollout.Trajectory{ExampleID: id, Reward: reward, Searches: make([]rollout.Search, searches)}
 	}
-	one := &rollout.Trajectory{ExampleID: "one", Reward: 1, Searches: search("Who directed Gelvera")}
-	hops := &rollout.Trajectory{ExampleID: "hops", Reward: 1, Searches: search("Who directed Gelvera", "Where was Sera Mubru born")}
-	again := &rollout.Trajectory{ExampleID: "again", Searches: search("Who directed Gelvera", "director of film Gelvera")}
+	types := map[string]string{"b1": "bridge", "b2": "bridge", "b3": "bridge", "c1": "chain", "y1": "yesno", "y2": "yesno"}
 	tests := []struct {
+		name string
 		in   []*rollout.Trajectory
 		want []string
 	}{
-		{[]*rollout.Trajectory{one, hops, again}, []string{"hops", "again"}},
-		{[]*rollout.Trajectory{one, again}, []string{"again"}},
-		{[]*rollout.Trajectory{one}, nil},
+		{"most searches per type, in type order", []*rollout.Trajectory{traj("y1", 1, 2), traj("b1", 1, 1), traj("b2", 1, 2), traj("b3", 1, 2), traj("c1", 1, 3)}, []string{"b2", "c1", "y1"}},
+		{"wrong answers are not shown", []*rollout.Trajectory{traj("b1", 0, 4), traj("b2", 1, 1), traj("y1", 0, 2)}, []string{"b2"}},
+		{"nothing right", []*rollout.Trajectory{traj("c1", 0, 3)}, nil},
 	}
 	for _, tc := range tests {
 		var got []string
-		for _, t := range (&Result{Examples: tc.in}).Showcase() {
+		for _, t := range (&Result{Examples: tc.in, Types: types}).Showcase() {
 			got = append(got, t.ExampleID)
 		}
 		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
-			t.Errorf("showcase %v, want %v", got, tc.want)
+			t.Errorf("%s: showcase %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

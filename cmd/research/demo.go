@@ -27,7 +27,7 @@ noisy ReSearch traces of the world's train questions), evaluates it on
 held-out questions closed-book, with naive RAG and in the ReSearch loop,
 trains it with GRPO, evaluates the ReSearch loop again, and prints EM / F1
 per question type (bridge, chain, comparison, yes/no) in the layout of the
-paper's Table 2, with example traces. The baselines use the ReSearch prompt
+paper's Table 2, with a correct trace of each question type. The baselines use the ReSearch prompt
 and model with less retrieval: every search finds nothing (closed-book), or
 the environment searches the question once and the policy's own searches
 find nothing (naive RAG).
