@@ -27,10 +27,12 @@ noisy ReSearch traces of the world's train questions), evaluates it on
 held-out questions closed-book, with naive RAG and in the ReSearch loop,
 trains it with GRPO, evaluates the ReSearch loop again, and prints EM / F1
 per question type (bridge, chain, comparison, yes/no) in the layout of the
-paper's Table 2, with a correct trace of each question type. The baselines use the ReSearch prompt
-and model with less retrieval: every search finds nothing (closed-book), or
-the environment searches the question once and the policy's own searches
-find nothing (naive RAG).
+paper's Table 2, with a correct trace of each type and the self-corrections
+counted before and after RL. The baselines use the ReSearch prompt and
+model with less retrieval: every search finds nothing (closed-book), or the
+environment searches the question once and the policy's own searches find
+nothing (naive RAG). --split dev reports on the dev world instead of the
+test world, for choosing recipes.
 
 The default recipe takes about 4 minutes on two AVX-512 cores; --full trains
 longer and evaluates every test question. Everything lands in --out: the
