@@ -23,29 +23,41 @@ func batchInvMs() []int {
 	return append(ms, 100, 300)
 }
 
-// rowKernels are the entry points whose rows must not depend on the batch.
+// rowKernels are the entry points whose rows must not depend on the batch,
+// with float32 weights and with bfloat16 ones (Linear.WB).
 var rowKernels = []struct {
 	name string
 	f    func(a []float32, m, k int, ls ...Linear)
+	bf16 bool
 }{
-	{"rows", MatMulTRowsMany},
-	{"block", MatMulTBlockMany},
+	{"rows", MatMulTRowsMany, false},
+	{"block", MatMulTBlockMany, false},
+	{"rows-bf16", MatMulTRowsMany, true},
+	{"block-bf16", MatMulTBlockMany, true},
 }
 
 // TestBatchInvariance checks, with every kernel set and both entry points,
-// that each row of C = A·Wᵀ (and of C += A·Wᵀ) has the bits it has when
-// computed alone, whatever the number of rows m and whatever the row's
-// place among them: a pool of rows is dealt into every position of every m
-// in turn. It also checks that the AVX-512 set gives the AVX2 set's bits.
+// float32 and bfloat16 weights, that each row of C = A·Wᵀ (and of
+// C += A·Wᵀ) has the bits it has when computed alone, whatever the number
+// of rows m and whatever the row's place among them: a pool of rows is
+// dealt into every position of every m in turn. It also checks that the
+// AVX-512 set gives the AVX2 set's bits.
 func TestBatchInvariance(t *testing.T) {
 	const pool = 300
 	for _, sh := range batchInvShapes {
 		n, k := sh[0], sh[1]
 		r := rand.New(rand.NewPCG(uint64(n), uint64(k)))
 		w := randSlice(r, n*k)
+		wb := randBF16(r, n*k)
 		rows := randSlice(r, pool*k) // the rows of A
 		init := randSlice(r, pool*n) // the rows of C before an Add
 		for _, kern := range rowKernels {
+			lin := func(c []float32, add bool) Linear {
+				if kern.bf16 {
+					return Linear{WB: wb, N: n, C: c, Add: add}
+				}
+				return Linear{W: w, N: n, C: c, Add: add}
+			}
 			for _, add := range []bool{false, true} {
 				name := fmt.Sprintf("n=%d/k=%d/%s/add=%v", n, k, kern.name, add)
 				// alone[set][row] is the row computed with m = 1.
@@ -56,7 +68,7 @@ func TestBatchInvariance(t *testing.T) {
 						for i := range pool {
 							ci := c[i*n : (i+1)*n]
 							copy(ci, init[i*n:(i+1)*n])
-							kern.f(rows[i*k:(i+1)*k], 1, k, Linear{W: w, N: n, C: ci, Add: add})
+							kern.f(rows[i*k:(i+1)*k], 1, k, lin(ci, add))
 						}
 						alone[s] = c
 					})
@@ -76,7 +88,7 @@ func TestBatchInvariance(t *testing.T) {
 								copy(a[i*k:(i+1)*k], rows[src*k:(src+1)*k])
 								copy(c[i*n:(i+1)*n], init[src*n:(src+1)*n])
 							}
-							kern.f(a, m, k, Linear{W: w, N: n, C: c, Add: add})
+							kern.f(a, m, k, lin(c, add))
 							for i := range m {
 								src := (i + 7*m) % pool
 								want := alone[s][src*n : (src+1)*n]

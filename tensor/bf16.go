@@ -1,9 +1,6 @@
 package tensor
 
-import (
-	"math"
-	"sync"
-)
+import "math"
 
 // BF16 weights: a bfloat16 is the high half of a float32, so widening is a
 // 16-bit shift and exact. Keeping weights as BF16 halves the bytes a decode
@@ -24,51 +21,59 @@ func WidenBF16(dst []float32, src []uint16) {
 }
 
 // MatMulTBF16 sets C (m×n) = A (m×k) · Wᵀ where W (n×k, stored [out][in] as
-// in HF checkpoints) holds bfloat16 bits. The result has the same bits as
-// MatMulT(c, a, widened W, m, n, k) with every kernel set.
+// in HF checkpoints) holds bfloat16 bits, picking the kernel for m as
+// MatMulT does. The result has the same bits as MatMulT(c, a, widened W, m,
+// n, k) with every kernel set.
 func MatMulTBF16(c, a []float32, w []uint16, m, n, k int) {
-	if m == 0 || n == 0 {
+	if m <= rowsMax() {
+		MatMulTRowsBF16(c, a, w, m, n, k)
 		return
 	}
-	checkMatrix("A", false, m, k, a, k)
-	if n > 0 && k > 0 && len(w) < n*k {
-		panic("tensor.MatMulTBF16: W is shorter than n·k")
-	}
-	checkMatrix("C", false, m, n, c, n)
-	scaleC(m, n, 0, c, n)
-	if k == 0 {
-		return
-	}
-	if useAsm && m <= smallMAsm {
-		gemmSmallNT(m, n, k, a, k, w, k, c, n)
-		return
-	}
-	matMulTBF16Widened(c, a, w, m, n, k)
+	MatMulTBlockBF16(c, a, w, m, n, k)
 }
 
-// bf16Block is the number of W rows widened at a time by the general path.
-// Every kernel rounds an output the same way whichever block its column
-// falls in, so the blocks change no result.
-const bf16Block = 192
+// MatMulTRowsBF16 is MatMulTRows with W in bfloat16: the rows kernel reads
+// W in place, two bytes a weight, and widens it in registers, so a decode
+// step streams half the bytes of the float32 kernel. Each row of C has the
+// bits MatMulTRows gives on the widened W, whatever m is and wherever the
+// row sits (batch invariance), with every kernel set.
+func MatMulTRowsBF16(c, a []float32, w []uint16, m, n, k int) {
+	MatMulTRowsMany(a, m, k, Linear{WB: w, N: n, C: c})
+}
 
-var widenPool = sync.Pool{New: func() any { return new([]float32) }}
+// MatMulTBlockBF16 is MatMulTBlock with W in bfloat16: the packed GEMM
+// widens W as it packs its panels, which it copies anyway, so each output
+// has the bits MatMulTBlock gives on the widened W, whatever m is and
+// wherever the row sits, with every kernel set.
+func MatMulTBlockBF16(c, a []float32, w []uint16, m, n, k int) {
+	MatMulTBlockMany(a, m, k, Linear{WB: w, N: n, C: c})
+}
 
-// matMulTBF16Widened widens W a block of rows at a time and multiplies with
-// the float32 GEMM: the pure-Go set's path, and the one for many rows of A
-// (prefill), where the packed GEMM copies B into panels anyway so widening
-// on the way costs little.
-func matMulTBF16Widened(c, a []float32, w []uint16, m, n, k int) {
-	bufp := widenPool.Get().(*[]float32)
-	defer widenPool.Put(bufp)
-	if cap(*bufp) < bf16Block*k {
-		*bufp = make([]float32, bf16Block*k)
+// packBTBF16 is packB for a transposed B (rows of W, stored [out][in]) in
+// bfloat16: rows [j0, j0+cols) of W and its columns [p0, p0+kcb), widened,
+// as one kcb×w panel, k-major, zero-padding missing columns.
+func packBTBF16(b []uint16, ldb, p0, kcb, j0, cols, w int, dst []float32) {
+	dst = dst[:w*kcb]
+	if cols < w {
+		clear(dst)
+		for j := range cols {
+			for p, v := range b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kcb] {
+				dst[p*w+j] = BF16ToF32(v)
+			}
+		}
+		return
 	}
-	buf := (*bufp)[:bf16Block*k]
-	for j0 := 0; j0 < n; j0 += bf16Block {
-		nb := min(bf16Block, n-j0)
-		WidenBF16(buf[:nb*k], w[j0*k:(j0+nb)*k])
-		// C is already zero, so beta 1 keeps it and the block lands in place.
-		Gemm(false, true, m, nb, k, 1, a, k, buf, k, 1, c[j0:], n)
+	// A full panel: four rows of W read in step, as packB does, so every
+	// write fills a contiguous run of the panel.
+	for j := 0; j < w; j += 4 {
+		r0 := b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kcb]
+		r1 := b[(j0+j+1)*ldb+p0 : (j0+j+1)*ldb+p0+kcb]
+		r2 := b[(j0+j+2)*ldb+p0 : (j0+j+2)*ldb+p0+kcb]
+		r3 := b[(j0+j+3)*ldb+p0 : (j0+j+3)*ldb+p0+kcb]
+		for p := range r0 {
+			d := dst[p*w+j : p*w+j+4 : p*w+j+4]
+			d[0], d[1], d[2], d[3] = BF16ToF32(r0[p]), BF16ToF32(r1[p]), BF16ToF32(r2[p]), BF16ToF32(r3[p])
+		}
 	}
 }
 

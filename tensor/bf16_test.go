@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -39,44 +41,89 @@ func TestBF16ToF32(t *testing.T) {
 	}
 }
 
-// TestMatMulTBF16 checks, with every kernel set, that the BF16 product has
-// the bits of MatMulT on the widened weights (ragged m, n and k cover every
-// tile edge and tail), and that it agrees with the pure-Go set's result to
-// float32 rounding.
+// bf16Products pairs each BF16 entry point with its float32 twin, whose
+// bits it must give on the widened weights; add makes both C += A·Wᵀ.
+var bf16Products = []struct {
+	name string
+	bf16 func(c, a []float32, w []uint16, m, n, k int)
+	f32  func(c, a, w []float32, m, n, k int)
+}{
+	{"MatMulTBF16", MatMulTBF16, MatMulT},
+	{"MatMulTRowsBF16", MatMulTRowsBF16, MatMulTRows},
+	{"MatMulTBlockBF16", MatMulTBlockBF16, MatMulTBlock},
+	{"MatMulTRowsMany/add", func(c, a []float32, w []uint16, m, n, k int) {
+		MatMulTRowsMany(a, m, k, Linear{WB: w, N: n, C: c, Add: true})
+	}, func(c, a, w []float32, m, n, k int) {
+		MatMulTRowsMany(a, m, k, Linear{W: w, N: n, C: c, Add: true})
+	}},
+	{"MatMulTBlockMany/add", func(c, a []float32, w []uint16, m, n, k int) {
+		MatMulTBlockMany(a, m, k, Linear{WB: w, N: n, C: c, Add: true})
+	}, func(c, a, w []float32, m, n, k int) {
+		MatMulTBlockMany(a, m, k, Linear{W: w, N: n, C: c, Add: true})
+	}},
+}
+
+// refMatMulTBF16 is the plain reference: C (+)= A·Wᵀ summed in float64 with
+// W widened, one output at a time.
+func refMatMulTBF16(c, a []float32, w []uint16, m, n, k int) {
+	for i := range m {
+		for j := range n {
+			s := float64(c[i*n+j])
+			for p := range k {
+				s += float64(a[i*k+p]) * float64(BF16ToF32(w[j*k+p]))
+			}
+			c[i*n+j] = float32(s)
+		}
+	}
+}
+
+// TestMatMulTBF16 checks, with every kernel set and every BF16 entry point
+// (the rows kernel, the block kernel, the choice between them, and their
+// C += forms), that the BF16 product has the bits of its float32 twin on
+// the widened weights (ragged m, n and k cover every tile edge and tail),
+// and that it agrees with the float64 reference to float32 rounding.
 func TestMatMulTBF16(t *testing.T) {
 	r := rand.New(rand.NewPCG(24, 16))
 	type shape struct{ m, n, k int }
 	var shapes []shape
 	for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 16, 17, 64, 65, 70} {
-		for _, nk := range [][2]int{{1, 1}, {3, 8}, {5, 7}, {12, 16}, {13, 9}, {25, 33}, {37, 100}, {48, 64}, {200, 129}, {397, 40}, {24, 256}} {
+		for _, nk := range [][2]int{{1, 1}, {3, 8}, {5, 7}, {12, 16}, {13, 9}, {25, 33}, {37, 100}, {48, 64}, {200, 129}, {397, 40}, {24, 256}, {40, 300}} {
 			shapes = append(shapes, shape{m, nk[0], nk[1]})
 		}
 	}
 	type operands struct {
-		a   []float32
-		w   []uint16
-		goC []float32
+		a, c0 []float32 // A, and C before the product
+		w     []uint16
+		ref   []float32 // C += A·Wᵀ by refMatMulTBF16
 	}
 	ops := make([]operands, len(shapes))
 	for i, s := range shapes {
-		ops[i].a = randSlice(r, s.m*s.k)
-		ops[i].w = randBF16(r, s.n*s.k)
-		ops[i].goC = make([]float32, s.m*s.n)
-		withSet(setGo, func() { MatMulTBF16(ops[i].goC, ops[i].a, ops[i].w, s.m, s.n, s.k) })
+		o := &ops[i]
+		o.a = randSlice(r, s.m*s.k)
+		o.c0 = randSlice(r, s.m*s.n)
+		o.w = randBF16(r, s.n*s.k)
+		o.ref = make([]float32, s.m*s.n)
+		refMatMulTBF16(o.ref, o.a, o.w, s.m, s.n, s.k)
 	}
 	kernelModes(t, func(t *testing.T) {
-		for i, s := range shapes {
-			o := ops[i]
-			got := randSlice(r, s.m*s.n) // overwritten
-			MatMulTBF16(got, o.a, o.w, s.m, s.n, s.k)
-			want := make([]float32, s.m*s.n)
-			MatMulT(want, o.a, widened(o.w), s.m, s.n, s.k)
-			if at := sameBits(got, want); at >= 0 {
-				t.Fatalf("m=%d n=%d k=%d: C[%d] = %v, MatMulT on widened weights %v", s.m, s.n, s.k, at, got[at], want[at])
-			}
-			for j := range got {
-				if d := math.Abs(float64(got[j] - o.goC[j])); d > 1e-5*(1+float64(s.k)/16) {
-					t.Fatalf("m=%d n=%d k=%d: C[%d] = %v, pure-Go set %v", s.m, s.n, s.k, j, got[j], o.goC[j])
+		for _, p := range bf16Products {
+			add := strings.HasSuffix(p.name, "/add")
+			for i, s := range shapes {
+				o := ops[i]
+				got, want := slices.Clone(o.c0), slices.Clone(o.c0)
+				p.bf16(got, o.a, o.w, s.m, s.n, s.k)
+				p.f32(want, o.a, widened(o.w), s.m, s.n, s.k)
+				if at := sameBits(got, want); at >= 0 {
+					t.Fatalf("%s m=%d n=%d k=%d: C[%d] = %v, float32 twin on widened weights %v", p.name, s.m, s.n, s.k, at, got[at], want[at])
+				}
+				for j := range got {
+					ref := float64(o.ref[j])
+					if add {
+						ref += float64(o.c0[j])
+					}
+					if d := math.Abs(float64(got[j]) - ref); d > 1e-5*(1+float64(s.k)/16) {
+						t.Fatalf("%s m=%d n=%d k=%d: C[%d] = %v, float64 reference %v", p.name, s.m, s.n, s.k, j, got[j], ref)
+					}
 				}
 			}
 		}

@@ -108,7 +108,7 @@ func MatMulTBlock(c, a, w []float32, m, n, k int) {
 // checkMatrix panics unless x can hold op(X), rows×cols with leading
 // dimension ld: the assembly kernels read and write through raw pointers, so
 // a short slice must fail here rather than touch memory it does not own.
-func checkMatrix(name string, trans bool, rows, cols int, x []float32, ld int) {
+func checkMatrix[T float32 | uint16](name string, trans bool, rows, cols int, x []T, ld int) {
 	if trans {
 		rows, cols = cols, rows
 	}
@@ -119,9 +119,14 @@ func checkMatrix(name string, trans bool, rows, cols int, x []float32, ld int) {
 
 // Linear is one weight matrix W (N×k, stored [out][in]) and the m×N output C
 // it fills in MatMulTMany and its kinds: C = A·Wᵀ, or C += A·Wᵀ with Add
-// (a projection added to the residual stream).
+// (a projection added to the residual stream). The weights are float32 (W)
+// or bfloat16 bits (WB, in the same layout; W is then ignored): a BF16
+// product has the bits of the float32 one on the widened weights, with
+// every kernel set and either kernel, since the kernels widen exactly and
+// accumulate in float32 in the same order.
 type Linear struct {
 	W   []float32
+	WB  []uint16
 	N   int
 	C   []float32
 	Add bool
@@ -149,15 +154,28 @@ func MatMulTRowsMany(a []float32, m, k int, ls ...Linear) {
 		if l.N == 0 {
 			continue
 		}
-		checkMatrix("W", true, k, l.N, l.W, k)
+		l.checkW(k)
 		checkMatrix("C", false, m, l.N, l.C, l.N)
 		if !l.Add {
 			scaleC(m, l.N, 0, l.C, l.N)
 		}
-		if k > 0 {
+		switch {
+		case k == 0:
+		case l.WB != nil:
+			gemmRows(m, l.N, k, a, k, l.WB, k, l.C, l.N)
+		default:
 			gemmRows(m, l.N, k, a, k, l.W, k, l.C, l.N)
 		}
 	}
+}
+
+// checkW panics unless l's weights (WB if set, else W) hold N×k values.
+func (l *Linear) checkW(k int) {
+	if l.WB != nil {
+		checkMatrix("W", true, k, l.N, l.WB, k)
+		return
+	}
+	checkMatrix("W", true, k, l.N, l.W, k)
 }
 
 // MatMulTBlockMany computes every Linear's product for one A (m×k) with the
@@ -168,7 +186,7 @@ func MatMulTBlockMany(a []float32, m, k int, ls ...Linear) {
 	}
 	checkMatrix("A", false, m, k, a, k)
 	for _, l := range ls {
-		checkMatrix("W", true, k, l.N, l.W, k)
+		l.checkW(k)
 		checkMatrix("C", false, m, l.N, l.C, l.N)
 		if !l.Add {
 			scaleC(m, l.N, 0, l.C, l.N)
@@ -181,7 +199,7 @@ func MatMulTBlockMany(a []float32, m, k int, ls ...Linear) {
 	defer packPool.Put(pa.buf)
 	for _, l := range ls {
 		if l.N > 0 {
-			pa.mul(true, l.N, l.W, k, l.C, l.N)
+			pa.mul(true, l.N, l.W, l.WB, k, l.C, l.N)
 		}
 	}
 }
@@ -203,8 +221,8 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 }
 
 // gemmRows is the rows kernel of the current set: C += A·Bᵀ, each output
-// rounded by itself (see MatMulTRows).
-func gemmRows(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// rounded by itself (see MatMulTRows), with B in float32 or bfloat16.
+func gemmRows[T float32 | uint16](m, n, k int, a []float32, lda int, b []T, ldb int, c []float32, ldc int) {
 	if useAsm {
 		gemmSmallNT(m, n, k, a, lda, b, ldb, c, ldc)
 		return
@@ -214,13 +232,14 @@ func gemmRows(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 
 // gemmDots is the Go set's rows kernel, one Dot per output: every row of B
 // is read once from memory and dotted with all rows of A while it sits in
-// L1.
-func gemmDots(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+// L1. A bfloat16 B is widened as it is read (dotBF16), which rounds as Dot
+// on the widened row does.
+func gemmDots[T float32 | uint16](m, n, k int, a []float32, lda int, b []T, ldb int, c []float32, ldc int) {
 	Parallel(n, 64, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			bj := b[j*ldb : j*ldb+k]
 			for i := range m {
-				c[i*ldc+j] += Dot(a[i*lda:i*lda+k], bj)
+				c[i*ldc+j] += dotNT(a[i*lda:i*lda+k], bj)
 			}
 		}
 	})
@@ -231,7 +250,7 @@ func gemmDots(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 func gemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	pa := packAllA(transA, m, k, alpha, a, lda)
 	defer packPool.Put(pa.buf)
-	pa.mul(transB, n, b, ldb, c, ldc)
+	pa.mul(transB, n, b, nil, ldb, c, ldc)
 }
 
 // packedA is alpha·op(A) (m×k) packed into mr-row panels for every kc-wide
@@ -257,14 +276,17 @@ func packAllA(transA bool, m, k int, alpha float32, a []float32, lda int) packed
 	return packedA{buf, m, k, mPanels}
 }
 
-// mul adds A·op(B) to C (m×n). For each kc×nc block of op(B) the workers
+// mul adds A·op(B) to C (m×n), B in float32 (b) or, when wb is not nil,
+// bfloat16 stored [out][in] (transB), widened as its panels are packed so
+// that the products have the bits of the float32 B. For each kc×nc block of
+// op(B) the workers
 // split its column panels (nr wide, nr512 with AVX-512); each packs its own
 // panels (so no barrier separates packing from use) and sweeps the
 // micro-kernel over them, mc rows of A at a time, each B panel staying in
 // L1 while the A block streams from L2. The k blocking is the same for
 // every kernel set: it fixes where partial sums are added into C, and with
 // it the rounding of every result.
-func (p packedA) mul(transB bool, n int, b []float32, ldb int, c []float32, ldc int) {
+func (p packedA) mul(transB bool, n int, b []float32, wb []uint16, ldb int, c []float32, ldc int) {
 	m, k, mPanels := p.m, p.k, p.mPanels
 	all := *p.buf
 	wide := useAVX512
@@ -283,6 +305,10 @@ func (p packedA) mul(transB bool, n int, b []float32, ldb int, c []float32, ldc 
 				defer packPool.Put(bufB)
 				pb := *bufB
 				for jp := lo; jp < hi; jp++ {
+					if wb != nil {
+						packBTBF16(wb, ldb, pc, kcb, jc+jp*w, min(w, ncb-jp*w), w, pb[(jp-lo)*w*kcb:])
+						continue
+					}
 					packB(transB, b, ldb, pc, kcb, jc+jp*w, min(w, ncb-jp*w), w, pb[(jp-lo)*w*kcb:])
 				}
 				var edge [mr * nr512]float32
