@@ -108,6 +108,24 @@ func (c *Checkpoint) Tensor(name string, want ...int) ([]float32, error) {
 	return data, nil
 }
 
+// TensorBF16 returns the named tensor as bfloat16 bits, checking that its
+// shape is want: a BF16 tensor in place, F32 and F16 rounded (see
+// safetensors.File.BF16).
+func (c *Checkpoint) TensorBF16(name string, want ...int) ([]uint16, error) {
+	s, ok := c.where[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: missing tensor %q", c.Dir, name)
+	}
+	data, shape, err := s.BF16(name)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(shape, want) {
+		return nil, fmt.Errorf("%s: tensor %q has shape %v, want %v", s.Path, name, shape, want)
+	}
+	return data, nil
+}
+
 // Close unmaps every file of the checkpoint.
 func (c *Checkpoint) Close() error {
 	var errs []error

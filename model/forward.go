@@ -84,6 +84,10 @@ func (m *Model) Forward(batch []Input) ([][]float32, error) {
 	h := c.HiddenSize
 	x := make([]float32, len(rows)*h)
 	for r, row := range rows {
+		if m.EmbedBF16 != nil {
+			tensor.WidenBF16(x[r*h:(r+1)*h], m.EmbedBF16[row.token*h:(row.token+1)*h])
+			continue
+		}
 		copy(x[r*h:(r+1)*h], m.Embed[row.token*h:(row.token+1)*h])
 	}
 	ropes := m.ropeTables(rows)
@@ -130,13 +134,14 @@ func decodeFirst(batch []Input) (order []int, dec int) {
 
 // project computes the products ls of the n rows of a (k wide): the first
 // dec rows, those of decode steps, with the rows kernel, the others with
-// the block kernel (see Forward).
+// the block kernel (see Forward). Weights in BF16 (Linear.WB) take the same
+// kernels, so the choice, and batch invariance, do not depend on the dtype.
 func project(dec int, a []float32, n, k int, ls ...tensor.Linear) {
 	head := make([]tensor.Linear, len(ls))
 	tail := make([]tensor.Linear, len(ls))
 	for i, l := range ls {
-		head[i] = tensor.Linear{W: l.W, N: l.N, C: l.C[:dec*l.N], Add: l.Add}
-		tail[i] = tensor.Linear{W: l.W, N: l.N, C: l.C[dec*l.N : n*l.N], Add: l.Add}
+		head[i] = tensor.Linear{W: l.W, WB: l.WB, N: l.N, C: l.C[:dec*l.N], Add: l.Add}
+		tail[i] = tensor.Linear{W: l.W, WB: l.WB, N: l.N, C: l.C[dec*l.N : n*l.N], Add: l.Add}
 	}
 	tensor.MatMulTRowsMany(a[:dec*k], dec, k, head...)
 	tensor.MatMulTBlockMany(a[dec*k:n*k], n-dec, k, tail...)
@@ -228,8 +233,8 @@ func (m *Model) attentionBlock(l int, x []float32, rows []row, dec int, batch []
 	c, w := &m.Config, &m.Layers[l]
 	n, h, qd, kvd, hd := len(rows), c.HiddenSize, c.QDim(), c.KVDim(), c.HeadDim
 	rmsNormRows(s.norm, x, w.AttnNorm, h, c.RMSNormEps)
-	project(dec, s.norm, n, h, tensor.Linear{W: w.Wq, N: qd, C: s.q},
-		tensor.Linear{W: w.Wk, N: kvd, C: s.k}, tensor.Linear{W: w.Wv, N: kvd, C: s.v})
+	project(dec, s.norm, n, h, tensor.Linear{W: w.Wq, WB: w.BF16.Wq, N: qd, C: s.q},
+		tensor.Linear{W: w.Wk, WB: w.BF16.Wk, N: kvd, C: s.k}, tensor.Linear{W: w.Wv, WB: w.BF16.Wv, N: kvd, C: s.v})
 	addBias(s.q, w.Bq)
 	addBias(s.k, w.Bk)
 	addBias(s.v, w.Bv)
@@ -254,7 +259,7 @@ func (m *Model) attentionBlock(l int, x []float32, rows []row, dec int, batch []
 		r += len(in.Tokens)
 	}
 	attend(c, l, s.q, s.att, rows, batch, start)
-	project(dec, s.att, n, qd, tensor.Linear{W: w.Wo, N: h, C: x, Add: true})
+	project(dec, s.att, n, qd, tensor.Linear{W: w.Wo, WB: w.BF16.Wo, N: h, C: x, Add: true})
 }
 
 // mlpBlock adds the SwiGLU MLP sub-layer's output to x, whose first dec
@@ -263,9 +268,9 @@ func (m *Model) mlpBlock(l int, x []float32, n, dec int, s *scratch) {
 	c, w := &m.Config, &m.Layers[l]
 	h, f := c.HiddenSize, c.IntermediateSize
 	rmsNormRows(s.norm, x, w.MLPNorm, h, c.RMSNormEps)
-	project(dec, s.norm, n, h, tensor.Linear{W: w.Wgate, N: f, C: s.gate}, tensor.Linear{W: w.Wup, N: f, C: s.up})
+	project(dec, s.norm, n, h, tensor.Linear{W: w.Wgate, WB: w.BF16.Wgate, N: f, C: s.gate}, tensor.Linear{W: w.Wup, WB: w.BF16.Wup, N: f, C: s.up})
 	tensor.SwiGLU(s.gate, s.gate, s.up)
-	project(dec, s.gate, n, f, tensor.Linear{W: w.Wdown, N: h, C: x, Add: true})
+	project(dec, s.gate, n, f, tensor.Linear{W: w.Wdown, WB: w.BF16.Wdown, N: h, C: x, Add: true})
 }
 
 // logits applies the final norm and the LM head to the rows the caller asked
@@ -308,8 +313,8 @@ func (m *Model) logits(x []float32, batch []Input) [][]float32 {
 		tensor.RMSNorm(sel[i*h:(i+1)*h], x[p*h:(p+1)*h], m.Norm, float32(c.RMSNormEps))
 	}
 	all := make([]float32, len(pick)*v)
-	tensor.MatMulTRows(all[:next*v], sel[:next*h], m.LMHead, next, v, h)
-	tensor.MatMulTBlock(all[next*v:], sel[next*h:], m.LMHead, len(pick)-next, v, h)
+	tensor.MatMulTRowsMany(sel[:next*h], next, h, tensor.Linear{W: m.LMHead, WB: m.LMHeadBF16, N: v, C: all[:next*v]})
+	tensor.MatMulTBlockMany(sel[next*h:], len(pick)-next, h, tensor.Linear{W: m.LMHead, WB: m.LMHeadBF16, N: v, C: all[next*v:]})
 	out := make([][]float32, len(batch))
 	for b, in := range batch {
 		k := 1

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Layer holds one decoder block's weights, HF layout: a linear weight is
@@ -24,15 +23,31 @@ type Layer struct {
 	MLPNorm    []float32 // [hidden]
 	Wgate, Wup []float32 // [ffn][hidden]
 	Wdown      []float32 // [hidden][ffn]
+
+	// BF16 holds the weight matrices of a model kept in BF16 (see DType);
+	// Wq, Wk, Wv, Wo, Wgate, Wup and Wdown are then nil.
+	BF16 LayerBF16
 }
 
-// Model is a Qwen2-family decoder with its weights in memory.
+// LayerBF16 is a Layer's weight matrices as bfloat16 bits, laid out as the
+// float32 ones.
+type LayerBF16 struct {
+	Wq, Wk, Wv, Wo, Wgate, Wup, Wdown []uint16
+}
+
+// Model is a Qwen2-family decoder with its weights in memory, in float32
+// or, for inference, with its weight matrices in bfloat16 (see DType): a
+// BF16 model runs Forward, Logprobs and Save; training refuses it.
 type Model struct {
 	Config Config
 	Embed  []float32 // [vocab][hidden]
 	Layers []Layer
 	Norm   []float32 // [hidden]
 	LMHead []float32 // [vocab][hidden]; the same slice as Embed when tied
+
+	// EmbedBF16 and LMHeadBF16 replace Embed and LMHead (nil then) in a
+	// model kept in BF16; tied, they are one slice.
+	EmbedBF16, LMHeadBF16 []uint16
 
 	src tensorSource // keeps memory-mapped weights alive
 }
@@ -45,61 +60,51 @@ type tensorSource interface {
 }
 
 // tensorRef names one weight with its HF name and shape, so loading and
-// saving walk the same list.
+// saving walk the same list. bf16, set for the weight matrices, is where a
+// BF16 model keeps them instead of dst.
 type tensorRef struct {
 	name  string
 	shape []int
 	dst   *[]float32
+	bf16  *[]uint16
 }
 
 func (m *Model) tensors() []tensorRef {
 	c := &m.Config
 	h, q, kv, f := c.HiddenSize, c.QDim(), c.KVDim(), c.IntermediateSize
-	refs := []tensorRef{{"model.embed_tokens.weight", []int{c.VocabSize, h}, &m.Embed}}
+	refs := []tensorRef{{"model.embed_tokens.weight", []int{c.VocabSize, h}, &m.Embed, &m.EmbedBF16}}
 	for i := range m.Layers {
 		l, p := &m.Layers[i], fmt.Sprintf("model.layers.%d.", i)
+		b := &l.BF16
 		refs = append(refs,
-			tensorRef{p + "input_layernorm.weight", []int{h}, &l.AttnNorm},
-			tensorRef{p + "self_attn.q_proj.weight", []int{q, h}, &l.Wq},
-			tensorRef{p + "self_attn.q_proj.bias", []int{q}, &l.Bq},
-			tensorRef{p + "self_attn.k_proj.weight", []int{kv, h}, &l.Wk},
-			tensorRef{p + "self_attn.k_proj.bias", []int{kv}, &l.Bk},
-			tensorRef{p + "self_attn.v_proj.weight", []int{kv, h}, &l.Wv},
-			tensorRef{p + "self_attn.v_proj.bias", []int{kv}, &l.Bv},
-			tensorRef{p + "self_attn.o_proj.weight", []int{h, q}, &l.Wo},
-			tensorRef{p + "post_attention_layernorm.weight", []int{h}, &l.MLPNorm},
-			tensorRef{p + "mlp.gate_proj.weight", []int{f, h}, &l.Wgate},
-			tensorRef{p + "mlp.up_proj.weight", []int{f, h}, &l.Wup},
-			tensorRef{p + "mlp.down_proj.weight", []int{h, f}, &l.Wdown},
+			tensorRef{p + "input_layernorm.weight", []int{h}, &l.AttnNorm, nil},
+			tensorRef{p + "self_attn.q_proj.weight", []int{q, h}, &l.Wq, &b.Wq},
+			tensorRef{p + "self_attn.q_proj.bias", []int{q}, &l.Bq, nil},
+			tensorRef{p + "self_attn.k_proj.weight", []int{kv, h}, &l.Wk, &b.Wk},
+			tensorRef{p + "self_attn.k_proj.bias", []int{kv}, &l.Bk, nil},
+			tensorRef{p + "self_attn.v_proj.weight", []int{kv, h}, &l.Wv, &b.Wv},
+			tensorRef{p + "self_attn.v_proj.bias", []int{kv}, &l.Bv, nil},
+			tensorRef{p + "self_attn.o_proj.weight", []int{h, q}, &l.Wo, &b.Wo},
+			tensorRef{p + "post_attention_layernorm.weight", []int{h}, &l.MLPNorm, nil},
+			tensorRef{p + "mlp.gate_proj.weight", []int{f, h}, &l.Wgate, &b.Wgate},
+			tensorRef{p + "mlp.up_proj.weight", []int{f, h}, &l.Wup, &b.Wup},
+			tensorRef{p + "mlp.down_proj.weight", []int{h, f}, &l.Wdown, &b.Wdown},
 		)
 	}
-	refs = append(refs, tensorRef{"model.norm.weight", []int{h}, &m.Norm})
+	refs = append(refs, tensorRef{"model.norm.weight", []int{h}, &m.Norm, nil})
 	if !c.TieWordEmbeddings {
-		refs = append(refs, tensorRef{"lm_head.weight", []int{c.VocabSize, h}, &m.LMHead})
+		refs = append(refs, tensorRef{"lm_head.weight", []int{c.VocabSize, h}, &m.LMHead, &m.LMHeadBF16})
 	}
 	return refs
 }
 
-// Load reads a model from path: a directory with HF config.json and
-// safetensors weights (F32 weights stay memory-mapped, copy-on-write; F16 and
-// BF16 are converted to float32), or a llama.cpp .gguf file of a qwen2 model
-// with F32/F16 tensors.
-func Load(path string) (*Model, error) {
-	if strings.HasSuffix(path, ".gguf") {
-		return loadGGUF(path)
-	}
-	cfg, err := LoadConfig(path)
-	if err != nil {
-		return nil, err
-	}
-	ckpt, err := OpenCheckpoint(path)
-	if err != nil {
-		return nil, err
-	}
-	return fill(cfg, ckpt)
-}
+// Load reads a model from path in float32: a directory with HF config.json
+// and safetensors weights (F32 weights stay memory-mapped, copy-on-write;
+// F16 and BF16 are converted to float32), or a llama.cpp .gguf file of a
+// qwen2 model with F32/F16 tensors. LoadAs keeps the weights in BF16.
+func Load(path string) (*Model, error) { return LoadAs(path, F32) }
 
-func loadGGUF(path string) (*Model, error) {
+func loadGGUF(path string, dtype DType) (*Model, error) {
 	g, err := OpenGGUF(path)
 	if err != nil {
 		return nil, err
@@ -109,21 +114,27 @@ func loadGGUF(path string) (*Model, error) {
 		g.Close()
 		return nil, err
 	}
-	return fill(cfg, ggufSource{g})
+	return fill(cfg, ggufSource{g}, dtype)
 }
 
-// fill reads every weight the config calls for from src.
-func fill(cfg Config, src tensorSource) (*Model, error) {
+// fill reads every weight the config calls for from src, the weight
+// matrices in dtype.
+func fill(cfg Config, src tensorSource, dtype DType) (*Model, error) {
 	m := &Model{Config: cfg, Layers: make([]Layer, cfg.NumLayers), src: src}
 	for _, r := range m.tensors() {
 		var err error
-		if *r.dst, err = src.Tensor(r.name, r.shape...); err != nil {
+		if dtype == BF16 && r.bf16 != nil {
+			*r.bf16, err = tensorBF16(src, r.name, r.shape...)
+		} else {
+			*r.dst, err = src.Tensor(r.name, r.shape...)
+		}
+		if err != nil {
 			src.Close()
 			return nil, err
 		}
 	}
 	if cfg.TieWordEmbeddings {
-		m.LMHead = m.Embed
+		m.LMHead, m.LMHeadBF16 = m.Embed, m.EmbedBF16
 	}
 	return m, nil
 }
@@ -140,14 +151,15 @@ func (m *Model) Close() error {
 
 // Save writes the model to dir as config.json and model.safetensors in dtype
 // (F32, F16 or BF16), each file atomically. The config is written as read
-// (HF field names) with torch_dtype set to match.
+// (HF field names) with torch_dtype set to match. A BF16 model saved as
+// BF16 is written bit for bit.
 func (m *Model) Save(dir, dtype string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save model: %w", err)
 	}
 	var ts []safetensors.Tensor
 	for _, r := range m.tensors() {
-		ts = append(ts, safetensors.Tensor{Name: r.name, Shape: r.shape, Data: *r.dst})
+		ts = append(ts, safetensors.Tensor{Name: r.name, Shape: r.shape, Data: r.weights()})
 	}
 	if err := safetensors.Write(filepath.Join(dir, "model.safetensors"), ts, dtype, nil); err != nil {
 		return err

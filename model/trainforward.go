@@ -135,6 +135,9 @@ func (t *Tape) skipped(i, j int) bool {
 }
 
 func (m *Model) checkTrainInput(seqs [][]int, from []int, opt TrainOptions) error {
+	if m.DType() != F32 {
+		return fmt.Errorf("train forward: the model keeps its weights in %s, which is for inference only; load it with dtype f32 to train", m.DType())
+	}
 	if len(from) != len(seqs) {
 		return fmt.Errorf("train forward: %d sequences but %d start positions", len(seqs), len(from))
 	}

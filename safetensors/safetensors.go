@@ -169,8 +169,47 @@ func (s *File) Float32(name string) ([]float32, []int, error) {
 	return nil, nil, fmt.Errorf("%s: tensor %q has dtype %s; only F32, F16 and BF16 can be loaded", s.Path, name, t.DType)
 }
 
-// Close unmaps the file. Slices returned by Float32 that alias the mapping
-// must not be used afterwards.
+// BF16 returns the named tensor as bfloat16 bits and its shape, for models
+// that keep their weights in bfloat16. An aligned BF16 tensor aliases the
+// (copy-on-write) mapping, so a BF16 checkpoint is never widened on the
+// way; F32 and F16 are rounded to the nearest bfloat16 (ties to even) into a
+// new slice.
+func (s *File) BF16(name string) ([]uint16, []int, error) {
+	t, ok := s.Tensors[name]
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: no tensor %q", s.Path, name)
+	}
+	b := s.data[t.Offsets[0]:t.Offsets[1]]
+	n := len(b) / dtypeSizes[t.DType]
+	switch t.DType {
+	case "BF16":
+		if n > 0 && uintptr(unsafe.Pointer(&b[0]))%2 == 0 {
+			return unsafe.Slice((*uint16)(unsafe.Pointer(&b[0])), n), t.Shape, nil
+		}
+		out := make([]uint16, n)
+		for i := range out {
+			out[i] = binary.LittleEndian.Uint16(b[2*i:])
+		}
+		return out, t.Shape, nil
+	case "F32":
+		out := make([]uint16, n)
+		for i := range out {
+			out[i] = F32ToBF16(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+		}
+		return out, t.Shape, nil
+	case "F16":
+		// F16 widens to float32 exactly, so this rounds once.
+		out := make([]uint16, n)
+		for i := range out {
+			out[i] = F32ToBF16(F16ToF32(binary.LittleEndian.Uint16(b[2*i:])))
+		}
+		return out, t.Shape, nil
+	}
+	return nil, nil, fmt.Errorf("%s: tensor %q has dtype %s; only F32, F16 and BF16 can be loaded as BF16", s.Path, name, t.DType)
+}
+
+// Close unmaps the file. Slices returned by Float32 or BF16 that alias the
+// mapping must not be used afterwards.
 func (s *File) Close() error {
 	if s.unmap == nil {
 		return nil

@@ -52,6 +52,51 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 	}
 }
 
+// TestBF16Read checks File.BF16 on files of every dtype: a BF16 file gives
+// its stored bits, aliasing the mapping; F32 and F16 files give their
+// values rounded to the nearest bfloat16, ties to even.
+func TestBF16Read(t *testing.T) {
+	// 1+2⁻⁸ is a tie between 1 and 1+2⁻⁷: even rounds it down; 1+3·2⁻⁸ is
+	// a tie that rounds up.
+	data := []float32{0, 1, -2.5, 1 + 1.0/256, 1 + 3.0/256, 3.140625, -1e-3, 6e-8, float32(math.Inf(-1))}
+	for _, dtype := range []string{"BF16", "F32", "F16"} {
+		t.Run(dtype, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "x.safetensors")
+			if err := Write(path, []Tensor{{"a", []int{3, 3}, data}}, dtype, nil); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			got, shape, err := s.BF16("a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(shape, []int{3, 3}) {
+				t.Errorf("shape %v", shape)
+			}
+			// What the file holds, as float32, rounded once more to BF16.
+			stored, _, err := s.Float32("a")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, f := range stored {
+				if want := F32ToBF16(f); got[i] != want {
+					t.Errorf("element %d (%v stored): %#04x, want %#04x", i, f, got[i], want)
+				}
+			}
+			if dtype == "F32" && (got[3] != 0x3f80 || got[4] != 0x3f82) {
+				t.Errorf("ties: %#04x %#04x, want 0x3f80 0x3f82 (to even)", got[3], got[4])
+			}
+			if _, _, err := s.BF16("missing"); err == nil {
+				t.Error("no error for a missing tensor")
+			}
+		})
+	}
+}
+
 func TestF16Conversion(t *testing.T) {
 	// Every half value survives f16 → f32 → f16 (NaNs stay NaN).
 	for h := range 1 << 16 {
