@@ -59,21 +59,32 @@ func sameResults(t *testing.T, what string, got, want []Result) {
 // joining (and coming back with inserted tokens) while it decodes, so that
 // prefills and decode steps share forwards in shifting combinations, and
 // under several MaxBatch. Sampling is at temperature 1, so the logprobs
-// carry the logits' last bits.
+// carry the logits' last bits. Each model runs with its weights in F32 and
+// in BF16.
 func TestEngineBatchInvariant(t *testing.T) {
 	tiny, _, _ := tinyModel(t)
 	t.Run("tiny", func(t *testing.T) { engineBatchInvariant(t, tiny) })
-	t.Run("demo", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("loads the demo's base policy")
-		}
-		m, err := model.Load("../demo/base")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { m.Close() })
-		engineBatchInvariant(t, m)
-	})
+	t.Run("tiny-bf16", func(t *testing.T) { engineBatchInvariant(t, loadAs(t, "../model/testdata/tiny", model.BF16)) })
+	for _, dt := range []model.DType{model.F32, model.BF16} {
+		t.Run("demo-"+string(dt), func(t *testing.T) {
+			if testing.Short() {
+				t.Skip("loads the demo's base policy")
+			}
+			engineBatchInvariant(t, loadAs(t, "../demo/base", dt))
+		})
+	}
+}
+
+// loadAs loads the model at dir with its weights in dtype, closed when t
+// ends.
+func loadAs(t *testing.T, dir string, dtype model.DType) *model.Model {
+	t.Helper()
+	m, err := model.LoadAs(dir, dtype)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
 }
 
 func engineBatchInvariant(t *testing.T, m *model.Model) {
@@ -153,10 +164,16 @@ func engineBatchInvariant(t *testing.T, m *model.Model) {
 	}
 }
 
-// TestGenerateBatchInvariant checks the same for Generate: MaxBatch 1 runs
-// each request alone; larger ones stack prefills and decode steps.
+// TestGenerateBatchInvariant checks the same for Generate, with F32 and
+// BF16 weights: MaxBatch 1 runs each request alone; larger ones stack
+// prefills and decode steps.
 func TestGenerateBatchInvariant(t *testing.T) {
-	m, _, _ := tinyModel(t)
+	for _, dt := range []model.DType{model.F32, model.BF16} {
+		t.Run(string(dt), func(t *testing.T) { generateBatchInvariant(t, loadAs(t, "../model/testdata/tiny", dt)) })
+	}
+}
+
+func generateBatchInvariant(t *testing.T, m *model.Model) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var reqs []Request
 	for i := range 7 {
