@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"research/internal/tinymodel"
+	"research/model"
 	"research/policy"
 	"research/search/bm25"
 )
@@ -71,6 +72,16 @@ func TestOpen(t *testing.T) {
 	}
 	a.Close()
 
+	// bf16 keeps the in-process model's weights in BF16.
+	a, err = Open(Config{Template: "base", Policy: PolicyConfig{Model: mdir, DType: "bf16"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Model.DType() != model.BF16 {
+		t.Errorf("dtype bf16 opened a %s model", a.Model.DType())
+	}
+	a.Close()
+
 	tests := []struct {
 		name string
 		c    Config
@@ -80,6 +91,8 @@ func TestOpen(t *testing.T) {
 		{"no tokenizer", Config{Template: "base", Policy: PolicyConfig{URL: "http://x"}}, "tokenizer"},
 		{"two policies", Config{Template: "base", Policy: PolicyConfig{Model: mdir, URL: "http://x"}}, "model"},
 		{"policy api", Config{Template: "base", Tokenizer: mdir, Policy: PolicyConfig{URL: "http://x", API: "grpc"}}, "api"},
+		{"dtype", Config{Template: "base", Policy: PolicyConfig{Model: mdir, DType: "f16"}}, "dtype"},
+		{"remote dtype", Config{Template: "base", Tokenizer: mdir, Policy: PolicyConfig{URL: "http://x", DType: "bf16"}}, "dtype"},
 		{"missing index", Config{Template: "base", Tokenizer: mdir, Retriever: RetrieverConfig{Index: filepath.Join(dir, "none")}}, "index"},
 	}
 	for _, tc := range tests {

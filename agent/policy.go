@@ -15,6 +15,7 @@ import (
 // servers (URL); neither means none.
 type PolicyConfig struct {
 	Model     string // a model directory (config.json + safetensors) or .gguf file
+	DType     string // how the in-process model keeps its weight matrices: f32 (default) or bf16, half the bytes per decode step, inference only (model.BF16)
 	URL       string // base URLs of OpenAI-compatible or SGLang servers, comma-separated; several share the load
 	API       string // the servers' API: openai (default) or sglang
 	ModelName string // the model name to ask the servers for
@@ -25,9 +26,17 @@ type PolicyConfig struct {
 }
 
 func (a *Agent) openPolicy(c PolicyConfig) error {
+	dtype, err := model.ParseDType(c.DType)
+	if err != nil {
+		return fieldError("dtype", err)
+	}
 	switch {
 	case c.Model != "" && c.URL != "":
 		return fieldError("model", fmt.Errorf("an in-process model and a remote policy (%s) at once", c.URL))
+	case c.URL != "" && dtype != model.F32:
+		// A server keeps its weights as it was started; say so rather
+		// than pretend.
+		return fieldError("dtype", fmt.Errorf("%s applies to an in-process model, not to the remote policy at %s", dtype, c.URL))
 	case c.URL != "":
 		var backends []rollout.Policy
 		for _, url := range strings.Split(c.URL, ",") {
@@ -47,7 +56,7 @@ func (a *Agent) openPolicy(c PolicyConfig) error {
 	case c.Model == "":
 		return nil
 	}
-	m, err := model.Load(c.Model)
+	m, err := model.LoadAs(c.Model, dtype)
 	if err != nil {
 		return fieldError("model", err)
 	}

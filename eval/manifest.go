@@ -77,6 +77,10 @@ type PolicyID struct {
 	Model     string `json:"model,omitempty"`
 	Identity  string `json:"identity,omitempty"`
 	Tokenizer string `json:"tokenizer_sha256"`
+	// DType is how an in-process model kept its weights, when not f32
+	// (bf16 rounds them, which changes predictions); empty for f32, as
+	// manifests written before there was a choice say.
+	DType string `json:"dtype,omitempty"`
 }
 
 // SameSetup reports how m and o differ in anything that changes

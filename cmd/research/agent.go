@@ -12,7 +12,8 @@ import (
 // agentFlags are the flags every command that runs the ReSearch loop shares:
 // where the policy, the tokenizer and the retriever come from.
 type agentFlags struct {
-	model, tokenizer, template  string
+	model, dtype, tokenizer     string
+	template                    string
 	llmURL, llmModel, llmAPI    string
 	apiKey                      string
 	index, searchURL, searchAPI string
@@ -23,6 +24,7 @@ type agentFlags struct {
 
 func (a *agentFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&a.model, "model", "", "in-process policy: a model directory (config.json + safetensors) or .gguf file")
+	f.StringVar(&a.dtype, "dtype", "f32", "in-process policy: "+dtypeUsage)
 	f.StringVar(&a.llmURL, "llm-url", "", "remote policy: base URL of an OpenAI-compatible server (…/v1) or, with --llm-api sglang, an SGLang server; several comma-separated URLs share the load")
 	f.StringVar(&a.llmModel, "llm-model", "", "model name to ask the remote policy server for")
 	f.StringVar(&a.llmAPI, "llm-api", "openai", "remote policy API: openai (completions, vLLM/SGLang extensions) or sglang (/generate)")
@@ -70,7 +72,7 @@ func (f *agentFlags) build() (*agent.Agent, error) {
 	}
 	a, err := agent.Open(agent.Config{
 		Template: f.template, EOSText: f.eosText, Tokenizer: f.tokenizer,
-		Policy: agent.PolicyConfig{Model: f.model, URL: f.llmURL, API: f.llmAPI, ModelName: f.llmModel, APIKey: f.apiKey,
+		Policy: agent.PolicyConfig{Model: f.model, DType: f.dtype, URL: f.llmURL, API: f.llmAPI, ModelName: f.llmModel, APIKey: f.apiKey,
 			Temperature: f.temperature, TopP: f.topP, Seed: f.seed},
 		Retriever: agent.RetrieverConfig{Index: f.index, URL: f.searchURL, Protocol: f.searchAPI},
 	})

@@ -13,6 +13,7 @@ import (
 
 	"research/agent"
 	"research/eval"
+	"research/model"
 	"research/search/bm25"
 )
 
@@ -47,6 +48,9 @@ func evalManifest(f *agentFlags, a *agent.Agent, cfg eval.Config, sets []namedSe
 			return nil, fmt.Errorf("--model: %w", err)
 		}
 		m.Policy = eval.PolicyID{Kind: "local", Location: abs, Identity: id}
+		if dt := a.Model.DType(); dt != model.F32 {
+			m.Policy.DType = string(dt)
+		}
 	}
 	tokPath := f.tokenizer
 	if tokPath == "" {

@@ -176,7 +176,8 @@ func readResults(t *testing.T, path string) map[string]eval.Record {
 }
 
 // TestEvalResumeAndJudge: a rerun skips what is done and redoes a lost
-// line identically; a changed setup is refused; the judge fills the LJ
+// line identically; a changed setup (top-k, the policy's dtype) is
+// refused; the judge fills the LJ
 // column from a fake endpoint.
 func TestEvalResumeAndJudge(t *testing.T) {
 	fx := newEvalFixture(t)
@@ -203,6 +204,9 @@ func TestEvalResumeAndJudge(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "", append(args, "--top-k", "3")...); err == nil || !strings.Contains(err.Error(), "another setup") {
 		t.Errorf("changed top-k into the same directory: %v", err)
+	}
+	if _, _, err := runCLI(t, "", append(args, "--dtype", "bf16")...); err == nil || !strings.Contains(err.Error(), "another setup") {
+		t.Errorf("bf16 weights into the same directory: %v", err)
 	}
 	changed := filepath.Join(fx.dir, "changed", "test.jsonl")
 	os.MkdirAll(filepath.Dir(changed), 0o755)

@@ -8,7 +8,6 @@ import (
 
 	"research/generate"
 	"research/internal/progress"
-	"research/model"
 	"research/tokenizer"
 )
 
@@ -17,6 +16,7 @@ func init() { rootCmd.AddCommand(newGenerateCmd()) }
 func newGenerateCmd() *cobra.Command {
 	var (
 		dir       string
+		dtype     string
 		tokPath   string
 		texts     []string
 		prompts   []string
@@ -54,7 +54,7 @@ DIR/tokenizer.json) is needed for --prompt and --stop, and adds "text".`,
 			if n < 1 || maxTokens < 1 {
 				return fmt.Errorf("generate: --n %d and --max-tokens %d must be ≥ 1", n, maxTokens)
 			}
-			m, err := model.Load(dir)
+			m, err := loadModel(dir, dtype)
 			if err != nil {
 				return fmt.Errorf("generate: %w", err)
 			}
@@ -126,6 +126,7 @@ DIR/tokenizer.json) is needed for --prompt and --stop, and adds "text".`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&dir, "model", "", "model directory (config.json + safetensors) or a .gguf file")
+	f.StringVar(&dtype, "dtype", "f32", dtypeUsage)
 	f.StringVar(&tokPath, "tokenizer", "", "tokenizer.json or a directory holding one (default: the model directory)")
 	f.StringArrayVar(&texts, "prompt", nil, "a text prompt (repeat for more prompts)")
 	f.StringArrayVar(&prompts, "ids", nil, "a prompt as comma-separated token ids (repeat for more prompts)")

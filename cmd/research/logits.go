@@ -15,8 +15,8 @@ func init() { rootCmd.AddCommand(newLogitsCmd()) }
 
 func newLogitsCmd() *cobra.Command {
 	var (
-		dir, ids, text, tokPath string
-		all                     bool
+		dir, ids, text, tokPath, dtype string
+		all                            bool
 	)
 	cmd := &cobra.Command{
 		Use:   "logits --model DIR (--ids 1,2,3 | --prompt TEXT)",
@@ -52,7 +52,7 @@ with --all one row per position. It is meant for checks from outside.`,
 					return fmt.Errorf("logits: --ids: %w", err)
 				}
 			}
-			m, err := model.Load(dir)
+			m, err := loadModel(dir, dtype)
 			if err != nil {
 				return fmt.Errorf("logits: %w", err)
 			}
@@ -76,6 +76,7 @@ with --all one row per position. It is meant for checks from outside.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "model", "", "model directory (config.json + safetensors) or a .gguf file")
+	cmd.Flags().StringVar(&dtype, "dtype", "f32", dtypeUsage)
 	cmd.Flags().StringVar(&ids, "ids", "", "prompt token ids, comma-separated")
 	cmd.Flags().StringVar(&text, "prompt", "", "prompt text, encoded with the tokenizer")
 	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer.json or a directory holding one (default: the model directory)")

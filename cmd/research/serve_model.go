@@ -74,6 +74,7 @@ context.`,
 	f := cmd.Flags()
 	f.StringVar(&sm.dir, "model", "", "model directory (config.json + safetensors) or .gguf file")
 	f.StringVar(&sm.tokenizer, "tokenizer", "", "tokenizer.json or a directory holding one (default: --model)")
+	f.StringVar(&sm.dtype, "dtype", "f32", dtypeUsage)
 	f.StringVar(&addr, "addr", "127.0.0.1:8000", "address to listen on")
 	f.StringVar(&sm.apiKey, "api-key", "", "require this bearer token (default $RESEARCH_API_KEY)")
 	f.StringVar(&sm.name, "served-model-name", "", "model name clients ask for (default: the directory name)")
