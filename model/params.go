@@ -9,7 +9,9 @@ type Param struct {
 }
 
 // Params lists the model's tensors under their HF names, in checkpoint
-// order. A tied LM head is listed once, as the embedding.
+// order. A tied LM head is listed once, as the embedding. It is for
+// training, which takes F32 models: in a BF16 model the weight matrices
+// are not float32, and their Data is nil.
 func (m *Model) Params() []Param {
 	refs := m.tensors()
 	ps := make([]Param, len(refs))

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -71,13 +72,16 @@ func models(dir string, layers int) (f32, bf16 *model.Model, err error) {
 	build := func() (*model.Model, error) {
 		return model.New(qwen05(layers), 0.02, rand.New(rand.NewPCG(0, 24)))
 	}
-	if f32, err = build(); err != nil {
-		return nil, nil, err
-	}
+	// The BF16 copy first, its float32 weights freed before the F32 model
+	// is built: 3 GB at the peak rather than 5.
 	if bf16, err = build(); err != nil {
 		return nil, nil, err
 	}
 	bf16.ToBF16()
+	debug.FreeOSMemory()
+	if f32, err = build(); err != nil {
+		return nil, nil, err
+	}
 	return f32, bf16, nil
 }
 
