@@ -402,9 +402,13 @@ func TestFuturePolling(t *testing.T) {
 	}
 	answers = []func(w http.ResponseWriter){
 		func(w http.ResponseWriter) { writeJSON(w, 408, map[string]any{"queue_state": "active"}) },
-		func(w http.ResponseWriter) { writeJSON(w, 200, map[string]any{"status": "complete_metadata", "response_payload_size": 10}) },
+		func(w http.ResponseWriter) {
+			writeJSON(w, 200, map[string]any{"status": "complete_metadata", "response_payload_size": 10})
+		},
 		func(w http.ResponseWriter) { writeJSON(w, 502, map[string]any{"detail": "bad gateway"}) },
-		func(w http.ResponseWriter) { writeJSON(w, 200, map[string]any{"metrics": map[string]float64{"step:max": 1}}) },
+		func(w http.ResponseWriter) {
+			writeJSON(w, 200, map[string]any{"metrics": map[string]float64{"step:max": 1}})
+		},
 	}
 	st, err := tcl.OptimStep(context.Background(), tinker.DefaultAdamParams())
 	if err != nil || st.Metrics["step:max"] != 1 {
