@@ -92,6 +92,12 @@ type Call struct {
 	// now; by default it derives from Key. Two calls with the same seed,
 	// stream and prompt sample the same tokens.
 	Stream *uint64
+	// Seed, if set, draws this request's tokens from a fresh stream,
+	// PCG(*Seed, 0), whether the sequence starts now or continues: what
+	// Generate gives a lone request whose Sampling.Seed is *Seed. The KV
+	// cache is kept. A sampling service seeded per request (Tinker's
+	// sampling_params.seed, served by Generate) samples what this does.
+	Seed *uint64
 	// OnToken, if set, sees each token as it is sampled. It runs on the
 	// engine's goroutine, between steps: it must return at once.
 	OnToken func(Token)
@@ -199,6 +205,14 @@ func (e *Engine) admit(active []*job, j *job, clock *uint64) []*job {
 		}
 		s = &session{samp: newSampler(samp, int(stream))}
 		e.sessions[j.key] = s
+	}
+	if j.call.Seed != nil && !s.busy {
+		samp := s.samp.Sampling
+		if j.call.Sampling != nil {
+			samp = *j.call.Sampling
+		}
+		samp.Seed = *j.call.Seed
+		s.samp = newSampler(samp, 0)
 	}
 	if s.busy {
 		j.err = fmt.Errorf("generate: sequence %q already has a request running", j.key)

@@ -181,3 +181,46 @@ func TestEngineErrors(t *testing.T) {
 		t.Error("negative temperature accepted")
 	}
 }
+
+// TestEngineSeedPerRequest: with Call.Seed each request of a sequence
+// draws what Generate draws for it alone with that seed (a sampling
+// service seeded per request), the first and the returning one alike,
+// while the returning one still feeds only what its cache lacks.
+func TestEngineSeedPerRequest(t *testing.T) {
+	base, prompt, _ := tinyModel(t)
+	m := &countingModel{Model: base}
+	samp := Sampling{Temperature: 1, Seed: 99}
+	e := newEngine(t, m, Options{Sampling: samp})
+	alone := func(p []int, seed uint64) Result {
+		t.Helper()
+		s := samp
+		s.Seed = seed
+		res, err := Generate(base, []Request{{Prompt: p, MaxTokens: 6}}, Options{Sampling: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	seeds := []uint64{11, 12}
+	ctx := prompt
+	for turn, seed := range seeds {
+		m.fed = 0
+		got, err := e.GenerateWith(context.Background(), Call{Key: "k", Seed: &seed}, Request{Prompt: ctx, MaxTokens: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := alone(ctx, seed)
+		if !slices.Equal(got.Tokens, want.Tokens) {
+			t.Fatalf("turn %d: engine %v, alone %v", turn, got.Tokens, want.Tokens)
+		}
+		for k := range got.Logprobs {
+			if math.Abs(got.Logprobs[k]-want.Logprobs[k]) > 1e-5 {
+				t.Errorf("turn %d token %d: logprob %v, alone %v", turn, k, got.Logprobs[k], want.Logprobs[k])
+			}
+		}
+		if turn == 1 && m.fed >= len(ctx) {
+			t.Errorf("turn %d fed %d tokens: the cache was not kept", turn, m.fed)
+		}
+		ctx = slices.Concat(ctx, got.Tokens, []int{5, 6})
+	}
+}

@@ -13,9 +13,10 @@ type Local struct {
 	Engine *generate.Engine
 }
 
-// Generate implements rollout.Policy.
+// Generate implements rollout.Policy; a request's Seed draws its tokens
+// from a fresh stream (generate.Call.Seed).
 func (p Local) Generate(ctx context.Context, req rollout.Request) (rollout.Completion, error) {
-	r, err := p.Engine.Generate(ctx, req.Key, generate.Request{
+	r, err := p.Engine.GenerateWith(ctx, generate.Call{Key: req.Key, Seed: req.Seed}, generate.Request{
 		Prompt: req.Tokens, MaxTokens: req.MaxTokens, StopIDs: req.StopIDs, StopStrings: req.StopStrings,
 	})
 	if err != nil {

@@ -42,6 +42,13 @@ type Config struct {
 	// MaxConcurrent bounds the rollouts in flight (their KV caches); 0 means
 	// all at once.
 	MaxConcurrent int
+	// TurnSeeds gives each policy call its own seed (Request.Seed),
+	// TurnSeed(Seed, the rollout's key, its turn), the way a sampling
+	// service takes one seed per request; off, a policy that keeps a
+	// stream per sequence (the in-process engine) continues it across
+	// the rollout's turns.
+	TurnSeeds bool
+	Seed      uint64
 }
 
 // Access is what the environment lets a policy find. The restricted
@@ -213,15 +220,20 @@ func (r *Runner) runOne(ctx context.Context, b *batcher, key string, t *Trajecto
 			return err
 		}
 	}
-	for {
+	for turn := 0; ; turn++ {
 		start := time.Now()
-		c, err := r.Policy.Generate(ctx, Request{
+		req := Request{
 			Key:         key,
 			Tokens:      append(t.Prompt[:len(t.Prompt):len(t.Prompt)], t.Response...),
 			MaxTokens:   budget - len(t.Response),
 			StopIDs:     cfg.EOSIDs,
 			StopStrings: []string{protocol.SearchClose},
-		})
+		}
+		if cfg.TurnSeeds {
+			seed := TurnSeed(cfg.Seed, key, turn)
+			req.Seed = &seed
+		}
+		c, err := r.Policy.Generate(ctx, req)
 		t.GenerateTime += time.Since(start)
 		if err != nil {
 			return err

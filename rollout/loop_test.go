@@ -352,3 +352,34 @@ func TestAccess(t *testing.T) {
 		})
 	}
 }
+
+// TestTurnSeeds: with TurnSeeds each policy call carries TurnSeed of the
+// run's seed, the rollout's key and its turn, all different; without, none.
+func TestTurnSeeds(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		r, p := newRunner(map[string][]string{"0": {turn1, answer}, "1": {turn1, answer}}, &rollouttest.Retriever{}, func(c *rollout.Config) {
+			c.TurnSeeds, c.Seed = on, 7
+		})
+		run(t, r)
+		seen := map[uint64]bool{}
+		turns := map[string]int{}
+		for _, req := range p.Requests() {
+			turn := turns[req.Key]
+			turns[req.Key]++
+			if !on {
+				if req.Seed != nil {
+					t.Errorf("TurnSeeds off: request of %s carries seed %d", req.Key, *req.Seed)
+				}
+				continue
+			}
+			if req.Seed == nil || *req.Seed != rollout.TurnSeed(7, req.Key, turn) || *req.Seed >= 1<<63 || seen[*req.Seed] {
+				t.Errorf("request of %s turn %d: seed %v", req.Key, turn, req.Seed)
+				continue
+			}
+			seen[*req.Seed] = true
+		}
+		if on && len(seen) != 4 {
+			t.Errorf("%d distinct seeds over 2 rollouts of 2 turns", len(seen))
+		}
+	}
+}

@@ -40,6 +40,10 @@ type Request struct {
 	MaxTokens   int
 	StopIDs     []int
 	StopStrings []string
+	// Seed, when set, seeds this call's sampling on its own (Config.
+	// TurnSeeds), as a sampling service seeds each request; nil leaves
+	// the policy its own stream.
+	Seed *uint64
 }
 
 // Finish reasons of a Completion.
