@@ -58,3 +58,23 @@ func (k KLEstimator) Value(logp, ref float64) (kl, dLogp float64) {
 	}
 	return 0, 0
 }
+
+// PenaltySum is the KL a sequence is charged in its reward under veRL's
+// KL-in-reward (apply_kl_penalty), before the coefficient:
+// Σ_t mask_t · kl(logp_t, ref_t), with the tokens counted (Σ mask_t).
+// Each token's charge is the estimate of Value; the reward the outcome
+// advantages see is then r − β·sum.
+func (k KLEstimator) PenaltySum(logp, ref, mask []float64) (sum, tokens float64, err error) {
+	if len(logp) != len(mask) || len(ref) != len(mask) {
+		return 0, 0, fmt.Errorf("rl: KL penalty: %d logprobs, %d reference logprobs, %d mask entries", len(logp), len(ref), len(mask))
+	}
+	for t, m := range mask {
+		if m == 0 {
+			continue
+		}
+		kl, _ := k.Value(logp[t], ref[t])
+		sum += m * kl
+		tokens += m
+	}
+	return sum, tokens, nil
+}

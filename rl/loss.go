@@ -148,15 +148,29 @@ func (l Loss) surrogate(adv, logp, old float64) (loss, dLogp float64, clipped bo
 // weights returns each sequence's weight per loss token under the
 // aggregation, after checking shapes.
 func (l Loss) weights(batch []Sequence) ([]float64, error) {
-	var total float64
-	counts := make([]float64, len(batch))
+	masks := make([][]float64, len(batch))
 	for i, s := range batch {
 		n := len(s.Mask)
 		if len(s.OldLogp) != n || len(s.Logp) != n || len(s.Entropy) != n || (l.KL != KLNone && len(s.RefLogp) != n) ||
 			(s.Advantages != nil && len(s.Advantages) != n) {
 			return nil, fmt.Errorf("rl: sequence %d: per-token inputs of different lengths", i)
 		}
-		for _, m := range s.Mask {
+		masks[i] = s.Mask
+	}
+	return l.SequenceWeights(masks)
+}
+
+// SequenceWeights returns, for a mini-batch of sequences with these loss
+// masks, each sequence's weight per loss token under the aggregation: the
+// aggregated loss is Σ_i w_i Σ_t mask_it·loss_it. A training service that
+// sums its losses over tokens computes the aggregated loss's gradient when
+// these weights (and a micro-batch's share) are folded into the
+// advantages, its losses being linear in them.
+func (l Loss) SequenceWeights(masks [][]float64) ([]float64, error) {
+	var total float64
+	counts := make([]float64, len(masks))
+	for i, mask := range masks {
+		for _, m := range mask {
 			counts[i] += m
 		}
 		total += counts[i]
@@ -164,9 +178,9 @@ func (l Loss) weights(batch []Sequence) ([]float64, error) {
 	if total == 0 {
 		return nil, fmt.Errorf("rl: the mini-batch has no loss tokens")
 	}
-	w := make([]float64, len(batch))
-	seqs := float64(len(batch))
-	for i := range batch {
+	w := make([]float64, len(masks))
+	seqs := float64(len(masks))
+	for i := range masks {
 		switch l.Aggregation {
 		case TokenMean:
 			w[i] = 1 / total

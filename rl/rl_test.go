@@ -211,3 +211,41 @@ func TestLossErrors(t *testing.T) {
 		t.Error(`ParseKL("full") accepted`)
 	}
 }
+
+// TestKLPenaltyByHand: veRL's KL in the reward (apply_kl_penalty) charges
+// each token the policy wrote kl(logp, ref) — logp − ref ("kl"),
+// ½(logp − ref)² ("mse"), exp(ref − logp) − (ref − logp) − 1 clamped to
+// ±10 ("low_var_kl") — and GRPO then normalises r − β·Σ_t kl_t.
+func TestKLPenaltyByHand(t *testing.T) {
+	logp := []float64{-0.5, -2, -1, -0.1}
+	ref := []float64{-0.7, -1, -3, -15}
+	mask := []float64{1, 0, 1, 1}
+	tests := []struct {
+		kl   KLEstimator
+		want float64
+	}{
+		{K1, (-0.5 + 0.7) + (-1 + 3) + (-0.1 + 15)},
+		{K2, 0.5*0.2*0.2 + 0.5*2*2 + 0.5*14.9*14.9},
+		// The last token's k3 is exp(−14.9) + 14.9 − 1 ≈ 13.9, clamped to 10.
+		{K3, (math.Exp(-0.2) + 0.2 - 1) + (math.Exp(-2) + 2 - 1) + 10},
+	}
+	for _, tc := range tests {
+		sum, tokens, err := tc.kl.PenaltySum(logp, ref, mask)
+		if err != nil || tokens != 3 || !near(sum, tc.want) {
+			t.Errorf("%s: sum %v over %v tokens (%v), want %v over 3", tc.kl, sum, tokens, err, tc.want)
+		}
+	}
+	if _, _, err := K1.PenaltySum(logp, ref[:2], mask); err == nil {
+		t.Error("PenaltySum took slices of different lengths")
+	}
+	// Two sequences of one group, rewards 1 and 0, charged 2 and 0.5 nats
+	// at β = 0.1: GRPO sees 0.8 and −0.05.
+	adv, err := Advantages(GRPO, []float64{1 - 0.1*2, 0 - 0.1*0.5}, []int{0, 0}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	std := math.Sqrt(2 * 0.425 * 0.425)
+	if !near(adv[0], 0.425/(std+1e-6)) || !near(adv[1], -0.425/(std+1e-6)) {
+		t.Errorf("advantages %v", adv)
+	}
+}

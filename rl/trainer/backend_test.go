@@ -94,19 +94,23 @@ func fill(n int, v float64) []float64 {
 // update with its reason.
 func TestUpdateDrivesBackend(t *testing.T) {
 	tests := []struct {
-		name        string
-		miniBatches int
-		kl          rl.KLEstimator
-		remote      bool
-		calls       []string
-		err         string
+		name         string
+		miniBatches  int
+		kl           rl.KLEstimator
+		remote       bool
+		sendOld      bool // the updater sends a remote backend the sampler's logprobs on policy
+		trainResults bool // algorithm.state_masking false
+		calls        []string
+		err          string
 	}{
-		{"on-policy", 1, rl.KLNone, false, []string{"forward_backward", "optim_step"}, ""},
-		{"off-policy", 2, rl.KLNone, false, []string{"logprobs current", "forward_backward", "optim_step", "forward_backward", "optim_step"}, ""},
-		{"kl", 1, rl.K3, false, []string{"logprobs reference", "forward_backward", "optim_step"}, ""},
-		{"remote off-policy", 2, rl.KLNone, true, []string{"logprobs current", "forward_backward", "optim_step", "forward_backward", "optim_step"}, ""},
-		{"remote refuses on-policy", 1, rl.KLNone, true, nil, "no old logprobs"},
-		{"remote refuses kl", 1, rl.K3, true, nil, "reference logprobs: no reference weights"},
+		{"on-policy", 1, rl.KLNone, false, false, false, []string{"forward_backward", "optim_step"}, ""},
+		{"off-policy", 2, rl.KLNone, false, false, false, []string{"logprobs current", "forward_backward", "optim_step", "forward_backward", "optim_step"}, ""},
+		{"kl", 1, rl.K3, false, false, false, []string{"logprobs reference", "forward_backward", "optim_step"}, ""},
+		{"remote off-policy", 2, rl.KLNone, true, true, false, []string{"logprobs current", "forward_backward", "optim_step", "forward_backward", "optim_step"}, ""},
+		{"remote refuses on-policy", 1, rl.KLNone, true, false, false, nil, "no old logprobs"},
+		{"remote on-policy: the sampler's", 1, rl.KLNone, true, true, false, []string{"forward_backward", "optim_step"}, ""},
+		{"remote on-policy, results trained on", 1, rl.KLNone, true, true, true, []string{"logprobs current", "forward_backward", "optim_step"}, ""},
+		{"remote refuses kl", 1, rl.K3, true, true, false, nil, "reference logprobs: no reference weights"},
 	}
 	trajs, rewards := recipeTrajs(), []float64{0, 1, 0.1, 1, 0, 1}
 	for _, tc := range tests {
@@ -115,8 +119,8 @@ func TestUpdateDrivesBackend(t *testing.T) {
 			sched := train.Schedule{Kind: train.Linear, Warmup: 2, Total: 10}
 			u := &updater{backend: f, loss: rl.Loss{ClipLow: 0.2, ClipHigh: 0.2, KL: tc.kl, KLCoef: 0.001, Aggregation: rl.TokenMean},
 				est: rl.GRPO, lr: 1e-3, sched: sched, adamW: train.DefaultAdamW(), maxGradNorm: 1,
-				miniBatches: tc.miniBatches, epochs: 1, microTokens: 1 << 20}
-			b := batchOf(trajs, rewards, 3, false)
+				miniBatches: tc.miniBatches, epochs: 1, microTokens: 1 << 20, sendOld: tc.sendOld}
+			b := batchOf(trajs, rewards, 3, tc.trainResults)
 			st, err := u.run(context.Background(), b)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -144,8 +148,14 @@ func TestUpdateDrivesBackend(t *testing.T) {
 				if want := len(trajs[i].Prompt); d.From != want || len(d.Tokens) != want+len(trajs[i].Response) {
 					t.Errorf("datum %d: from %d of %d tokens", i, d.From, len(d.Tokens))
 				}
-				if (d.OldLogp != nil) != (tc.miniBatches > 1) || (d.RefLogp != nil) != (tc.kl != rl.KLNone) {
+				if (d.OldLogp != nil) != (tc.miniBatches > 1 || tc.sendOld) || (d.RefLogp != nil) != (tc.kl != rl.KLNone) {
 					t.Errorf("datum %d: old logprobs %v, reference logprobs %v", i, d.OldLogp != nil, d.RefLogp != nil)
+				}
+				switch sampler := reflect.DeepEqual(d.OldLogp, trajs[i].Logprobs); {
+				case tc.sendOld && tc.miniBatches == 1 && !tc.trainResults && !sampler:
+					t.Errorf("datum %d: old logprobs %v, want the sampler's %v", i, d.OldLogp, trajs[i].Logprobs)
+				case tc.trainResults && sampler:
+					t.Errorf("datum %d: the sampler's logprobs sent for trained-on results, which it did not write", i)
 				}
 			}
 			var shares float64
@@ -167,5 +177,64 @@ func TestUpdateDrivesBackend(t *testing.T) {
 				t.Errorf("advantages %s, want %v", got, adv)
 			}
 		})
+	}
+}
+
+// TestKLInReward: algorithm.kl_in_reward scores every sample under the
+// reference once, charges each token the policy wrote β·k3(sampler
+// logprob, reference logprob), and the advantages are GRPO's of the
+// rewards less the charges — so a group of equal rewards still learns
+// from its KL, even under skip_zero_advantage; the loss's KL term, when
+// on too, reuses the reference logprobs.
+func TestKLInReward(t *testing.T) {
+	for _, lossKL := range []rl.KLEstimator{rl.KLNone, rl.K3} {
+		f := &fakeBackend{}
+		u := &updater{backend: f, loss: rl.Loss{ClipLow: 0.2, ClipHigh: 0.2, KL: lossKL, KLCoef: 0.001, Aggregation: rl.TokenMean},
+			est: rl.GRPO, lr: 1e-3, adamW: train.DefaultAdamW(), miniBatches: 1, epochs: 1, microTokens: 1 << 20,
+			skipZeroAdvantage: true, klInReward: true, klPenalty: rl.K3, klCoef: 0.1}
+		trajs, rewards := recipeTrajs(), []float64{0, 1, 0.1, 0.5, 0.5, 0.5}
+		b := batchOf(trajs, rewards, 3, false)
+		st, err := u.run(context.Background(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"logprobs reference", "forward_backward", "optim_step"}; !reflect.DeepEqual(f.calls, want) {
+			t.Errorf("kl %s: calls %q, want %q", lossKL, f.calls, want)
+		}
+		shaped := make([]float64, len(trajs))
+		var perToken float64
+		for i, tr := range trajs {
+			var sum, n float64
+			for j, m := range tr.Mask {
+				if m == 1 {
+					d := -2 - tr.Logprobs[j] // the fake's reference logprob is −2
+					sum += math.Exp(d) - d - 1
+					n++
+				}
+			}
+			shaped[i] = rewards[i] - 0.1*sum
+			perToken += sum / n / float64(len(trajs))
+			if math.Abs(b[i].KLPenalty-0.1*sum) > 1e-12 {
+				t.Errorf("sample %d: charged %v, want %v", i, b[i].KLPenalty, 0.1*sum)
+			}
+		}
+		want, err := rl.Advantages(rl.GRPO, shaped, []int{0, 0, 0, 1, 1, 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(f.data) != len(trajs) {
+			t.Fatalf("%d samples trained on: the group of equal rewards was skipped despite its KL", len(f.data))
+		}
+		for i := range want {
+			if math.Abs(st.Advantages[i]-want[i]) > 1e-12 || math.Abs(f.data[i].Advantages[0]-want[i]) > 1e-12 {
+				t.Errorf("sample %d: advantage %v (sent %v), want %v", i, st.Advantages[i], f.data[i].Advantages[0], want[i])
+			}
+			if (f.data[i].RefLogp != nil) != (lossKL != rl.KLNone) {
+				t.Errorf("sample %d: reference logprobs sent %v with the loss's KL %s", i, f.data[i].RefLogp != nil, lossKL)
+			}
+		}
+		if math.Abs(st.KLPenalty-perToken) > 1e-12 {
+			t.Errorf("kl_penalty metric %v, want %v", st.KLPenalty, perToken)
+		}
 	}
 }

@@ -29,8 +29,12 @@ type Sample struct {
 	score.Result
 	// Advantage is the advantage stage's, broadcast over the response.
 	Advantage float64
+	// KLPenalty is what algorithm.kl_in_reward took from the reward
+	// before the advantages: β · Σ_t kl_t.
+	KLPenalty float64
 
 	old, ref []float64 // old-policy and reference logprobs, when the update needs them
+	gapLogp  []float64 // the trainer's logprobs, for the sampler/trainer gap
 	tokens   float64   // loss tokens: the sum of Mask
 	// skip leaves the sample out of the update: its group's rewards are
 	// all equal, so its advantage is 0 and it carries no policy gradient.

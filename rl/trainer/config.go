@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -30,6 +33,48 @@ type Config struct {
 	Optim     OptimConfig     `yaml:"optim"`
 	LoRA      LoRAConfig      `yaml:"lora"`
 	Train     LoopConfig      `yaml:"train"`
+	Backend   BackendConfig   `yaml:"backend"`
+}
+
+// BackendConfig picks where the weights live and train: empty URL is the
+// in-process engine; a URL is a Tinker-compatible training service
+// (Thinking Machines' Tinker, SkyRL tx, research serve-tinker), which
+// then trains LoRA adapters, samples the rollouts and keeps the
+// checkpoints (Remote).
+type BackendConfig struct {
+	// URL is the service's root, without /api/v1.
+	URL string `yaml:"url"`
+	// APIKey goes in X-API-Key; empty takes $TINKER_API_KEY. It is not
+	// written to the run's config.yaml.
+	APIKey string `yaml:"api_key"`
+	// BaseModel is the service's name of the base model; default: the
+	// name of the model directory.
+	BaseModel string `yaml:"base_model"`
+	// LoRARank is the adapters' rank; default lora.rank. The service fixes
+	// alpha (Tinker: 32); lora.alpha is not sent.
+	LoRARank int `yaml:"lora_rank"`
+	// Loss is the service's loss: ppo (the clipped surrogate with
+	// algorithm.clip_low / clip_high as ratio bounds 1 − clip_low and
+	// 1 + clip_high) or importance_sampling (unclipped).
+	Loss string `yaml:"loss"`
+}
+
+// TinkerAPIKeyEnv is where backend.api_key comes from when the config
+// leaves it empty.
+const TinkerAPIKeyEnv = "TINKER_API_KEY"
+
+// Remote losses of BackendConfig.Loss.
+const (
+	RemotePPO = "ppo"
+	RemoteIS  = "importance_sampling"
+)
+
+// rank is the remote adapters' rank: backend.lora_rank, else lora.rank.
+func (b BackendConfig) rank(l LoRAConfig) int {
+	if b.LoRARank != 0 {
+		return b.LoRARank
+	}
+	return l.Rank
 }
 
 // LoRAConfig trains low-rank adapters on a frozen base instead of every
@@ -64,6 +109,21 @@ type RolloutConfig struct {
 	TopP              float64 `yaml:"top_p"`
 	Synchronous       bool    `yaml:"synchronous"`
 	MaxConcurrent     int     `yaml:"max_concurrent"`
+	// SeedPerTurn seeds each policy call of a rollout on its own
+	// (rollout.TurnSeed of the step's seed, the rollout and its turn), as
+	// a sampling service takes one seed per request; unset means true with
+	// a remote backend, which can do nothing else, and false in process,
+	// where a rollout's random stream continues across its turns. With it
+	// set, in-process and remote training sample the same tokens.
+	SeedPerTurn *bool `yaml:"seed_per_turn"`
+}
+
+// seedPerTurn resolves rollout.seed_per_turn.
+func (c Config) seedPerTurn() bool {
+	if c.Rollout.SeedPerTurn != nil {
+		return *c.Rollout.SeedPerTurn
+	}
+	return c.Backend.URL != ""
 }
 
 // AlgorithmConfig is the RL objective.
@@ -87,6 +147,25 @@ type AlgorithmConfig struct {
 	// whose whitening gives such groups an advantage.
 	SkipZeroAdvantage bool         `yaml:"skip_zero_advantage"`
 	FilterGroups      FilterGroups `yaml:"filter_groups"`
+	// KLInReward is veRL's KL penalty in the reward
+	// (algorithm.use_kl_in_reward, apply_kl_penalty): every token the
+	// policy wrote is charged kl_ctrl.kl_coef · KLPenalty(logp, ref), logp
+	// the sampler's logprob and ref the frozen initial policy's, and the
+	// charges are subtracted from the token-level reward before the
+	// advantages, so that the outcome estimators see r − β·Σ_t kl_t. It
+	// works with any backend that scores the reference (a Tinker service
+	// through a sampler on the base model), unlike the KL term in the
+	// loss (KL).
+	KLInReward bool   `yaml:"kl_in_reward"`
+	KLPenalty  string `yaml:"kl_penalty"` // the estimator: kl (k1, veRL's default), mse (k2) or low_var_kl (k3)
+	KLCtrl     KLCtrl `yaml:"kl_ctrl"`
+}
+
+// KLCtrl is veRL's algorithm.kl_ctrl: the coefficient of the KL penalty
+// in the reward. Only the fixed controller is implemented.
+type KLCtrl struct {
+	Type   string  `yaml:"type"`
+	KLCoef float64 `yaml:"kl_coef"`
 }
 
 // FilterGroups is DAPO's dynamic sampling, with veRL's keys
@@ -181,7 +260,8 @@ func Defaults() Config {
 		Rollout:   RolloutConfig{N: 5, MaxResponseTokens: 8192, Temperature: 1, TopP: 1},
 		Algorithm: AlgorithmConfig{Advantage: string(rl.GRPO), ClipLow: 0.2, ClipHigh: 0.2, KL: string(rl.K3),
 			KLCoef: 0.001, EntropyCoef: 0.001, Aggregation: string(rl.TokenMean), StateMasking: true,
-			FilterGroups: FilterGroups{Metric: MetricSeqReward, MaxNumGenBatches: 10}},
+			FilterGroups: FilterGroups{Metric: MetricSeqReward, MaxNumGenBatches: 10},
+			KLPenalty:    "kl", KLCtrl: KLCtrl{Type: "fixed", KLCoef: 0.001}},
 		Reward: RewardConfig{OverlongBuffer: OverlongBuffer{Len: 4096, PenaltyFactor: 1}},
 		Optim: OptimConfig{LR: 1e-6, Schedule: "constant", Betas: [2]float64{0.9, 0.999}, Eps: 1e-8,
 			WeightDecay: 0.01, MaxGradNorm: 1},
@@ -189,6 +269,7 @@ func Defaults() Config {
 		Train: LoopConfig{Steps: 100, BatchSize: 8, MiniBatches: 1, PPOEpochs: 1, MicroBatchTokens: 16384,
 			Seed: 1, Out: "runs/train", ValEvery: 10, SaveEvery: 10, Keep: 3, PlotEvery: 1,
 			Collapse: Guard{Action: "off", Margin: 0.3, Window: 5}},
+		Backend: BackendConfig{Loss: RemotePPO},
 	}
 }
 
@@ -242,8 +323,12 @@ func decodeStrict(data []byte, cfg *Config) error {
 	return nil
 }
 
-// YAML renders the config, as written to the run directory.
-func (c Config) YAML() ([]byte, error) { return yaml.Marshal(c) }
+// YAML renders the config, as written to the run directory: without
+// backend.api_key, a secret.
+func (c Config) YAML() ([]byte, error) {
+	c.Backend.APIKey = ""
+	return yaml.Marshal(c)
+}
 
 // Validate checks every key before any work starts; errors name the key.
 func (c Config) Validate() error {
@@ -259,10 +344,15 @@ func (c Config) Validate() error {
 			bad("data", "%v", err)
 		}
 	}
-	if c.Model == "" {
+	switch {
+	case c.Model == "" && c.Backend.URL == "":
 		bad("model", "no initial policy")
-	} else if _, err := os.Stat(c.Model); err != nil {
-		bad("model", "%v", err)
+	case c.Model == "" && c.Tokenizer == "":
+		bad("model", "no model directory and no tokenizer: a remote backend still needs the tokenizer here")
+	case c.Model != "":
+		if _, err := os.Stat(c.Model); err != nil {
+			bad("model", "%v", err)
+		}
 	}
 	if _, err := protocol.ParseTemplate(c.Template); err != nil {
 		bad("template", "%v", err)
@@ -353,5 +443,91 @@ func (c Config) Validate() error {
 	default:
 		bad("train.collapse.action", "%q: want off, stop or rollback", t.Collapse.Action)
 	}
+	if a := c.Algorithm; a.KLInReward {
+		if k, err := rl.ParseKL(a.KLPenalty); err != nil || k == rl.KLNone {
+			bad("algorithm.kl_penalty", "%q: want kl (k1), mse (k2) or low_var_kl (k3)", a.KLPenalty)
+		}
+		if a.KLCtrl.Type != "fixed" {
+			bad("algorithm.kl_ctrl.type", "%q: only fixed is implemented (not veRL's adaptive controller)", a.KLCtrl.Type)
+		}
+		if !(a.KLCtrl.KLCoef >= 0) || math.IsInf(a.KLCtrl.KLCoef, 0) {
+			bad("algorithm.kl_ctrl.kl_coef", "%g: want a finite value ≥ 0", a.KLCtrl.KLCoef)
+		}
+		if a.FilterGroups.Enable && a.FilterGroups.Metric == MetricSeqFinalReward {
+			bad("algorithm.filter_groups.metric", "seq_final_reward with algorithm.kl_in_reward: the KL penalty is charged after dynamic sampling here; filter on seq_reward")
+		}
+	}
+	errs = append(errs, c.validateBackend()...)
 	return errors.Join(errs...)
+}
+
+// validateBackend checks the backend block and, with a remote backend,
+// refuses what a Tinker service cannot compute, naming the key.
+func (c Config) validateBackend() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	b := c.Backend
+	if b.URL == "" {
+		if b.APIKey != "" || b.BaseModel != "" || b.LoRARank != 0 {
+			bad("backend.url", "empty (train in process), but other backend keys are set; give the service's URL or drop them")
+		}
+		return errs
+	}
+	if u, err := url.Parse(b.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("backend.url", "%q: want http(s)://host[:port][/path], the service's root without /api/v1", b.URL)
+	}
+	if b.BaseModel == "" && c.Model == "" {
+		bad("backend.base_model", "required when model is not set: the service's name of the base model")
+	}
+	switch r := b.rank(c.LoRA); {
+	case r < 1:
+		bad("backend.lora_rank", "%d: want ≥ 1 (a Tinker service trains LoRA adapters; set backend.lora_rank or lora.rank)", r)
+	case c.LoRA.Rank != 0 && b.LoRARank != 0 && c.LoRA.Rank != b.LoRARank:
+		bad("lora.rank", "%d, but backend.lora_rank is %d: set one", c.LoRA.Rank, b.LoRARank)
+	}
+	if _, _, err := loraGroups(c.LoRA.Targets); err != nil {
+		bad("lora.targets", "%v", err)
+	}
+	switch b.Loss {
+	case RemotePPO, RemoteIS:
+	default:
+		bad("backend.loss", "%q: want %s or %s", b.Loss, RemotePPO, RemoteIS)
+	}
+	a := c.Algorithm
+	if kl, _ := rl.ParseKL(a.KL); kl != rl.KLNone {
+		bad("algorithm.kl", "%s: a Tinker service has no KL term in its losses; set none (algorithm.kl_in_reward charges the KL in the reward instead)", a.KL)
+	}
+	if a.EntropyCoef != 0 {
+		bad("algorithm.entropy_coef", "%g: no loss of a Tinker service has an entropy bonus; set 0", a.EntropyCoef)
+	}
+	if c.Rollout.Temperature != 1 {
+		bad("rollout.temperature", "%g: a Tinker service scores the untempered policy (forward_backward at temperature 1), so the sampler must sample it; set 1", c.Rollout.Temperature)
+	}
+	if c.Rollout.SeedPerTurn != nil && !*c.Rollout.SeedPerTurn {
+		bad("rollout.seed_per_turn", "false: a remote sampler takes one seed per request; drop the key or set true")
+	}
+	return errs
+}
+
+// The LoRA targets a Tinker model adapts: train_attn's and train_mlp's.
+var (
+	attnTargets = []string{"q_proj", "k_proj", "v_proj", "o_proj"}
+	mlpTargets  = []string{"gate_proj", "up_proj", "down_proj"}
+)
+
+// loraGroups maps lora.targets to create_model's train_attn and
+// train_mlp: the targets must be the attention projections, the MLP
+// projections or both, in that order, as the service adapts whole groups.
+func loraGroups(targets []string) (attn, mlp bool, err error) {
+	switch {
+	case slices.Equal(targets, attnTargets):
+		return true, false, nil
+	case slices.Equal(targets, mlpTargets):
+		return false, true, nil
+	case slices.Equal(targets, slices.Concat(attnTargets, mlpTargets)):
+		return true, true, nil
+	}
+	return false, false, fmt.Errorf("%v: a Tinker service adapts whole groups; want %v, %v or both in that order", targets, attnTargets, mlpTargets)
 }

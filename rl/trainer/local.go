@@ -20,7 +20,7 @@ import (
 // whole loss of rl.Loss, KL and entropy terms included.
 type Local struct {
 	policy *model.Model // the trained model (the frozen base under LoRA)
-	ref    *model.Model // the KL reference: a frozen copy, or the base under LoRA; nil without a KL term
+	ref    *model.Model // the KL reference: a frozen copy, or the base under LoRA; nil without a KL term or penalty
 	lora   *model.LoRA
 	gen    *model.Model // generates and scores: policy, or under LoRA a copy with the adapters merged
 	engine *train.Engine
@@ -49,7 +49,7 @@ func newLocal(cfg Config, dec generate.Decoder) (*Local, error) {
 	}
 	l.closers = append(l.closers, func() { l.policy.Close() })
 	kl, _ := rl.ParseKL(cfg.Algorithm.KL)
-	if err := l.loadCopies(cfg, kl); err != nil {
+	if err := l.loadCopies(cfg, kl != rl.KLNone || cfg.Algorithm.KLInReward); err != nil {
 		return nil, err
 	}
 	o := cfg.Optim
@@ -71,12 +71,13 @@ func adamW(o OptimConfig) train.AdamW {
 	return train.AdamW{Beta1: o.Betas[0], Beta2: o.Betas[1], Eps: o.Eps, WeightDecay: o.WeightDecay}
 }
 
-// loadCopies loads the second copy the run needs, if any.
-func (l *Local) loadCopies(cfg Config, kl rl.KLEstimator) error {
+// loadCopies loads the second copy the run needs, if any; needRef: the
+// run scores the reference policy (a KL term in the loss or the reward).
+func (l *Local) loadCopies(cfg Config, needRef bool) error {
 	l.gen = l.policy
 	lc := cfg.LoRA
 	if lc.Rank == 0 {
-		if kl == rl.KLNone {
+		if !needRef {
 			return nil
 		}
 		ref, err := model.Load(cfg.Model)
@@ -98,7 +99,7 @@ func (l *Local) loadCopies(cfg Config, kl rl.KLEstimator) error {
 	}
 	l.gen = gen
 	l.closers = append(l.closers, func() { gen.Close() })
-	if kl != rl.KLNone {
+	if needRef {
 		l.ref = l.policy
 	}
 	l.syncGen()

@@ -32,6 +32,9 @@ type Metrics struct {
 	GradNorm   float64 `json:"grad_norm,omitempty"`
 	LR         float64 `json:"lr,omitempty"`
 	LogprobGap float64 `json:"logprob_gap,omitempty"`
+	// KLPenalty is the mean per-token KL charged in the reward
+	// (algorithm.kl_in_reward), before its coefficient.
+	KLPenalty float64 `json:"kl_penalty,omitempty"`
 
 	// OverlongPenalty is the mean soft overlong penalty included in
 	// RewardMean (reward_model.overlong_buffer).
@@ -97,5 +100,5 @@ func rolloutMetrics(trajs []*rollout.Trajectory, rewards []float64, genTime time
 
 func (m *Metrics) addUpdate(u UpdateStats) {
 	m.PGLoss, m.KL, m.Entropy, m.ClipFrac, m.PPOKL = u.PGLoss, u.KL, u.Entropy, u.ClipFrac, u.PPOKL
-	m.GradNorm, m.LR, m.LogprobGap = u.GradNorm, u.LR, u.LogprobGap
+	m.GradNorm, m.LR, m.LogprobGap, m.KLPenalty = u.GradNorm, u.LR, u.LogprobGap, u.KLPenalty
 }

@@ -15,6 +15,7 @@ import (
 	"research/dataset"
 	"research/generate"
 	"research/internal/progress"
+	"research/model"
 	"research/protocol"
 	"research/reward"
 	"research/rl"
@@ -55,7 +56,9 @@ type Trainer struct {
 }
 
 // New opens what cfg names: data, tokenizer and retriever (through
-// package agent, as the CLI does), and the in-process backend's models.
+// package agent, as the CLI does), and the backend: the in-process
+// engine's models, or with backend.url a session and a LoRA model on a
+// Tinker-compatible service.
 func New(cfg Config) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -90,13 +93,33 @@ func New(cfg Config) (*Trainer, error) {
 	t.closers = append(t.closers, a.Close)
 	t.tok, t.retriever, t.template, t.eosText = a.Tokenizer, a.Retriever, a.Template, a.EOSText
 	dec := generate.DecoderFunc(func(ids []int) string { s, _ := t.tok.Decode(ids, false); return s })
-	local, err := newLocal(cfg, dec)
-	if err != nil {
-		return nil, err
+	var eos []int
+	if cfg.Backend.URL == "" {
+		local, err := newLocal(cfg, dec)
+		if err != nil {
+			return nil, err
+		}
+		t.backend = local
+		t.closers = append(t.closers, local.Close)
+		eos = local.policy.Config.EOSTokenIDs
+	} else {
+		// The weights are the service's; the model directory, if given,
+		// only says which ids end a response.
+		if cfg.Model != "" {
+			mc, err := model.LoadConfig(cfg.Model)
+			if err != nil {
+				return nil, fmt.Errorf("model: %w", err)
+			}
+			eos = mc.EOSTokenIDs
+		}
+		remote, err := newRemote(context.Background(), cfg, dec, t.Log)
+		if err != nil {
+			return nil, err
+		}
+		t.backend = remote
+		t.closers = append(t.closers, remote.Close)
 	}
-	t.backend = local
-	t.closers = append(t.closers, local.Close)
-	t.eosIDs = rollout.StopIDs(t.tok, local.policy.Config.EOSTokenIDs)
+	t.eosIDs = rollout.StopIDs(t.tok, eos)
 	t.up = newUpdater(cfg, t.backend)
 	ok = true
 	return t, nil
@@ -138,9 +161,11 @@ func newUpdater(c Config, backend Backend) *updater {
 	}
 	loss := rl.Loss{ClipLow: c.Algorithm.ClipLow, ClipHigh: c.Algorithm.ClipHigh, KL: kl, KLCoef: c.Algorithm.KLCoef,
 		EntropyCoef: c.Algorithm.EntropyCoef, Aggregation: agg, NormTokens: norm}
+	klp, _ := rl.ParseKL(c.Algorithm.KLPenalty)
 	return &updater{backend: backend, loss: loss, est: est, lr: c.Optim.LR, sched: schedule(c), adamW: adamW(c.Optim),
 		maxGradNorm: c.Optim.MaxGradNorm, miniBatches: c.Train.MiniBatches, epochs: c.Train.PPOEpochs,
-		microTokens: c.Train.MicroBatchTokens, skipZeroAdvantage: c.Algorithm.SkipZeroAdvantage}
+		microTokens: c.Train.MicroBatchTokens, skipZeroAdvantage: c.Algorithm.SkipZeroAdvantage,
+		klInReward: c.Algorithm.KLInReward, klPenalty: klp, klCoef: c.Algorithm.KLCtrl.KLCoef, sendOld: c.Backend.URL != ""}
 }
 
 // History returns the metrics recorded so far, training steps and
@@ -191,6 +216,7 @@ func (t *Trainer) rollouts(ctx context.Context, examples []dataset.Example, n in
 	cfg := rollout.Defaults(t.template, t.eosIDs, t.eosText)
 	cfg.N, cfg.MaxResponseTokens, cfg.MaxTurns, cfg.TopK = n, rc.MaxResponseTokens, rc.MaxTurns, t.Config.Retriever.TopK
 	cfg.Synchronous, cfg.MaxConcurrent = rc.Synchronous, rc.MaxConcurrent
+	cfg.TurnSeeds, cfg.Seed = t.Config.seedPerTurn(), seed
 	r := &rollout.Runner{Policy: sampler, Retriever: t.retriever, Tokenizer: t.tok, Config: cfg}
 	start := time.Now()
 	trajs, err := r.Run(ctx, examples)

@@ -174,6 +174,17 @@ func TestConfig(t *testing.T) {
 	if got.Rollout.N != 8 || got.Optim.LR != 2e-5 || len(got.Data.Val) != 0 || got.Model != cfg.Model || !got.Algorithm.StateMasking {
 		t.Errorf("loaded %+v", got)
 	}
+	remote := []string{"backend.url=http://127.0.0.1:8000", "algorithm.kl=none", "algorithm.entropy_coef=0", "backend.lora_rank=8"}
+	got, err = Load(path, append(remote, "backend.api_key=tml-secret", "algorithm.kl_in_reward=true", "algorithm.kl_penalty=low_var_kl"))
+	if err != nil {
+		t.Fatalf("a remote config: %v", err)
+	}
+	if !got.seedPerTurn() || got.Backend.Loss != RemotePPO {
+		t.Errorf("remote config: seed per turn %v, loss %q", got.seedPerTurn(), got.Backend.Loss)
+	}
+	if data, _ := got.YAML(); strings.Contains(string(data), "tml-secret") {
+		t.Errorf("the written config holds the API key:\n%s", data)
+	}
 	tests := []struct {
 		sets []string
 		want string
@@ -196,6 +207,23 @@ func TestConfig(t *testing.T) {
 		{[]string{"reward_model.overlong_buffer.enable=true", "reward_model.overlong_buffer.len=4", "reward_model.overlong_buffer.penalty_factor=-1"}, "reward_model.overlong_buffer.penalty_factor"},
 		{[]string{"algorithm.advantage=reinforce_plus_plus_baseline", "algorithm.skip_zero_advantage=true"}, "algorithm.skip_zero_advantage"},
 		{[]string{"algorithm.state_masking=maybe"}, "state_masking"},
+		{[]string{"algorithm.kl_in_reward=true", "algorithm.kl_penalty=none"}, "algorithm.kl_penalty"},
+		{[]string{"algorithm.kl_in_reward=true", "algorithm.kl_ctrl.type=adaptive"}, "algorithm.kl_ctrl.type"},
+		{[]string{"algorithm.kl_in_reward=true", "algorithm.kl_ctrl.kl_coef=-1"}, "algorithm.kl_ctrl.kl_coef"},
+		{[]string{"algorithm.kl_in_reward=true", "algorithm.filter_groups.enable=true", "algorithm.filter_groups.metric=seq_final_reward"}, "algorithm.filter_groups.metric"},
+		// A remote backend: what a Tinker service cannot compute is
+		// refused by its key.
+		{[]string{"backend.api_key=tml-x"}, "backend.url: empty"},
+		{[]string{"backend.url=localhost:8000"}, "backend.url"},
+		{append(remote[:1:1], "algorithm.entropy_coef=0", "lora.rank=8"), "algorithm.kl: k3: a Tinker service has no KL term"},
+		{append(remote[:1:1], "algorithm.kl=none", "lora.rank=8"), "algorithm.entropy_coef"},
+		{remote[:3], "backend.lora_rank"},
+		{append(remote, "rollout.temperature=0.7"), "rollout.temperature"},
+		{append(remote, "lora.targets=[q_proj]"), "lora.targets"},
+		{append(remote, "lora.targets=[gate_proj,up_proj,down_proj,q_proj,k_proj,v_proj,o_proj]"), "lora.targets"},
+		{append(remote, "backend.loss=cispo"), "backend.loss"},
+		{append(remote, "rollout.seed_per_turn=false"), "rollout.seed_per_turn"},
+		{append(remote, "lora.rank=4"), "lora.rank: 4, but backend.lora_rank is 8"},
 	}
 	for _, tt := range tests {
 		_, err := Load(path, tt.sets)

@@ -141,6 +141,17 @@ func (c *Client) clientConfig(ctx context.Context) error {
 	return nil
 }
 
+// BaseURL is the service's root, as given.
+func (c *Client) BaseURL() string { return c.opt.BaseURL }
+
+// Capabilities is get_server_capabilities: the base models served and
+// their context lengths.
+func (c *Client) Capabilities(ctx context.Context) (tinker.ServerCapabilities, error) {
+	var out tinker.ServerCapabilities
+	err := c.call(ctx, "get_server_capabilities", request{method: http.MethodGet}, &out)
+	return out, err
+}
+
 // Close stops the heartbeat; the server drops the session and its models
 // when it has not heard from it for a while.
 func (c *Client) Close() {
@@ -233,6 +244,7 @@ func (e *UnreachableError) Unwrap() error { return e.Last }
 // request is one logical call: its body, content type and what it
 // accepts back; once sends it a single time (heartbeats).
 type request struct {
+	method      string // default POST
 	body        []byte
 	contentType string // default JSON
 	accept      string // default JSON
@@ -344,7 +356,11 @@ func (c *Client) once(ctx context.Context, route string, r request, key string, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+route, bytes.NewReader(r.body))
+	method := r.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+route, bytes.NewReader(r.body))
 	if err != nil {
 		return answer{}, fmt.Errorf("tinker: %s: %w", route, err)
 	}
@@ -358,7 +374,9 @@ func (c *Client) once(ctx context.Context, route string, r request, key string, 
 	req.Header.Set("Content-Type", ct)
 	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", "research-tinker-client/1 (Go)")
-	req.Header.Set("X-Idempotency-Key", key)
+	if method != http.MethodGet {
+		req.Header.Set("X-Idempotency-Key", key)
+	}
 	req.Header.Set("x-stainless-retry-count", strconv.Itoa(attempt-1))
 	if c.opt.APIKey != "" {
 		req.Header.Set("X-API-Key", c.opt.APIKey)

@@ -212,3 +212,18 @@ func (t *TrainingClient) Info(ctx context.Context) (tinker.GetInfoResponse, erro
 	err := t.c.postJSON(ctx, "get_info", tinker.ModelRequest{ModelID: t.ModelID, Type: "get_info"}, &out)
 	return out, err
 }
+
+// Unload frees the model on the service (unload_model); its checkpoints
+// stay.
+func (t *TrainingClient) Unload(ctx context.Context) error {
+	body, err := json.Marshal(tinker.ModelRequest{ModelID: t.ModelID, Type: "unload_model"})
+	if err != nil {
+		return err
+	}
+	f, err := t.c.submit(ctx, "unload_model", "UnloadModel", request{body: body}, false)
+	if err != nil {
+		return err
+	}
+	_, err = t.c.result(ctx, f)
+	return err
+}

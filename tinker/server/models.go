@@ -183,9 +183,12 @@ func (s *Server) createModel(w http.ResponseWriter, r *http.Request) {
 }
 
 // newTrainModel builds a model's adapters and engine. Its first seq_id is
-// 1, as the SDK numbers them.
+// 1, as the SDK numbers them. The adapters draw their initialisation from
+// PCG(seed, 5), the stream research train's in-process LoRA draws from
+// with train.seed, so that a remote run created with that seed starts
+// from the in-process run's adapters.
 func (s *Server) newTrainModel(id, sessionID string, lc tinker.LoRAConfig, targets []string, seed uint64) (*trainModel, error) {
-	l, err := model.NewLoRA(s.cfg.Model, lc.Rank, s.cfg.LoRAAlpha, targets, rand.New(rand.NewPCG(seed, 0x7a)))
+	l, err := model.NewLoRA(s.cfg.Model, lc.Rank, s.cfg.LoRAAlpha, targets, rand.New(rand.NewPCG(seed, 5)))
 	if err != nil {
 		return nil, err
 	}
