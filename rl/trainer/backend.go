@@ -13,10 +13,9 @@ import (
 // them: forward-backward passes, optimizer steps, sampling, checkpoints.
 // The trainer owns the algorithm — rollouts, rewards, advantages, what
 // goes into the loss — and calls a Backend for the rest, one call at a
-// time. Local is the in-process engine; a client of a Tinker-compatible
-// training service (forward_backward, optim_step,
-// save_weights_for_sampler and asample, save_weights and load_weights) is
-// meant to implement it too.
+// time. Local is the in-process engine; Remote is a client of a
+// Tinker-compatible training service (forward_backward, optim_step,
+// save_weights_for_sampler and asample, save_weights and load_weights).
 //
 // A remote backend computes the losses its service offers, summed over
 // tokens: Tinker's ppo (the clipped surrogate, ratio bounds 1 − ClipLow
@@ -29,7 +28,8 @@ import (
 //   - on-policy old logprobs (Datum.OldLogp nil): the service's ratio is
 //     against the logprobs sent, so send the sampler's;
 //   - reference logprobs (Logprobs of Reference) unless it can score
-//     prompts under the base weights.
+//     prompts under the base weights (Remote can: prompt logprobs of a
+//     sampler on the base model).
 //
 // A service that sums over tokens gives the gradient of an aggregated loss
 // when the backend folds the aggregation's per-token weights (rl.Loss) and

@@ -11,8 +11,9 @@
 //     initial policy and an entropy bonus, as forward-backward passes and
 //     optimizer steps on the Backend (updater).
 //
-// The Backend holds the weights: Local is the in-process engine, and the
-// interface is shaped for a remote training API (Tinker). The trainer
+// The Backend holds the weights: Local is the in-process engine, Remote a
+// Tinker-compatible training service (backend.url) driven through
+// tinker/client. The trainer
 // validates, checkpoints, resumes, logs metrics and plots curves as it
 // goes.
 //

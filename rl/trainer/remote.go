@@ -56,13 +56,16 @@ type Remote struct {
 // remoteCheckpoint is what a checkpoint directory of a remote run holds in
 // place of weights: the tinker:// path of the service's checkpoint.
 type remoteCheckpoint struct {
-	Version   int    `json:"research_remote_checkpoint_version"`
-	URL       string `json:"url"`
-	Path      string `json:"tinker_path"`
-	ModelID   string `json:"model_id"`
-	BaseModel string `json:"base_model"`
-	LoRARank  int    `json:"lora_rank"`
-	Steps     int    `json:"steps"`
+	Version int    `json:"research_remote_checkpoint_version"`
+	URL     string `json:"url"`
+	Path    string `json:"tinker_path"`
+	// SamplerPath is the same weights saved for sampling: what `tinker
+	// checkpoint download` fetches as a PEFT adapter, for vLLM.
+	SamplerPath string `json:"sampler_path"`
+	ModelID     string `json:"model_id"`
+	BaseModel   string `json:"base_model"`
+	LoRARank    int    `json:"lora_rank"`
+	Steps       int    `json:"steps"`
 }
 
 const (
@@ -322,7 +325,8 @@ func (r *Remote) Sampler(ctx context.Context, s generate.Sampling) (rollout.Poli
 }
 
 // Save implements Backend: save_weights (weights and optimizer) under the
-// checkpoint directory's name, and the tinker:// path in the directory.
+// checkpoint directory's name, and the same weights for sampling, and their
+// tinker:// paths in the directory.
 func (r *Remote) Save(dir string) error {
 	ctx := context.Background()
 	r.mu.Lock()
@@ -333,10 +337,14 @@ func (r *Remote) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("backend: save_weights: %w", err)
 	}
+	sampler, err := r.tc.SaveWeightsForSampler(ctx, checkpointName(dir))
+	if err != nil {
+		return fmt.Errorf("backend: save_weights_for_sampler: %w", err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	cp := remoteCheckpoint{Version: remoteCheckpointVersion, URL: r.c.BaseURL(), Path: path, ModelID: r.tc.ModelID,
+	cp := remoteCheckpoint{Version: remoteCheckpointVersion, URL: r.c.BaseURL(), Path: path, SamplerPath: sampler, ModelID: r.tc.ModelID,
 		BaseModel: r.baseModel, LoRARank: r.lora.Rank, Steps: steps}
 	return safefile.Write(filepath.Join(dir, remoteCheckpointFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)

@@ -191,7 +191,7 @@ func TestRemoteEquivalence(t *testing.T) {
 	cfg.Train.Steps, cfg.Train.SaveEvery = 2, 1
 	runTrain(t, cfg, out)
 	cp, err := os.ReadFile(filepath.Join(out, "checkpoints", "step-000002", "tinker_checkpoint.json"))
-	if err != nil || !strings.Contains(string(cp), `"tinker_path": "tinker://`) {
+	if err != nil || !strings.Contains(string(cp), `"tinker_path": "tinker://`) || !strings.Contains(string(cp), `/sampler_weights/step-000002"`) {
 		t.Fatalf("checkpoint: %s %v", cp, err)
 	}
 	cfg.Train.Steps, cfg.Train.Out = 3, out

@@ -338,3 +338,32 @@ func TestTrailingMean(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedRemoteConfig: docs/research-7b-tinker.yaml, the paper's
+// recipe for a Tinker service, holds only known keys and passes every
+// check but those of files this machine does not have.
+func TestShippedRemoteConfig(t *testing.T) {
+	data, err := os.ReadFile("../../docs/research-7b-tinker.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Defaults()
+	if err := decodeStrict(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Backend.URL == "" || !cfg.Algorithm.KLInReward || !cfg.seedPerTurn() {
+		t.Errorf("not a remote recipe: %+v", cfg.Backend)
+	}
+	err = cfg.Validate()
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else if err != nil {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		if msg := e.Error(); !strings.HasPrefix(msg, "data") && !strings.HasPrefix(msg, "model") {
+			t.Errorf("the shipped config fails a check: %v", e)
+		}
+	}
+}
