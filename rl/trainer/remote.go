@@ -270,7 +270,7 @@ func (r *Remote) refLogprobs(ctx context.Context, data []Datum) ([][]float64, er
 
 // OptimStep implements Backend: optim_step with AdamW's settings, the
 // learning rate the trainer scheduled and the clip norm. The grad norm is
-// what the service reports (grad_norm:mean; NaN when it reports none).
+// what the service reports (grad_norm:mean; 0 when it reports none).
 func (r *Remote) OptimStep(ctx context.Context, p train.StepParams) (train.StepStats, error) {
 	r.setUsed()
 	res, err := r.tc.OptimStep(ctx, tinker.AdamParams{LearningRate: p.LR, Beta1: p.AdamW.Beta1, Beta2: p.AdamW.Beta2,
@@ -280,7 +280,7 @@ func (r *Remote) OptimStep(ctx context.Context, p train.StepParams) (train.StepS
 	}
 	r.mu.Lock()
 	r.steps++
-	st := train.StepStats{Step: r.steps, LR: p.LR, GradNorm: math.NaN()}
+	st := train.StepStats{Step: r.steps, LR: p.LR}
 	r.mu.Unlock()
 	for k, v := range res.Metrics {
 		if k == "grad_norm:mean" || k == "grad_norm" || strings.HasSuffix(k, "/grad_norm") {

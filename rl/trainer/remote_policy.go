@@ -24,8 +24,10 @@ type remotePolicy struct {
 
 // MaxContext is the base model's context as the service reports it, so
 // that a rollout's budget is fitted to it before sampling
-// (rollout.ContextLimiter); 0 when unknown.
-func (p *remotePolicy) MaxContext() int { return p.maxCtx }
+// (rollout.ContextLimiter), less one position: a finished rollout is then
+// still scored by a one-token sample with prompt logprobs (the reference
+// logprobs of algorithm.kl_in_reward). 0 when unknown.
+func (p *remotePolicy) MaxContext() int { return max(p.maxCtx-1, 0) }
 
 // stops are the stop sequences of a request as the API takes them: one
 // list of strings or one of token ids, not both. With stop strings, each
