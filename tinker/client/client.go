@@ -93,6 +93,8 @@ type Client struct {
 	samplingSeq   int // create_sampling_session's sampling_session_seq_id, from 0
 	heartbeatErr  error
 	stopHeartbeat chan struct{}
+	cancelBeat    context.CancelFunc // ends a heartbeat in flight at Close
+	beatCtx       context.Context
 	closeOnce     sync.Once
 	done          chan struct{}
 }
@@ -107,15 +109,19 @@ func Dial(ctx context.Context, opt Options) (*Client, error) {
 	}
 	c := &Client{opt: opt, base: strings.TrimRight(opt.BaseURL, "/") + "/api/v1/",
 		stopHeartbeat: make(chan struct{}), done: make(chan struct{})}
+	c.beatCtx, c.cancelBeat = context.WithCancel(context.Background())
 	if err := c.clientConfig(ctx); err != nil {
+		c.cancelBeat()
 		return nil, err
 	}
 	var sess tinker.CreateSessionResponse
 	req := tinker.CreateSessionRequest{Tags: opt.Tags, SDKVersion: opt.SDKVersion, Type: "create_session"}
 	if err := c.postJSON(ctx, "create_session", req, &sess); err != nil {
+		c.cancelBeat()
 		return nil, err
 	}
 	if sess.SessionID == "" {
+		c.cancelBeat()
 		return nil, &APIError{Route: "create_session", Status: 200, Detail: "session_id: missing from the answer"}
 	}
 	c.SessionID = sess.SessionID
@@ -157,6 +163,7 @@ func (c *Client) Capabilities(ctx context.Context) (tinker.ServerCapabilities, e
 func (c *Client) Close() {
 	c.closeOnce.Do(func() {
 		close(c.stopHeartbeat)
+		c.cancelBeat()
 		<-c.done
 	})
 }
@@ -175,9 +182,12 @@ func (c *Client) heartbeat() {
 		case <-t.C:
 		}
 		body, _ := json.Marshal(tinker.SessionHeartbeatRequest{SessionID: c.SessionID, Type: "session_heartbeat"})
-		ctx, cancel := context.WithTimeout(context.Background(), c.opt.CallTimeout)
+		ctx, cancel := context.WithTimeout(c.beatCtx, c.opt.CallTimeout)
 		err := c.call(ctx, "session_heartbeat", request{body: body, once: true}, nil)
 		cancel()
+		if c.beatCtx.Err() != nil {
+			return
+		}
 		c.mu.Lock()
 		changed := (err == nil) != (c.heartbeatErr == nil)
 		c.heartbeatErr = err
