@@ -128,6 +128,10 @@ type Result struct {
 	Rows     []Row
 	Examples []*rollout.Trajectory // after RL, for the traces to show
 	Types    map[string]string     // question type by question id
+	// AlwaysYes is the yes/no EM of answering "yes" to every yes/no
+	// question evaluated: the held-out worlds are small, so their yes/no
+	// questions are not balanced, and a policy that guesses scores this.
+	AlwaysYes float64
 	// Corrections counts self-corrections in the ReSearch loop before
 	// and after RL.
 	Corrections []Corrections
@@ -182,7 +186,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		}
 	}
 
-	res := &Result{Types: types}
+	res := &Result{Types: types, AlwaysYes: alwaysYes(test, types)}
 	for _, m := range []method{closedBook, naiveRAG, beforeRL} {
 		fmt.Fprintf(log, "demo: evaluating %s\n", m.title)
 		row, trajs, err := evaluate(ctx, base, ix, m, test, types, cfg)
@@ -221,6 +225,23 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 	res.Examples = trajs
 	res.Corrections = append(res.Corrections, corrections(afterRL.title, trajs, hops))
 	return res, nil
+}
+
+// alwaysYes is the share of the yes/no examples whose answer is "yes".
+func alwaysYes(examples []dataset.Example, types map[string]string) float64 {
+	yes, n := 0, 0
+	for _, ex := range examples {
+		if types[ex.ID] == string(world.YesNo) {
+			n++
+			if slices.Contains(ex.Answers, "yes") {
+				yes++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(yes) / float64(n)
 }
 
 // corrections counts the self-corrections of a method's traces.
@@ -377,6 +398,9 @@ func (r *Result) Markdown(w io.Writer) {
 			fmt.Fprintf(w, " %.1f / %.1f |", 100*row.EM[t], 100*row.F1[t])
 		}
 		fmt.Fprintf(w, " %.2f |\n", row.Searches)
+	}
+	if r.AlwaysYes > 0 {
+		fmt.Fprintf(w, "\nAnswering \"yes\" to every yes/no question would score %.1f on them.\n", 100*r.AlwaysYes)
 	}
 	if what := r.Incomplete(); what != "" {
 		fmt.Fprintf(w, "\nIncomplete: %s.\n", what)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"research/dataset"
 	"strings"
 	"testing"
 
@@ -217,5 +218,28 @@ func TestEvalSplitRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cfg.Out, "world")); !os.IsNotExist(err) {
 		t.Errorf("world written before the split was checked: %v", err)
+	}
+}
+
+// TestAlwaysYes: the guessing baseline counts yes/no questions only.
+func TestAlwaysYes(t *testing.T) {
+	ex := func(id, answer string) dataset.Example { return dataset.Example{ID: id, Answers: []string{answer}} }
+	types := map[string]string{"y1": "yesno", "y2": "yesno", "y3": "yesno", "c1": "comparison", "b1": "bridge"}
+	for _, tc := range []struct {
+		name string
+		in   []dataset.Example
+		want float64
+	}{
+		{"two of three", []dataset.Example{ex("y1", "yes"), ex("y2", "no"), ex("y3", "yes"), ex("b1", "yes")}, 2.0 / 3},
+		{"no yes/no questions", []dataset.Example{ex("c1", "yes"), ex("b1", "Sisi")}, 0},
+	} {
+		if got := alwaysYes(tc.in, types); got != tc.want {
+			t.Errorf("%s: alwaysYes = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	var md bytes.Buffer
+	(&Result{AlwaysYes: 0.625}).Markdown(&md)
+	if !strings.Contains(md.String(), "would score 62.5") {
+		t.Errorf("report lacks the guessing baseline:\n%s", md.String())
 	}
 }

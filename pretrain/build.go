@@ -49,11 +49,11 @@ type Shape struct {
 // DefaultShape is that of the demo's shipped base policy (demo/base):
 // 45,000 copying exercises, then one noisy trace of each of the demo
 // world's 12,000 train questions, 24,000 reading drills ending in the
-// answer and 12,000 conclusion drills, the findings quoted, seen once in
+// answer and 48,000 conclusion drills, the findings quoted, seen once in
 // steps of 1,024 tokens; about 45 minutes on two cores.
 var DefaultShape = Shape{Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 384,
 	Epochs: 1, Warmup: 50, BatchTokens: 1024, TopK: 3, Traces: 1, LR: 2e-3, CopyLR: 1e-3, Beta2: 0.95,
-	Noise: DefaultNoise, Copies: 45000, Drills: 24000, DrillAnswers: true, Conclusions: 12000, Instructions: 0.25, Quote: true, Seed: 1}
+	Noise: DefaultNoise, Copies: 45000, Drills: 24000, DrillAnswers: true, Conclusions: 48000, Instructions: 0.25, Quote: true, Seed: 1}
 
 func (s Shape) check() error {
 	if n := s.Noise; n.WholeQuestion < 0 || n.EarlyAnswer < 0 || n.NoSearch < 0 || n.WholeQuestion+n.EarlyAnswer+n.NoSearch > 1 {
