@@ -128,6 +128,7 @@ type Result struct {
 	Rows     []Row
 	Examples []*rollout.Trajectory // after RL, for the traces to show
 	Types    map[string]string     // question type by question id
+	Hops     map[string][]string   // each hop's answer by question id
 	// AlwaysYes is the yes/no EM of answering "yes" to every yes/no
 	// question evaluated: the held-out worlds are small, so their yes/no
 	// questions are not balanced, and a policy that guesses scores this.
@@ -186,7 +187,7 @@ func Run(ctx context.Context, cfg Config, log io.Writer) (*Result, error) {
 		}
 	}
 
-	res := &Result{Types: types, AlwaysYes: alwaysYes(test, types)}
+	res := &Result{Types: types, Hops: hops, AlwaysYes: alwaysYes(test, types)}
 	for _, m := range []method{closedBook, naiveRAG, beforeRL} {
 		fmt.Fprintf(log, "demo: evaluating %s\n", m.title)
 		row, trajs, err := evaluate(ctx, base, ix, m, test, types, cfg)

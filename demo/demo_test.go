@@ -110,18 +110,20 @@ func TestShowcase(t *testing.T) {
 		return &rollout.Trajectory{ExampleID: id, Reward: reward, Searches: make([]rollout.Search, searches)}
 	}
 	types := map[string]string{"b1": "bridge", "b2": "bridge", "b3": "bridge", "c1": "chain", "y1": "yesno", "y2": "yesno"}
+	two, three := []string{"x", "y"}, []string{"x", "y", "z"}
+	hops := map[string][]string{"b1": two, "b2": two, "b3": two, "c1": three, "y1": two, "y2": two}
 	tests := []struct {
 		name string
 		in   []*rollout.Trajectory
 		want []string
 	}{
-		{"most searches per type, in type order", []*rollout.Trajectory{traj("y1", 1, 2), traj("b1", 1, 1), traj("b2", 1, 2), traj("b3", 1, 2), traj("c1", 1, 3)}, []string{"b2", "c1", "y1"}},
-		{"wrong answers are not shown", []*rollout.Trajectory{traj("b1", 0, 4), traj("b2", 1, 1), traj("y1", 0, 2)}, []string{"b2"}},
+		{"one search per hop, in type order", []*rollout.Trajectory{traj("y1", 1, 2), traj("b1", 1, 1), traj("b2", 1, 2), traj("b3", 1, 2), traj("c1", 1, 3)}, []string{"b2", "c1", "y1"}},
+		{"wrong answers and guesses are not shown", []*rollout.Trajectory{traj("b1", 0, 2), traj("b2", 1, 1), traj("y1", 1, 1), traj("y2", 1, 3)}, nil},
 		{"nothing right", []*rollout.Trajectory{traj("c1", 0, 3)}, nil},
 	}
 	for _, tc := range tests {
 		var got []string
-		for _, t := range (&Result{Examples: tc.in, Types: types}).Showcase() {
+		for _, t := range (&Result{Examples: tc.in, Types: types, Hops: hops}).Showcase() {
 			got = append(got, t.ExampleID)
 		}
 		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
