@@ -27,6 +27,9 @@ type job struct {
 	model *trainModel
 	seq   int64
 	run   func() (any, error)
+	// sample, when set, is an asample request, which the executor runs
+	// together with the sampling requests queued after it (runSamples).
+	sample *sampleJob
 }
 
 // userError is a failure the request caused (category "user" in its
@@ -157,6 +160,13 @@ func (s *Server) remember(r *http.Request, f *future) {
 // different body under a used seq_id is refused. On failure it has
 // answered 4xx.
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, m *trainModel, seq int64, body []byte, run func() (any, error)) {
+	s.submitJob(w, r, body, &job{model: m, seq: seq, run: run})
+}
+
+// submitJob is submit for a job made by the caller (its future is made
+// here).
+func (s *Server) submitJob(w http.ResponseWriter, r *http.Request, body []byte, j *job) {
+	m, seq := j.model, j.seq
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	modelID := ""
@@ -205,7 +215,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, m *trainModel, s
 		return
 	}
 	f := s.newFuture()
-	j := &job{f: f, model: m, seq: seq, run: run}
+	j.f = f
 	s.queued++
 	s.remember(r, f)
 	if m != nil && seq != 0 {
@@ -269,6 +279,18 @@ func (s *Server) execute() {
 		}
 		j := s.runq[0]
 		s.runq = s.runq[1:]
+		if j.sample != nil {
+			batch := s.takeSamples(j)
+			s.mu.Unlock()
+			results, errs := s.runSamples(batch)
+			s.mu.Lock()
+			for i, b := range batch {
+				s.finish(b.f, results[i], errs[i])
+				s.queued--
+			}
+			s.mu.Unlock()
+			continue
+		}
 		s.mu.Unlock()
 
 		result, err := s.runJob(j)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 
@@ -163,43 +162,13 @@ func (s *Server) asample(w http.ResponseWriter, r *http.Request) {
 		seed = uint64(*sp.Seed)
 	}
 	topK := max(sp.TopK, 0)
-	opt := generate.Options{Sampling: generate.Sampling{Temperature: sp.Temperature, TopK: topK, TopP: sp.TopP, Seed: seed}, Decoder: s.cfg.Decoder}
-	reqs := make([]generate.Request, req.NumSamples)
-	for i := range reqs {
-		reqs[i] = generate.Request{Prompt: prompt, MaxTokens: maxTokens, StopIDs: stopIDs, StopStrings: stopStrings}
+	sj := &sampleJob{ss: ss, prompt: prompt, promptLogprobs: req.PromptLogprobs,
+		sampling: generate.Sampling{Temperature: sp.Temperature, TopK: topK, TopP: sp.TopP, Seed: seed}}
+	sj.reqs = make([]generate.Request, req.NumSamples)
+	for i := range sj.reqs {
+		sj.reqs[i] = generate.Request{Prompt: prompt, MaxTokens: maxTokens, StopIDs: stopIDs, StopStrings: stopStrings}
 	}
-	s.submit(w, r, nil, 0, body, func() (any, error) {
-		m := s.samplerModel(ss)
-		res, err := generate.Generate(m, reqs, opt)
-		if err != nil {
-			return nil, fmt.Errorf("sample: %w", err)
-		}
-		out := &tinker.SampleResponse{}
-		for _, g := range res {
-			lp := make([]float32, len(g.Logprobs))
-			for i, x := range g.Logprobs {
-				lp[i] = float32(x)
-			}
-			reason := tinker.StopReasonStop
-			if g.Finish == generate.FinishLength {
-				reason = tinker.StopReasonLength
-			}
-			out.Sequences = append(out.Sequences, tinker.SampledSequence{Tokens: g.Tokens, Logprobs: lp, StopReason: reason})
-		}
-		if req.PromptLogprobs {
-			out.PromptLogprobs = []float32{float32(math.NaN())}
-			if len(prompt) > 1 {
-				lps, err := m.Logprobs([][]int{prompt}, []int{1}, 1)
-				if err != nil {
-					return nil, fmt.Errorf("prompt logprobs: %w", err)
-				}
-				for _, x := range lps[0] {
-					out.PromptLogprobs = append(out.PromptLogprobs, float32(x))
-				}
-			}
-		}
-		return out, nil
-	})
+	s.submitSample(w, r, body, sj)
 }
 
 func (s *Server) seed() uint64 {

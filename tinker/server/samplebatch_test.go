@@ -1,0 +1,96 @@
+package server
+
+import (
+	"reflect"
+	"testing"
+
+	"research/generate"
+	"research/tinker"
+)
+
+// TestSampleBatch: sampling requests sent together, which the executor
+// generates on one engine, sample what each samples alone.
+func TestSampleBatch(t *testing.T) {
+	srv, c := newServer(t, nil)
+	const n = 12
+	submit := func(k int) string {
+		return c.submit("asample", map[string]any{"num_samples": 2, "prompt": tinker.TextInput([]int{1, 2, 3 + k%4, 5}),
+			"sampling_params": map[string]any{"temperature": 1, "max_tokens": 12, "seed": 100 + k}, "base_model": "tiny",
+			"prompt_logprobs": k%3 == 0, "type": "sample"})
+	}
+	result := func(id string) tinker.SampleResponse {
+		var r tinker.SampleResponse
+		c.result(id, "Sample", &r)
+		return r
+	}
+	alone := make([]tinker.SampleResponse, n)
+	for k := range alone {
+		alone[k] = result(submit(k))
+	}
+	// Hold the executor so that all n requests are queued before it
+	// takes them, as one batch.
+	release := make(chan struct{})
+	srv.mu.Lock()
+	srv.queued++
+	srv.enqueue(&job{f: srv.newFuture(), run: func() (any, error) { <-release; return nil, nil }})
+	srv.mu.Unlock()
+	ids := make([]string, n)
+	for k := range ids {
+		ids[k] = submit(k)
+	}
+	srv.mu.Lock()
+	queued := len(srv.runq)
+	srv.mu.Unlock()
+	close(release)
+	if queued != n {
+		t.Fatalf("%d requests queued behind the held executor, want %d", queued, n)
+	}
+	for k, id := range ids {
+		if got := result(id); !reflect.DeepEqual(got, alone[k]) {
+			t.Errorf("request %d sent with %d others: %+v, alone: %+v", k, n-1, got, alone[k])
+		}
+	}
+	// What generate.Generate samples for the same request, lone.
+	eos := []int(srv.cfg.Model.Config.EOSTokenIDs)
+	reqs := []generate.Request{{Prompt: []int{1, 2, 3, 5}, MaxTokens: 12, StopIDs: eos}, {Prompt: []int{1, 2, 3, 5}, MaxTokens: 12, StopIDs: eos}}
+	gen, err := generate.Generate(srv.cfg.Model, reqs, generate.Options{Sampling: generate.Sampling{Temperature: 1, Seed: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range gen {
+		if !reflect.DeepEqual(g.Tokens, alone[0].Sequences[i].Tokens) {
+			t.Errorf("sample %d: %v, generate.Generate: %v", i, alone[0].Sequences[i].Tokens, g.Tokens)
+		}
+	}
+	if reflect.DeepEqual(alone[0].Sequences[0].Tokens, alone[0].Sequences[1].Tokens) && reflect.DeepEqual(alone[0].Sequences[0].Tokens, alone[4].Sequences[0].Tokens) {
+		t.Errorf("samples do not differ by index or seed: %v", alone[0].Sequences)
+	}
+}
+
+// TestTakeSamples: a batch is the sampling requests queued right after the
+// first for the same session, up to maxSampleBatch.
+func TestTakeSamples(t *testing.T) {
+	a, b := &samplingSession{id: "a"}, &samplingSession{id: "b"}
+	sample := func(ss *samplingSession) *job { return &job{sample: &sampleJob{ss: ss}} }
+	train := &job{}
+	many := []*job{}
+	for range maxSampleBatch + 3 {
+		many = append(many, sample(a))
+	}
+	for _, tc := range []struct {
+		name      string
+		queue     []*job
+		want, far int // the batch's size (first included) and what stays queued
+	}{
+		{"same session", []*job{sample(a), sample(a)}, 3, 0},
+		{"another session ends it", []*job{sample(a), sample(b), sample(a)}, 2, 2},
+		{"a training job ends it", []*job{train, sample(a)}, 1, 2},
+		{"at most maxSampleBatch", many, maxSampleBatch, len(many) - maxSampleBatch + 1},
+	} {
+		s := &Server{runq: tc.queue}
+		batch := s.takeSamples(sample(a))
+		if len(batch) != tc.want || len(s.runq) != tc.far {
+			t.Errorf("%s: batch of %d, %d left queued; want %d and %d", tc.name, len(batch), len(s.runq), tc.want, tc.far)
+		}
+	}
+}
