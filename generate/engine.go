@@ -93,9 +93,9 @@ type Call struct {
 	// stream and prompt sample the same tokens.
 	Stream *uint64
 	// Seed, if set, draws this request's tokens from a fresh stream,
-	// PCG(*Seed, 0), whether the sequence starts now or continues: what
-	// Generate gives a lone request whose Sampling.Seed is *Seed. The KV
-	// cache is kept. A sampling service seeded per request (Tinker's
+	// PCG(*Seed, *Stream) (stream 0 without Stream), whether the sequence
+	// starts now or continues: what Generate gives the request of that
+	// index whose Sampling.Seed is *Seed. The KV cache is kept. A sampling service seeded per request (Tinker's
 	// sampling_params.seed, served by Generate) samples what this does.
 	Seed *uint64
 	// OnToken, if set, sees each token as it is sampled. It runs on the
@@ -212,7 +212,11 @@ func (e *Engine) admit(active []*job, j *job, clock *uint64) []*job {
 			samp = *j.call.Sampling
 		}
 		samp.Seed = *j.call.Seed
-		s.samp = newSampler(samp, 0)
+		stream := uint64(0)
+		if j.call.Stream != nil {
+			stream = *j.call.Stream
+		}
+		s.samp = newSampler(samp, int(stream))
 	}
 	if s.busy {
 		j.err = fmt.Errorf("generate: sequence %q already has a request running", j.key)

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 
 	"research/generate"
@@ -66,40 +68,131 @@ func (s *Server) runSamples(batch []*job) (results []any, errs []error) {
 			}
 		}
 	}()
-	m := s.samplerModel(batch[0].sample.ss)
-	eng, err := generate.NewEngine(m, generate.Options{Decoder: s.cfg.Decoder})
+	ss := batch[0].sample.ss
+	m := s.samplerModel(ss)
+	se, err := s.samplerEngine(m, ss.id)
 	if err != nil {
 		for i := range errs {
 			errs[i] = fmt.Errorf("sample: %w", err)
 		}
 		return results, errs
 	}
-	defer eng.Close()
 	gens := make([][]generate.Result, len(batch))
+	keys := make([][]string, len(batch))
+	genErrs := make([][]error, len(batch))
 	var wg sync.WaitGroup
 	for b, j := range batch {
 		gens[b] = make([]generate.Result, len(j.sample.reqs))
+		keys[b] = make([]string, len(j.sample.reqs))
+		genErrs[b] = make([]error, len(j.sample.reqs))
 		for i, req := range j.sample.reqs {
+			keys[b][i] = se.claim(req.Prompt, i == 0)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				stream := uint64(i)
-				call := generate.Call{Key: fmt.Sprintf("%d/%d", b, i), Sampling: &j.sample.sampling, Stream: &stream}
-				res, err := eng.GenerateWith(context.Background(), call, req)
-				gens[b][i] = res
-				if err != nil {
-					errs[b] = fmt.Errorf("sample: %w", err)
-				}
+				stream, seed := uint64(i), j.sample.sampling.Seed
+				call := generate.Call{Key: keys[b][i], Sampling: &j.sample.sampling, Stream: &stream, Seed: &seed}
+				res, err := se.eng.GenerateWith(context.Background(), call, req)
+				gens[b][i], genErrs[b][i] = res, err
 			}()
 		}
 	}
 	wg.Wait()
+	for b, j := range batch {
+		for i, req := range j.sample.reqs {
+			var tokens []int
+			if err := genErrs[b][i]; err != nil {
+				errs[b] = cmp.Or(errs[b], fmt.Errorf("sample: %w", err))
+			} else {
+				tokens = append(slices.Clone(req.Prompt), gens[b][i].Tokens...)
+			}
+			se.keep(keys[b][i], tokens)
+		}
+	}
 	for b, j := range batch {
 		if errs[b] == nil {
 			results[b], errs[b] = sampleResponse(m, j.sample, gens[b])
 		}
 	}
 	return results, errs
+}
+
+// maxKeptSequences bounds the sequences whose KV caches a sampler engine
+// keeps for the next turn of a rollout.
+const maxKeptSequences = 256
+
+// samplerEngine generates for one sampler's weights and keeps the KV cache
+// of each sequence it generated: a rollout's next turn sends the same
+// tokens again with a search result after them, and only the new tokens
+// are fed. Requests carry no sequence name, so a request continues the
+// kept sequence whose tokens its prompt starts with.
+type samplerEngine struct {
+	m       *model.Model
+	session string
+	eng     *generate.Engine
+	seqs    map[string][]int // each kept sequence's tokens, prompt and sample, by engine key
+	order   []string         // the keys of seqs, least recently used first
+	claimed map[string]bool  // keys given to the running batch
+	next    int
+}
+
+// samplerEngine returns the engine of a sampler's weights, closing the one
+// of the weights sampled before. It runs on the executor, the engines'
+// only user.
+func (s *Server) samplerEngine(m *model.Model, session string) (*samplerEngine, error) {
+	if se := s.sampler; se != nil && se.m == m && se.session == session {
+		return se, nil
+	}
+	if s.sampler != nil {
+		s.sampler.eng.Close()
+		s.sampler = nil
+	}
+	eng, err := generate.NewEngine(m, generate.Options{Decoder: s.cfg.Decoder})
+	if err != nil {
+		return nil, err
+	}
+	eng.MaxSessions = maxKeptSequences + maxSampleBatch*s.cfg.MaxNumSamples
+	s.sampler = &samplerEngine{m: m, session: session, eng: eng, seqs: map[string][]int{}, claimed: map[string]bool{}}
+	return s.sampler, nil
+}
+
+// claim returns the key of an unclaimed kept sequence that prompt
+// continues, when reuse is allowed, or a new key.
+func (se *samplerEngine) claim(prompt []int, reuse bool) string {
+	if reuse {
+		for _, k := range se.order {
+			kept := se.seqs[k]
+			if !se.claimed[k] && len(kept) < len(prompt) && slices.Equal(kept, prompt[:len(kept)]) {
+				se.claimed[k] = true
+				return k
+			}
+		}
+	}
+	se.next++
+	k := fmt.Sprint(se.next)
+	se.claimed[k] = true
+	return k
+}
+
+// keep records the tokens of the sequence generated under key (nil when
+// it failed: the key is forgotten) as its most recent, and forgets the
+// least recently used beyond maxKeptSequences.
+func (se *samplerEngine) keep(key string, tokens []int) {
+	delete(se.claimed, key)
+	se.order = slices.DeleteFunc(se.order, func(k string) bool { return k == key })
+	if tokens == nil {
+		delete(se.seqs, key)
+		se.eng.Release(key)
+		return
+	}
+	se.seqs[key] = tokens
+	se.order = append(se.order, key)
+	for len(se.order) > maxKeptSequences {
+		old := se.order[0]
+		se.order = se.order[1:]
+		delete(se.seqs, old)
+		se.eng.Release(old)
+	}
 }
 
 // sampleResponse is the response to a sampling request: its samples, and

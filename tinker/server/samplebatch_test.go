@@ -2,6 +2,7 @@ package server
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"research/generate"
@@ -92,5 +93,38 @@ func TestTakeSamples(t *testing.T) {
 		if len(batch) != tc.want || len(s.runq) != tc.far {
 			t.Errorf("%s: batch of %d, %d left queued; want %d and %d", tc.name, len(batch), len(s.runq), tc.want, tc.far)
 		}
+	}
+}
+
+// TestSampleContinues: a request whose prompt continues a sequence sampled
+// before (a rollout's next turn) reuses that sequence's KV cache and
+// samples what generate.Generate samples for its whole prompt.
+func TestSampleContinues(t *testing.T) {
+	srv, c := newServer(t, nil)
+	sample := func(prompt []int, seed int) []int {
+		var r tinker.SampleResponse
+		c.result(c.submit("asample", map[string]any{"num_samples": 1, "prompt": tinker.TextInput(prompt),
+			"sampling_params": map[string]any{"temperature": 1, "max_tokens": 10, "seed": seed}, "base_model": "tiny", "type": "sample"}), "Sample", &r)
+		return r.Sequences[0].Tokens
+	}
+	lone := func(prompt []int, seed int) []int {
+		eos := []int(srv.cfg.Model.Config.EOSTokenIDs)
+		g, err := generate.Generate(srv.cfg.Model, []generate.Request{{Prompt: prompt, MaxTokens: 10, StopIDs: eos}},
+			generate.Options{Sampling: generate.Sampling{Temperature: 1, Seed: uint64(seed)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g[0].Tokens
+	}
+	first := []int{1, 2, 3, 4}
+	turn1 := sample(first, 7)
+	key := srv.sampler.order[len(srv.sampler.order)-1]
+	second := append(append(slices.Clone(first), turn1...), 9, 10, 11)
+	turn2 := sample(second, 8)
+	if want := lone(second, 8); !reflect.DeepEqual(turn2, want) {
+		t.Errorf("second turn %v, generate.Generate %v", turn2, want)
+	}
+	if got, want := srv.sampler.seqs[key], append(slices.Clone(second), turn2...); !reflect.DeepEqual(got, want) {
+		t.Errorf("the second turn did not continue the first's sequence %q: it holds %v, want %v", key, got, want)
 	}
 }

@@ -115,7 +115,8 @@ type Server struct {
 	closeOnce sync.Once
 	rng       *rand.Rand
 
-	merged []*mergedModel // sampler copies of the weights, most recent last
+	merged  []*mergedModel // sampler copies of the weights, most recent last
+	sampler *samplerEngine // the engine of the weights sampled last; the executor's
 }
 
 // New checks cfg and starts the server's executor and janitor; Close stops
