@@ -280,15 +280,8 @@ func (s *Server) execute() {
 		j := s.runq[0]
 		s.runq = s.runq[1:]
 		if j.sample != nil {
-			batch := s.takeSamples(j)
 			s.mu.Unlock()
-			results, errs := s.runSamples(batch)
-			s.mu.Lock()
-			for i, b := range batch {
-				s.finish(b.f, results[i], errs[i])
-				s.queued--
-			}
-			s.mu.Unlock()
+			s.runSamples(j)
 			continue
 		}
 		s.mu.Unlock()

@@ -1,8 +1,8 @@
 package server
 
 import (
-	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -25,96 +25,103 @@ type sampleJob struct {
 	promptLogprobs bool
 }
 
-// maxSampleBatch bounds the asample requests generated together.
+// maxSampleBatch bounds the sampling requests generated together.
 const maxSampleBatch = 64
 
 // submitSample queues an asample request. Rollouts send their turns as
-// concurrent requests; generated one at a time they would each decode at
-// batch 1, so the executor takes the sampling requests queued together for
-// the same weights and generates them on one continuous-batching engine,
-// as the in-process trainer does.
+// concurrent requests, and one generated at a time would decode at batch
+// 1, so the executor generates the sampling requests of one sampler
+// together on one continuous-batching engine (runSamples), as the
+// in-process trainer does.
 func (s *Server) submitSample(w http.ResponseWriter, r *http.Request, body []byte, sj *sampleJob) {
 	s.submitJob(w, r, body, &job{sample: sj})
 }
 
-// takeSamples returns first and the sampling requests queued right after
-// it for the same sampling session, removing them from the run queue.
-// s.mu is held.
-func (s *Server) takeSamples(first *job) []*job {
-	batch := []*job{first}
-	for len(s.runq) > 0 && len(batch) < maxSampleBatch {
-		j := s.runq[0]
-		if j.sample == nil || j.sample.ss.id != first.sample.ss.id {
-			break
-		}
-		batch = append(batch, j)
-		s.runq = s.runq[1:]
+// takeSample removes the job at the head of the run queue and returns it,
+// if it is a sampling request of session; nil otherwise. s.mu is held.
+func (s *Server) takeSample(session string) *job {
+	if len(s.runq) == 0 {
+		return nil
 	}
-	return batch
+	j := s.runq[0]
+	if j.sample == nil || j.sample.ss.id != session {
+		return nil
+	}
+	s.runq = s.runq[1:]
+	return j
 }
 
-// runSamples generates a batch of sampling requests of one session on one
-// engine and returns each request's response or error. Each sample draws
-// from PCG(seed, i), its request's seed and its index, as generate.Generate
-// gives it, and the engine's products do not depend on the batch, so a
-// request samples what it would alone.
-func (s *Server) runSamples(batch []*job) (results []any, errs []error) {
-	results, errs = make([]any, len(batch)), make([]error, len(batch))
-	defer func() {
-		if p := recover(); p != nil {
-			s.logf("panic in a batch of %d sampling requests: %v\n%s", len(batch), p, debug.Stack())
-			for i := range batch {
-				results[i], errs[i] = nil, fmt.Errorf("internal error: %v", p)
-			}
-		}
-	}()
-	ss := batch[0].sample.ss
+// runSamples generates first and the sampling requests of its session
+// that come while it runs on one engine, finishing each request's future
+// as soon as its samples are done, so that a rollout's next turn joins the
+// running batch. It returns when none is running and the next queued job
+// is not one of them (or maxSampleBatch are running and it waits for
+// room). Each sample draws from PCG(seed, i), its request's seed and its
+// index, as generate.Generate gives it, and the engine's products do not
+// depend on the batch, so a request samples what it would alone. Requests
+// that ask for the prompt's logprobs are finished last, when the engine is
+// idle, since they run the model beside it.
+func (s *Server) runSamples(first *job) {
+	ss := first.sample.ss
 	m := s.samplerModel(ss)
 	se, err := s.samplerEngine(m, ss.id)
-	if err != nil {
-		for i := range errs {
-			errs[i] = fmt.Errorf("sample: %w", err)
+	done := make(chan sampleDone)
+	running := 0
+	var later []sampleDone // requests whose prompt logprobs are still to compute
+	start := func(j *job) {
+		if err != nil {
+			s.complete(j, nil, fmt.Errorf("sample: %w", err))
+			return
 		}
-		return results, errs
+		running++
+		go func() { done <- se.generate(j) }()
 	}
-	gens := make([][]generate.Result, len(batch))
-	keys := make([][]string, len(batch))
-	genErrs := make([][]error, len(batch))
-	var wg sync.WaitGroup
-	for b, j := range batch {
-		gens[b] = make([]generate.Result, len(j.sample.reqs))
-		keys[b] = make([]string, len(j.sample.reqs))
-		genErrs[b] = make([]error, len(j.sample.reqs))
-		for i, req := range j.sample.reqs {
-			keys[b][i] = se.claim(req.Prompt, i == 0)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				stream, seed := uint64(i), j.sample.sampling.Seed
-				call := generate.Call{Key: keys[b][i], Sampling: &j.sample.sampling, Stream: &stream, Seed: &seed}
-				res, err := se.eng.GenerateWith(context.Background(), call, req)
-				gens[b][i], genErrs[b][i] = res, err
-			}()
+	start(first)
+	for running > 0 {
+		s.mu.Lock()
+		var next *job
+		if running < maxSampleBatch {
+			next = s.takeSample(ss.id)
 		}
-	}
-	wg.Wait()
-	for b, j := range batch {
-		for i, req := range j.sample.reqs {
-			var tokens []int
-			if err := genErrs[b][i]; err != nil {
-				errs[b] = cmp.Or(errs[b], fmt.Errorf("sample: %w", err))
-			} else {
-				tokens = append(slices.Clone(req.Prompt), gens[b][i].Tokens...)
+		s.mu.Unlock()
+		if next != nil {
+			start(next)
+			continue
+		}
+		select {
+		case d := <-done:
+			running--
+			if d.err == nil && d.job.sample.promptLogprobs {
+				later = append(later, d)
+				continue
 			}
-			se.keep(keys[b][i], tokens)
+			s.complete(d.job, d.resp, d.err)
+		case <-s.wake:
 		}
 	}
-	for b, j := range batch {
-		if errs[b] == nil {
-			results[b], errs[b] = sampleResponse(m, j.sample, gens[b])
-		}
+	for _, d := range later {
+		resp, err := d.resp, addPromptLogprobs(m, d.job.sample, d.resp)
+		s.complete(d.job, resp, err)
 	}
-	return results, errs
+}
+
+// complete finishes a sampling request's future.
+func (s *Server) complete(j *job, resp *tinker.SampleResponse, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.finish(j.f, nil, err)
+	} else {
+		s.finish(j.f, resp, nil)
+	}
+	s.queued--
+}
+
+// sampleDone is a sampling request's samples, or why it failed.
+type sampleDone struct {
+	job  *job
+	resp *tinker.SampleResponse
+	err  error
 }
 
 // maxKeptSequences bounds the sequences whose KV caches a sampler engine
@@ -132,8 +139,9 @@ type samplerEngine struct {
 	eng     *generate.Engine
 	seqs    map[string][]int // each kept sequence's tokens, prompt and sample, by engine key
 	order   []string         // the keys of seqs, least recently used first
-	claimed map[string]bool  // keys given to the running batch
+	claimed map[string]bool  // keys given to requests running now
 	next    int
+	mu      sync.Mutex // guards seqs, order, claimed and next
 }
 
 // samplerEngine returns the engine of a sampler's weights, closing the one
@@ -159,6 +167,8 @@ func (s *Server) samplerEngine(m *model.Model, session string) (*samplerEngine, 
 // claim returns the key of an unclaimed kept sequence that prompt
 // continues, when reuse is allowed, or a new key.
 func (se *samplerEngine) claim(prompt []int, reuse bool) string {
+	se.mu.Lock()
+	defer se.mu.Unlock()
 	if reuse {
 		for _, k := range se.order {
 			kept := se.seqs[k]
@@ -178,6 +188,8 @@ func (se *samplerEngine) claim(prompt []int, reuse bool) string {
 // it failed: the key is forgotten) as its most recent, and forgets the
 // least recently used beyond maxKeptSequences.
 func (se *samplerEngine) keep(key string, tokens []int) {
+	se.mu.Lock()
+	defer se.mu.Unlock()
 	delete(se.claimed, key)
 	se.order = slices.DeleteFunc(se.order, func(k string) bool { return k == key })
 	if tokens == nil {
@@ -195,10 +207,43 @@ func (se *samplerEngine) keep(key string, tokens []int) {
 	}
 }
 
-// sampleResponse is the response to a sampling request: its samples, and
-// the prompt's logprobs when asked.
-func sampleResponse(m *model.Model, sj *sampleJob, gens []generate.Result) (*tinker.SampleResponse, error) {
-	out := &tinker.SampleResponse{}
+// generate samples a request's samples on the engine, each sequence
+// continuing a kept one when its prompt does, and returns its response
+// without prompt logprobs. It runs beside other requests' generate.
+func (se *samplerEngine) generate(j *job) (d sampleDone) {
+	d.job = j
+	defer func() {
+		if p := recover(); p != nil {
+			d.resp, d.err = nil, fmt.Errorf("internal error: %v\n%s", p, debug.Stack())
+		}
+	}()
+	sj := j.sample
+	gens := make([]generate.Result, len(sj.reqs))
+	errs := make([]error, len(sj.reqs))
+	keys := make([]string, len(sj.reqs))
+	var wg sync.WaitGroup
+	for i, req := range sj.reqs {
+		keys[i] = se.claim(req.Prompt, i == 0)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stream, seed := uint64(i), sj.sampling.Seed
+			call := generate.Call{Key: keys[i], Sampling: &sj.sampling, Stream: &stream, Seed: &seed}
+			gens[i], errs[i] = se.eng.GenerateWith(context.Background(), call, req)
+		}()
+	}
+	wg.Wait()
+	for i, req := range sj.reqs {
+		var tokens []int
+		if errs[i] == nil {
+			tokens = append(slices.Clone(req.Prompt), gens[i].Tokens...)
+		}
+		se.keep(keys[i], tokens)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return sampleDone{job: j, err: fmt.Errorf("sample: %w", err)}
+	}
+	d.resp = &tinker.SampleResponse{}
 	for _, g := range gens {
 		lp := make([]float32, len(g.Logprobs))
 		for i, x := range g.Logprobs {
@@ -208,19 +253,23 @@ func sampleResponse(m *model.Model, sj *sampleJob, gens []generate.Result) (*tin
 		if g.Finish == generate.FinishLength {
 			reason = tinker.StopReasonLength
 		}
-		out.Sequences = append(out.Sequences, tinker.SampledSequence{Tokens: g.Tokens, Logprobs: lp, StopReason: reason})
+		d.resp.Sequences = append(d.resp.Sequences, tinker.SampledSequence{Tokens: g.Tokens, Logprobs: lp, StopReason: reason})
 	}
-	if sj.promptLogprobs {
-		out.PromptLogprobs = []float32{float32(math.NaN())}
-		if len(sj.prompt) > 1 {
-			lps, err := m.Logprobs([][]int{sj.prompt}, []int{1}, 1)
-			if err != nil {
-				return nil, fmt.Errorf("prompt logprobs: %w", err)
-			}
-			for _, x := range lps[0] {
-				out.PromptLogprobs = append(out.PromptLogprobs, float32(x))
-			}
-		}
+	return d
+}
+
+// addPromptLogprobs adds the prompt's logprobs to a sampling response.
+func addPromptLogprobs(m *model.Model, sj *sampleJob, resp *tinker.SampleResponse) error {
+	resp.PromptLogprobs = []float32{float32(math.NaN())}
+	if len(sj.prompt) < 2 {
+		return nil
 	}
-	return out, nil
+	lps, err := m.Logprobs([][]int{sj.prompt}, []int{1}, 1)
+	if err != nil {
+		return fmt.Errorf("prompt logprobs: %w", err)
+	}
+	for _, x := range lps[0] {
+		resp.PromptLogprobs = append(resp.PromptLogprobs, float32(x))
+	}
+	return nil
 }

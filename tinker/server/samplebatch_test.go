@@ -10,7 +10,8 @@ import (
 )
 
 // TestSampleBatch: sampling requests sent together, which the executor
-// generates on one engine, sample what each samples alone.
+// generates on one engine, sample what each samples alone, and what
+// generate.Generate samples.
 func TestSampleBatch(t *testing.T) {
 	srv, c := newServer(t, nil)
 	const n = 12
@@ -68,30 +69,25 @@ func TestSampleBatch(t *testing.T) {
 	}
 }
 
-// TestTakeSamples: a batch is the sampling requests queued right after the
-// first for the same session, up to maxSampleBatch.
-func TestTakeSamples(t *testing.T) {
+// TestTakeSample: a running batch admits the sampling request at the head
+// of the queue when it is for the same session, and nothing else.
+func TestTakeSample(t *testing.T) {
 	a, b := &samplingSession{id: "a"}, &samplingSession{id: "b"}
 	sample := func(ss *samplingSession) *job { return &job{sample: &sampleJob{ss: ss}} }
-	train := &job{}
-	many := []*job{}
-	for range maxSampleBatch + 3 {
-		many = append(many, sample(a))
-	}
 	for _, tc := range []struct {
-		name      string
-		queue     []*job
-		want, far int // the batch's size (first included) and what stays queued
+		name  string
+		queue []*job
+		take  bool
 	}{
-		{"same session", []*job{sample(a), sample(a)}, 3, 0},
-		{"another session ends it", []*job{sample(a), sample(b), sample(a)}, 2, 2},
-		{"a training job ends it", []*job{train, sample(a)}, 1, 2},
-		{"at most maxSampleBatch", many, maxSampleBatch, len(many) - maxSampleBatch + 1},
+		{"same session", []*job{sample(a), sample(b)}, true},
+		{"another session", []*job{sample(b), sample(a)}, false},
+		{"a training job first", []*job{{}, sample(a)}, false},
+		{"nothing queued", nil, false},
 	} {
 		s := &Server{runq: tc.queue}
-		batch := s.takeSamples(sample(a))
-		if len(batch) != tc.want || len(s.runq) != tc.far {
-			t.Errorf("%s: batch of %d, %d left queued; want %d and %d", tc.name, len(batch), len(s.runq), tc.want, tc.far)
+		got := s.takeSample("a")
+		if (got != nil) != tc.take || (got != nil && (got != tc.queue[0] || len(s.runq) != len(tc.queue)-1)) {
+			t.Errorf("%s: took %v, %d left queued", tc.name, got, len(s.runq))
 		}
 	}
 }
