@@ -124,10 +124,6 @@ type sampleDone struct {
 	err  error
 }
 
-// maxKeptSequences bounds the sequences whose KV caches a sampler engine
-// keeps for the next turn of a rollout.
-const maxKeptSequences = 256
-
 // samplerEngine generates for one sampler's weights and keeps the KV cache
 // of each sequence it generated: a rollout's next turn sends the same
 // tokens again with a search result after them, and only the new tokens
@@ -137,6 +133,7 @@ type samplerEngine struct {
 	m       *model.Model
 	session string
 	eng     *generate.Engine
+	maxKept int              // Config.MaxKeptSequences
 	seqs    map[string][]int // each kept sequence's tokens, prompt and sample, by engine key
 	order   []string         // the keys of seqs, least recently used first
 	claimed map[string]bool  // keys given to requests running now
@@ -159,8 +156,8 @@ func (s *Server) samplerEngine(m *model.Model, session string) (*samplerEngine, 
 	if err != nil {
 		return nil, err
 	}
-	eng.MaxSessions = maxKeptSequences + maxSampleBatch*s.cfg.MaxNumSamples
-	s.sampler = &samplerEngine{m: m, session: session, eng: eng, seqs: map[string][]int{}, claimed: map[string]bool{}}
+	eng.MaxSessions = s.cfg.MaxKeptSequences + maxSampleBatch*s.cfg.MaxNumSamples
+	s.sampler = &samplerEngine{m: m, session: session, eng: eng, maxKept: s.cfg.MaxKeptSequences, seqs: map[string][]int{}, claimed: map[string]bool{}}
 	return s.sampler, nil
 }
 
@@ -186,7 +183,7 @@ func (se *samplerEngine) claim(prompt []int, reuse bool) string {
 
 // keep records the tokens of the sequence generated under key (nil when
 // it failed: the key is forgotten) as its most recent, and forgets the
-// least recently used beyond maxKeptSequences.
+// least recently used beyond maxKept.
 func (se *samplerEngine) keep(key string, tokens []int) {
 	se.mu.Lock()
 	defer se.mu.Unlock()
@@ -199,7 +196,7 @@ func (se *samplerEngine) keep(key string, tokens []int) {
 	}
 	se.seqs[key] = tokens
 	se.order = append(se.order, key)
-	for len(se.order) > maxKeptSequences {
+	for len(se.order) > se.maxKept {
 		old := se.order[0]
 		se.order = se.order[1:]
 		delete(se.seqs, old)

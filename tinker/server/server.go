@@ -36,15 +36,19 @@ type Config struct {
 	APIKey    string           // if set, every route but healthz needs X-API-Key
 	LoRAAlpha float64          // [32, the service's fixed alpha]
 
-	MaxModels           int           // training models at once [4]
-	MaxSessions         int           // sessions at once; each expires SessionTTL after its last heartbeat [1024]
-	MaxQueued           int           // jobs queued or running across models [256]
-	MaxSeqAhead         int64         // how far past the next expected seq_id a request may come [256]
-	MaxBodyBytes        int64         // request body, after zstd [64 MiB]
-	MaxTokens           int           // tokens in one forward_backward [65536]
-	MaxSampleTokens     int           // default and cap of max_tokens × num_samples [4096]
-	MaxNumSamples       int           // num_samples [64]
-	MaxSamplers         int           // merged copies of the weights kept for sampling [2]
+	MaxModels       int   // training models at once [4]
+	MaxSessions     int   // sessions at once; each expires SessionTTL after its last heartbeat [1024]
+	MaxQueued       int   // jobs queued or running across models [256]
+	MaxSeqAhead     int64 // how far past the next expected seq_id a request may come [256]
+	MaxBodyBytes    int64 // request body, after zstd [64 MiB]
+	MaxTokens       int   // tokens in one forward_backward [65536]
+	MaxSampleTokens int   // default and cap of max_tokens × num_samples [4096]
+	MaxNumSamples   int   // num_samples [64]
+	MaxSamplers     int   // merged copies of the weights kept for sampling [2]
+	// MaxKeptSequences bounds the sampled sequences whose KV caches are
+	// kept for a rollout's next turn, each up to its context's length of
+	// keys and values [64]
+	MaxKeptSequences    int
 	MaxSamplingSessions int           // [256]
 	MaxResults          int           // finished futures kept for retrieve_future [4096]
 	MicroBatchTokens    int           // tokens per forward pass [2048]
@@ -67,6 +71,7 @@ func (c *Config) defaults() {
 	def(&c.MaxSampleTokens, 4096)
 	def(&c.MaxNumSamples, 64)
 	def(&c.MaxSamplers, 2)
+	def(&c.MaxKeptSequences, 64)
 	def(&c.MaxSamplingSessions, 256)
 	def(&c.MaxResults, 4096)
 	def(&c.MicroBatchTokens, 2048)
