@@ -29,6 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -91,16 +92,23 @@ func run(o options) error {
 	defer stop()
 
 	var local, remote []float64
+	var same sameness
 	for r := range o.rounds {
-		for _, backend := range []string{"", url} {
+		var runs [2][]stepResult
+		for i, backend := range []string{"", url} {
 			c := cfg
 			if backend != "" {
 				c.Backend.URL, c.Backend.BaseModel = backend, "base"
 			}
 			c.Train.Out = filepath.Join(dir, fmt.Sprintf("run-%d-%t", r, backend != ""))
-			times, err := steps(c, o.steps)
+			res, err := steps(c, o.steps)
 			if err != nil {
 				return err
+			}
+			runs[i] = res
+			times := make([]float64, len(res))
+			for k, x := range res {
+				times[k] = x.seconds
 			}
 			name := "in process"
 			if backend == "" {
@@ -111,12 +119,16 @@ func run(o options) error {
 			}
 			fmt.Printf("round %d %s: steps %s\n", r+1, name, fmtSeconds(times))
 		}
+		same.compare(runs[0], runs[1])
 	}
 	ml, mr := median(local), median(remote)
 	fmt.Printf("median step: in process %.2f s, through serve-tinker on loopback %.2f s: ratio %.3f, overhead %+.1f%% (goal ≤ 10%%)\n",
 		ml, mr, mr/ml, 100*(mr/ml-1))
+	fmt.Printf("the same training: rollouts with identical tokens %d of %d; largest difference in reward %.2g, pg_loss %.2g, grad_norm %.2g\n",
+		same.identical, same.rollouts, same.reward, same.loss, same.grad)
 	line, _ := json.Marshal(map[string]any{"bench": "tinker_steptime", "steps": o.steps, "rounds": o.rounds, "batch": o.batch, "n": o.n,
-		"max_tokens": o.maxTokens, "local_step_s": ml, "remote_step_s": mr, "ratio": mr / ml, "local": local, "remote": remote})
+		"max_tokens": o.maxTokens, "local_step_s": ml, "remote_step_s": mr, "ratio": mr / ml, "local": local, "remote": remote,
+		"identical_rollouts": same.identical, "rollouts": same.rollouts, "max_reward_diff": same.reward, "max_pg_loss_diff": same.loss, "max_grad_norm_diff": same.grad})
 	fmt.Println(string(line))
 	return nil
 }
@@ -217,23 +229,58 @@ func serve(base, data string) (url string, stop func(), err error) {
 	}, nil
 }
 
-// steps trains n steps of c from the base and returns each one's wall time.
-func steps(c trainer.Config, n int) ([]float64, error) {
+// stepResult is one training step: its wall time, metrics and rollouts'
+// tokens.
+type stepResult struct {
+	seconds float64
+	metrics trainer.Metrics
+	tokens  [][]int
+}
+
+// steps trains n steps of c from the base.
+func steps(c trainer.Config, n int) ([]stepResult, error) {
 	tr, err := trainer.New(c)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.Close()
 	tr.Log = io.Discard
-	var out []float64
+	var out []stepResult
 	for range n {
 		start := time.Now()
-		if _, _, err := tr.Step(context.Background()); err != nil {
+		m, trajs, err := tr.Step(context.Background())
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, time.Since(start).Seconds())
+		r := stepResult{seconds: time.Since(start).Seconds(), metrics: m}
+		for _, t := range trajs {
+			r.tokens = append(r.tokens, t.Response)
+		}
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// sameness compares the in-process and remote runs of each round: the
+// rollouts' response tokens and the step metrics.
+type sameness struct {
+	rollouts, identical int
+	reward, loss, grad  float64 // largest absolute differences
+}
+
+func (s *sameness) compare(local, remote []stepResult) {
+	for k := range min(len(local), len(remote)) {
+		a, b := local[k], remote[k]
+		for i := range max(len(a.tokens), len(b.tokens)) {
+			s.rollouts++
+			if i < len(a.tokens) && i < len(b.tokens) && slices.Equal(a.tokens[i], b.tokens[i]) {
+				s.identical++
+			}
+		}
+		s.reward = max(s.reward, math.Abs(a.metrics.RewardMean-b.metrics.RewardMean))
+		s.loss = max(s.loss, math.Abs(a.metrics.PGLoss-b.metrics.PGLoss))
+		s.grad = max(s.grad, math.Abs(a.metrics.GradNorm-b.metrics.GradNorm))
+	}
 }
 
 func median(v []float64) float64 {
