@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -74,6 +75,8 @@ rollouts, checkpoints) and report.md.`,
 			if err := res.WriteReport(cfg.Out); err != nil {
 				return err
 			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "demo: the report is in %s; browse the run with: research view %s\n",
+				filepath.Join(cfg.Out, "report.md"), cfg.Out)
 			if what := res.Incomplete(); what != "" {
 				return fmt.Errorf("demo: results incomplete: %s", what)
 			}
