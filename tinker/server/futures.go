@@ -28,7 +28,8 @@ type job struct {
 	seq   int64
 	run   func() (any, error)
 	// sample, when set, is an asample request, which the executor runs
-	// together with the sampling requests queued after it (runSamples).
+	// together with the sampling requests that come while it runs
+	// (runSamples).
 	sample *sampleJob
 }
 
@@ -274,6 +275,9 @@ func (s *Server) execute() {
 			case <-s.wake:
 				continue
 			case <-s.stop:
+				if s.sampler != nil {
+					s.sampler.eng.Close()
+				}
 				return
 			}
 		}

@@ -63,8 +63,7 @@ func (s *Server) takeSample(session string) *job {
 // idle, since they run the model beside it.
 func (s *Server) runSamples(first *job) {
 	ss := first.sample.ss
-	m := s.samplerModel(ss)
-	se, err := s.samplerEngine(m, ss.id)
+	m, se, err := s.samplerOf(ss)
 	done := make(chan sampleDone)
 	running := 0
 	var later []sampleDone // requests whose prompt logprobs are still to compute
@@ -105,10 +104,26 @@ func (s *Server) runSamples(first *job) {
 	}
 }
 
+// samplerOf returns the model and engine a session samples with, turning
+// a panic in merging its adapters into an error, as runJob does for other
+// jobs.
+func (s *Server) samplerOf(ss *samplingSession) (m *model.Model, se *samplerEngine, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.logf("panic preparing sampler %s: %v\n%s", ss.id, p, debug.Stack())
+			m, se, err = nil, nil, fmt.Errorf("internal error: %v", p)
+		}
+	}()
+	m = s.samplerModel(ss)
+	se, err = s.samplerEngine(m, ss.id)
+	return m, se, err
+}
+
 // complete finishes a sampling request's future.
 func (s *Server) complete(j *job, resp *tinker.SampleResponse, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A nil *SampleResponse stored in an any is not a nil result.
 	if err != nil {
 		s.finish(j.f, nil, err)
 	} else {
