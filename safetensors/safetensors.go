@@ -133,16 +133,24 @@ func (s *File) Names() []string {
 	return names
 }
 
+// lookup returns the named tensor's entry, its bytes and its element count.
+func (s *File) lookup(name string) (TensorInfo, []byte, int, error) {
+	t, ok := s.Tensors[name]
+	if !ok {
+		return TensorInfo{}, nil, 0, fmt.Errorf("%s: no tensor %q", s.Path, name)
+	}
+	b := s.data[t.Offsets[0]:t.Offsets[1]]
+	return t, b, len(b) / dtypeSizes[t.DType], nil
+}
+
 // Float32 returns the named tensor as float32 values and its shape. An
 // aligned F32 tensor aliases the (copy-on-write) mapping; F16 and BF16 are
 // converted into a new slice.
 func (s *File) Float32(name string) ([]float32, []int, error) {
-	t, ok := s.Tensors[name]
-	if !ok {
-		return nil, nil, fmt.Errorf("%s: no tensor %q", s.Path, name)
+	t, b, n, err := s.lookup(name)
+	if err != nil {
+		return nil, nil, err
 	}
-	b := s.data[t.Offsets[0]:t.Offsets[1]]
-	n := len(b) / dtypeSizes[t.DType]
 	switch t.DType {
 	case "F32":
 		if n > 0 && uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
@@ -175,12 +183,10 @@ func (s *File) Float32(name string) ([]float32, []int, error) {
 // way; F32 and F16 are rounded to the nearest bfloat16 (ties to even) into a
 // new slice.
 func (s *File) BF16(name string) ([]uint16, []int, error) {
-	t, ok := s.Tensors[name]
-	if !ok {
-		return nil, nil, fmt.Errorf("%s: no tensor %q", s.Path, name)
+	t, b, n, err := s.lookup(name)
+	if err != nil {
+		return nil, nil, err
 	}
-	b := s.data[t.Offsets[0]:t.Offsets[1]]
-	n := len(b) / dtypeSizes[t.DType]
 	switch t.DType {
 	case "BF16":
 		if n > 0 && uintptr(unsafe.Pointer(&b[0]))%2 == 0 {
