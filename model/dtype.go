@@ -46,10 +46,10 @@ func (m *Model) DType() DType {
 }
 
 // LoadAs reads a model as Load does, keeping its weight matrices in dtype.
-// With BF16, a BF16 safetensors checkpoint (as HF ships Qwen2.5) stays
-// BF16, memory-mapped, with no round trip through float32; F32 and F16
-// checkpoints and GGUF files are rounded to the nearest bfloat16 (ties to
-// even) as they are read.
+// With BF16, a BF16 safetensors checkpoint (as HF ships Qwen2.5) is copied
+// from its mapping into the kernels' layout (tensor.BF16Matrix), with no
+// round trip through float32; F32 and F16 checkpoints and GGUF files are
+// rounded to the nearest bfloat16 (ties to even) as they are read.
 func LoadAs(path string, dtype DType) (*Model, error) {
 	if dtype != F32 && dtype != BF16 {
 		return nil, fmt.Errorf("load %s: dtype %q: want f32 or bf16", path, dtype)
@@ -74,17 +74,24 @@ type bf16Source interface {
 	TensorBF16(name string, shape ...int) ([]uint16, error)
 }
 
-// tensorBF16 reads the named weight from src as bfloat16: in place where
-// src can, else read as float32 and rounded.
-func tensorBF16(src tensorSource, name string, shape ...int) ([]uint16, error) {
+// tensorBF16 reads the named weight matrix from src as bfloat16, in the
+// kernels' layout: from its bfloat16 bits where src has them, else read as
+// float32 and rounded.
+func tensorBF16(src tensorSource, name string, shape ...int) (*tensor.BF16Matrix, error) {
+	var b []uint16
 	if s, ok := src.(bf16Source); ok {
-		return s.TensorBF16(name, shape...)
+		var err error
+		if b, err = s.TensorBF16(name, shape...); err != nil {
+			return nil, err
+		}
+	} else {
+		f, err := src.Tensor(name, shape...)
+		if err != nil {
+			return nil, err
+		}
+		b = roundBF16(f)
 	}
-	f, err := src.Tensor(name, shape...)
-	if err != nil {
-		return nil, err
-	}
-	return roundBF16(f), nil
+	return tensor.LayoutBF16(b, shape[0], shape[1]), nil
 }
 
 // roundBF16 returns f rounded to bfloat16, nearest, ties to even.
@@ -105,7 +112,7 @@ func (m *Model) ToBF16() {
 	}
 	for _, r := range m.tensors() {
 		if r.bf16 != nil {
-			*r.bf16 = roundBF16(*r.dst)
+			*r.bf16 = tensor.LayoutBF16(roundBF16(*r.dst), r.shape[0], r.shape[1])
 			*r.dst = nil
 		}
 	}
@@ -118,8 +125,9 @@ func (m *Model) ToBF16() {
 // keeps r in BF16 (for Save).
 func (r tensorRef) weights() []float32 {
 	if r.bf16 != nil && *r.bf16 != nil {
-		f := make([]float32, len(*r.bf16))
-		tensor.WidenBF16(f, *r.bf16)
+		b := (*r.bf16).Bits()
+		f := make([]float32, len(b))
+		tensor.WidenBF16(f, b)
 		return f
 	}
 	return *r.dst

@@ -85,7 +85,7 @@ func (m *Model) Forward(batch []Input) ([][]float32, error) {
 	x := make([]float32, len(rows)*h)
 	for r, row := range rows {
 		if m.EmbedBF16 != nil {
-			tensor.WidenBF16(x[r*h:(r+1)*h], m.EmbedBF16[row.token*h:(row.token+1)*h])
+			m.EmbedBF16.WidenRow(x[r*h:(r+1)*h], row.token)
 			continue
 		}
 		copy(x[r*h:(r+1)*h], m.Embed[row.token*h:(row.token+1)*h])

@@ -6,6 +6,7 @@ import (
 
 	"research/internal/safefile"
 	"research/safetensors"
+	"research/tensor"
 
 	"fmt"
 	"os"
@@ -29,10 +30,10 @@ type Layer struct {
 	BF16 LayerBF16
 }
 
-// LayerBF16 is a Layer's weight matrices as bfloat16 bits, laid out as the
-// float32 ones.
+// LayerBF16 is a Layer's weight matrices in bfloat16, each of the float32
+// one's shape, in the kernels' layout.
 type LayerBF16 struct {
-	Wq, Wk, Wv, Wo, Wgate, Wup, Wdown []uint16
+	Wq, Wk, Wv, Wo, Wgate, Wup, Wdown *tensor.BF16Matrix
 }
 
 // Model is a Qwen2-family decoder with its weights in memory, in float32
@@ -46,8 +47,8 @@ type Model struct {
 	LMHead []float32 // [vocab][hidden]; the same slice as Embed when tied
 
 	// EmbedBF16 and LMHeadBF16 replace Embed and LMHead (nil then) in a
-	// model kept in BF16; tied, they are one slice.
-	EmbedBF16, LMHeadBF16 []uint16
+	// model kept in BF16; tied, they are one matrix.
+	EmbedBF16, LMHeadBF16 *tensor.BF16Matrix
 
 	src tensorSource // keeps memory-mapped weights alive
 }
@@ -66,7 +67,7 @@ type tensorRef struct {
 	name  string
 	shape []int
 	dst   *[]float32
-	bf16  *[]uint16
+	bf16  **tensor.BF16Matrix
 }
 
 func (m *Model) tensors() []tensorRef {

@@ -48,7 +48,7 @@ func TestBatchInvariance(t *testing.T) {
 		n, k := sh[0], sh[1]
 		r := rand.New(rand.NewPCG(uint64(n), uint64(k)))
 		w := randSlice(r, n*k)
-		wb := randBF16(r, n*k)
+		wb := LayoutBF16(randBF16(r, n*k), n, k)
 		rows := randSlice(r, pool*k) // the rows of A
 		init := randSlice(r, pool*n) // the rows of C before an Add
 		for _, kern := range rowKernels {

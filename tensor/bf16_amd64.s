@@ -1,11 +1,29 @@
 #include "textflag.h"
 
-// BF16 forms of dotAVX, dotTile4x3AVX and dotTile4x12AVX512: B is read as
-// bfloat16 and widened in registers (zero-extend each 16-bit word to 32 bits,
-// shift it into the high half), then every FMA and reduction runs as in the
-// float32 kernel, so the sums round identically.
+// BF16 forms of dotAVX, dotTile4x3AVX, dotTile4x12AVX512 and dotRowAVX: B is
+// read as bfloat16 in BF16Matrix's layout and widened in registers, then
+// every FMA and reduction runs as in the float32 kernel, so the sums round
+// identically. A 16-term block of a B row, stored e0, e8, e1, e9, …, e7,
+// e15, is one 32-byte load whose 32-bit lane i holds e_{i+8} above e_i: a
+// 16-bit shift left widens e0…e7 and a mask of the high halves widens
+// e8…e15, each in the lane the float32 kernel gives it, with no shuffle.
+// The two halves go into the accumulators in that order, as the float32
+// kernel's two 8-term chunks do. A last 8-term chunk (k&^7 not a multiple
+// of 16) is stored in natural order and widened by zero-extension.
 
-// WIDEN8 loads eight bfloat16 at addr as eight float32 in y.
+// bf16hi keeps the high half of each 32-bit lane: terms 8–15 of a block.
+DATA bf16hi<>+0(SB)/4, $0xffff0000
+DATA bf16hi<>+4(SB)/4, $0xffff0000
+DATA bf16hi<>+8(SB)/4, $0xffff0000
+DATA bf16hi<>+12(SB)/4, $0xffff0000
+DATA bf16hi<>+16(SB)/4, $0xffff0000
+DATA bf16hi<>+20(SB)/4, $0xffff0000
+DATA bf16hi<>+24(SB)/4, $0xffff0000
+DATA bf16hi<>+28(SB)/4, $0xffff0000
+GLOBL bf16hi<>(SB), RODATA|NOPTR, $32
+
+// WIDEN8 loads eight bfloat16 in natural order at addr as eight float32 in
+// y.
 #define WIDEN8(addr, y) VPMOVZXWD addr, y; VPSLLD $16, y, y
 
 // REDUCE is tile_amd64.s's: the eight lanes of Y (low half X) added to the
@@ -13,23 +31,27 @@
 #define REDUCE(Y, X, addr) VEXTRACTF128 $1, Y, X15; VADDPS X15, X, X; VHADDPS X, X, X; VHADDPS X, X, X; VADDSS addr, X, X; VMOVSS X, addr
 
 // func dotBF16AVX(x *float32, y *uint16, n int) float32
-// Σ x[i]·y[i] with the lanes, chunks and reduction of dotAVX.
+// Σ x[i]·y[i] with the lanes, chunks and reduction of dotAVX: y is n terms
+// in BF16Matrix's layout, its full 16-term blocks first.
 TEXT ·dotBF16AVX(SB), NOSPLIT, $0-28
-	MOVQ   x+0(FP), SI
-	MOVQ   y+8(FP), DI
-	MOVQ   n+16(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	MOVQ    x+0(FP), SI
+	MOVQ    y+8(FP), DI
+	MOVQ    n+16(FP), CX
+	VMOVDQU bf16hi<>(SB), Y8
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
 
 dot32:
 	CMPQ        CX, $32
-	JL          dot8
-	WIDEN8((DI), Y4)
-	WIDEN8(16(DI), Y5)
-	WIDEN8(32(DI), Y6)
-	WIDEN8(48(DI), Y7)
+	JL          dot16
+	VMOVDQU     (DI), Y5
+	VPSLLD      $16, Y5, Y4
+	VPAND       Y8, Y5, Y5
+	VMOVDQU     32(DI), Y7
+	VPSLLD      $16, Y7, Y6
+	VPAND       Y8, Y7, Y7
 	VFMADD231PS (SI), Y4, Y0
 	VFMADD231PS 32(SI), Y5, Y1
 	VFMADD231PS 64(SI), Y6, Y2
@@ -39,6 +61,20 @@ dot32:
 	SUBQ        $32, CX
 	JMP         dot32
 
+	// Under 32 terms left: at most one block, then at most one natural
+	// 8-term chunk, each chunk into Y0 as dotAVX adds its last chunks.
+dot16:
+	CMPQ        CX, $16
+	JL          dot8
+	VMOVDQU     (DI), Y5
+	VPSLLD      $16, Y5, Y4
+	VPAND       Y8, Y5, Y5
+	VFMADD231PS (SI), Y4, Y0
+	VFMADD231PS 32(SI), Y5, Y0
+	ADDQ        $64, SI
+	ADDQ        $32, DI
+	SUBQ        $16, CX
+
 dot8:
 	CMPQ        CX, $8
 	JL          dotsum
@@ -47,7 +83,6 @@ dot8:
 	ADDQ        $32, SI
 	ADDQ        $16, DI
 	SUBQ        $8, CX
-	JMP         dot8
 
 dotsum:
 	VADDPS       Y1, Y0, Y0
@@ -75,8 +110,32 @@ dotdone:
 	MOVSS X0, ret+24(FP)
 	RET
 
+// TILE4(off) is dotTile4x3AVX's loop body on the widened B rows in
+// Y12–Y14: each of the four rows of A, off bytes on, times the three B
+// rows into its three accumulators.
+#define TILE4(off) \
+	VMOVUPS     off(SI), Y15; \
+	VFMADD231PS Y15, Y12, Y0; \
+	VFMADD231PS Y15, Y13, Y1; \
+	VFMADD231PS Y15, Y14, Y2; \
+	VMOVUPS     off(SI)(R8*1), Y15; \
+	VFMADD231PS Y15, Y12, Y3; \
+	VFMADD231PS Y15, Y13, Y4; \
+	VFMADD231PS Y15, Y14, Y5; \
+	VMOVUPS     off(SI)(R8*2), Y15; \
+	VFMADD231PS Y15, Y12, Y6; \
+	VFMADD231PS Y15, Y13, Y7; \
+	VFMADD231PS Y15, Y14, Y8; \
+	VMOVUPS     off(SI)(R9*1), Y15; \
+	VFMADD231PS Y15, Y12, Y9; \
+	VFMADD231PS Y15, Y13, Y10; \
+	VFMADD231PS Y15, Y14, Y11
+
 // func dotTile4x3BF16AVX(k int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int)
-// dotTile4x3AVX with B in bfloat16 (ldb in elements).
+// dotTile4x3AVX with B in bfloat16 in BF16Matrix's layout (ldb in
+// elements). The twelve accumulators, the widened rows and A fill the
+// sixteen registers, so a block's words are loaded twice, once for each
+// half, and the mask is read from memory.
 TEXT ·dotTile4x3BF16AVX(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -102,33 +161,36 @@ TEXT ·dotTile4x3BF16AVX(SB), NOSPLIT, $0-56
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	TESTQ  CX, CX
-	JZ     reduce
 
 loop:
+	CMPQ    CX, $16
+	JL      tail8
+	VMOVDQU (DI), Y12
+	VMOVDQU (DI)(R10*1), Y13
+	VMOVDQU (DI)(R10*2), Y14
+	VPSLLD  $16, Y12, Y12
+	VPSLLD  $16, Y13, Y13
+	VPSLLD  $16, Y14, Y14
+	TILE4(0)
+	VMOVDQU (DI), Y12
+	VMOVDQU (DI)(R10*1), Y13
+	VMOVDQU (DI)(R10*2), Y14
+	VPAND   bf16hi<>(SB), Y12, Y12
+	VPAND   bf16hi<>(SB), Y13, Y13
+	VPAND   bf16hi<>(SB), Y14, Y14
+	TILE4(32)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	SUBQ    $16, CX
+	JMP     loop
+
+tail8:
+	TESTQ CX, CX
+	JZ    reduce
 	WIDEN8((DI), Y12)
 	WIDEN8((DI)(R10*1), Y13)
 	WIDEN8((DI)(R10*2), Y14)
-	VMOVUPS     (SI), Y15
-	VFMADD231PS Y15, Y12, Y0
-	VFMADD231PS Y15, Y13, Y1
-	VFMADD231PS Y15, Y14, Y2
-	VMOVUPS     (SI)(R8*1), Y15
-	VFMADD231PS Y15, Y12, Y3
-	VFMADD231PS Y15, Y13, Y4
-	VFMADD231PS Y15, Y14, Y5
-	VMOVUPS     (SI)(R8*2), Y15
-	VFMADD231PS Y15, Y12, Y6
-	VFMADD231PS Y15, Y13, Y7
-	VFMADD231PS Y15, Y14, Y8
-	VMOVUPS     (SI)(R9*1), Y15
-	VFMADD231PS Y15, Y12, Y9
-	VFMADD231PS Y15, Y13, Y10
-	VFMADD231PS Y15, Y14, Y11
-	ADDQ        $32, SI
-	ADDQ        $16, DI
-	SUBQ        $8, CX
-	JNZ         loop
+	TILE4(0)
 
 reduce:
 	REDUCE(Y0, X0, (DX))
@@ -168,8 +230,21 @@ DATA bf16chunk0<>+56(SB)/4, $0
 DATA bf16chunk0<>+60(SB)/4, $0
 GLOBL bf16chunk0<>(SB), RODATA|NOPTR, $64
 
-// PAIRBF widens eight bfloat16 of row lo into the low half of z and eight of
-// row hi into its high half (Y31 is free until the reduction).
+// BLOCKLO and BLOCKHI load the 16-term blocks of B rows lo and hi into z,
+// row lo's words in the low half and row hi's in the high half, and widen
+// terms 0–7 (shifted) or terms 8–15 (masked by Z31).
+#define BLOCKLO(lo, hi, y, z) \
+	VMOVDQU32    lo, y; \
+	VINSERTI32X8 $1, hi, z, z; \
+	VPSLLD       $16, z, z
+
+#define BLOCKHI(lo, hi, y, z) \
+	VMOVDQU32    lo, y; \
+	VINSERTI32X8 $1, hi, z, z; \
+	VPANDD       Z31, z, z
+
+// PAIRBF widens eight natural-order bfloat16 of row lo into the low half of
+// z and eight of row hi into its high half (Y31 is free after the blocks).
 #define PAIRBF(lo, hi, y, z) \
 	VPMOVZXWD    lo, y; \
 	VPMOVZXWD    hi, Y31; \
@@ -207,8 +282,10 @@ GLOBL bf16chunk0<>(SB), RODATA|NOPTR, $64
 	VPXORD z5, z5, z5
 
 // func dotTile4x12BF16AVX512(k int, a *float32, lda int, b *uint16, ldb int, c *float32, ldc int)
-// dotTile4x12AVX512 with B in bfloat16 (ldb in elements); k a positive
-// multiple of 8.
+// dotTile4x12AVX512 with B in bfloat16 in BF16Matrix's layout (ldb in
+// elements); k a positive multiple of 8. The accumulators, the widened
+// rows, A and the mask fill the 32 registers, so a block's words are
+// loaded twice, once for each half.
 TEXT ·dotTile4x12BF16AVX512(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -229,8 +306,41 @@ TEXT ·dotTile4x12BF16AVX512(SB), NOSPLIT, $0-56
 	ZERO6(Z6, Z7, Z8, Z9, Z10, Z11)
 	ZERO6(Z12, Z13, Z14, Z15, Z16, Z17)
 	ZERO6(Z18, Z19, Z20, Z21, Z22, Z23)
+	VPBROADCASTD bf16hi<>(SB), Z31
 
 loop:
+	CMPQ CX, $16
+	JL   tail8
+	BLOCKLO((DI), (DI)(R10*1), Y24, Z24)
+	BLOCKLO((DI)(R10*2), (DI)(R11*1), Y25, Z25)
+	BLOCKLO((R12), (R12)(R10*1), Y26, Z26)
+	BLOCKLO((R12)(R10*2), (R12)(R11*1), Y27, Z27)
+	BLOCKLO((R13), (R13)(R10*1), Y28, Z28)
+	BLOCKLO((R13)(R10*2), (R13)(R11*1), Y29, Z29)
+	AROW((SI), Z0, Z1, Z2, Z3, Z4, Z5)
+	AROW((SI)(R8*1), Z6, Z7, Z8, Z9, Z10, Z11)
+	AROW((SI)(R8*2), Z12, Z13, Z14, Z15, Z16, Z17)
+	AROW((SI)(R9*1), Z18, Z19, Z20, Z21, Z22, Z23)
+	BLOCKHI((DI), (DI)(R10*1), Y24, Z24)
+	BLOCKHI((DI)(R10*2), (DI)(R11*1), Y25, Z25)
+	BLOCKHI((R12), (R12)(R10*1), Y26, Z26)
+	BLOCKHI((R12)(R10*2), (R12)(R11*1), Y27, Z27)
+	BLOCKHI((R13), (R13)(R10*1), Y28, Z28)
+	BLOCKHI((R13)(R10*2), (R13)(R11*1), Y29, Z29)
+	AROW(32(SI), Z0, Z1, Z2, Z3, Z4, Z5)
+	AROW(32(SI)(R8*1), Z6, Z7, Z8, Z9, Z10, Z11)
+	AROW(32(SI)(R8*2), Z12, Z13, Z14, Z15, Z16, Z17)
+	AROW(32(SI)(R9*1), Z18, Z19, Z20, Z21, Z22, Z23)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	ADDQ $32, R12
+	ADDQ $32, R13
+	SUBQ $16, CX
+	JMP  loop
+
+tail8:
+	TESTQ CX, CX
+	JZ    reduce
 	PAIRBF((DI), (DI)(R10*1), Y24, Z24)
 	PAIRBF((DI)(R10*2), (DI)(R11*1), Y25, Z25)
 	PAIRBF((R12), (R12)(R10*1), Y26, Z26)
@@ -241,13 +351,8 @@ loop:
 	AROW((SI)(R8*1), Z6, Z7, Z8, Z9, Z10, Z11)
 	AROW((SI)(R8*2), Z12, Z13, Z14, Z15, Z16, Z17)
 	AROW((SI)(R9*1), Z18, Z19, Z20, Z21, Z22, Z23)
-	ADDQ $32, SI
-	ADDQ $16, DI
-	ADDQ $16, R12
-	ADDQ $16, R13
-	SUBQ $8, CX
-	JNZ  loop
 
+reduce:
 	VMOVUPS bf16chunk0<>(SB), Z31
 	SUM4(Z0, Z1, (DX))
 	SUM4(Z2, Z3, 16(DX))
@@ -267,20 +372,31 @@ loop:
 	VZEROUPPER
 	RET
 
+// BLOCK16(addr, acc) adds one 16-term block of a B row at addr to acc:
+// terms 0–7 (shifted) times A's in Y8, then terms 8–15 (masked by Y14)
+// times A's in Y13.
+#define BLOCK16(addr, acc) \
+	VMOVDQU     addr, Y9; \
+	VPSLLD      $16, Y9, Y10; \
+	VPAND       Y14, Y9, Y9; \
+	VFMADD231PS Y10, Y8, acc; \
+	VFMADD231PS Y9, Y13, acc
+
 // func dotRowBF16AVX(k int, a *float32, b *uint16, ldb int, c *float32, n int)
-// dotRowAVX with B in bfloat16 (ldb in elements): eight columns at a time,
-// each widened into Y9 before its FMA, then one at a time.
+// dotRowAVX with B in bfloat16 in BF16Matrix's layout (ldb in elements):
+// eight columns at a time, then one at a time.
 TEXT ·dotRowBF16AVX(SB), NOSPLIT, $0-48
-	MOVQ  k+0(FP), CX
-	MOVQ  a+8(FP), SI
-	MOVQ  b+16(FP), DI
-	MOVQ  ldb+24(FP), R10
-	SHLQ  $1, R10
-	LEAQ  (R10)(R10*2), R11
-	MOVQ  c+32(FP), DX
-	MOVQ  n+40(FP), BX
-	TESTQ CX, CX
-	JZ    bfrowdone
+	MOVQ    k+0(FP), CX
+	MOVQ    a+8(FP), SI
+	MOVQ    b+16(FP), DI
+	MOVQ    ldb+24(FP), R10
+	SHLQ    $1, R10
+	LEAQ    (R10)(R10*2), R11
+	MOVQ    c+32(FP), DX
+	MOVQ    n+40(FP), BX
+	TESTQ   CX, CX
+	JZ      bfrowdone
+	VMOVDQU bf16hi<>(SB), Y14
 
 bfrow8:
 	CMPQ   BX, $8
@@ -299,6 +415,27 @@ bfrow8:
 	MOVQ   CX, R9
 
 bfloop8:
+	CMPQ    R9, $16
+	JL      bftail8
+	VMOVUPS (R8), Y8
+	VMOVUPS 32(R8), Y13
+	BLOCK16((R12), Y0)
+	BLOCK16((R12)(R10*1), Y1)
+	BLOCK16((R12)(R10*2), Y2)
+	BLOCK16((R12)(R11*1), Y3)
+	BLOCK16((R13), Y4)
+	BLOCK16((R13)(R10*1), Y5)
+	BLOCK16((R13)(R10*2), Y6)
+	BLOCK16((R13)(R11*1), Y7)
+	ADDQ    $64, R8
+	ADDQ    $32, R12
+	ADDQ    $32, R13
+	SUBQ    $16, R9
+	JMP     bfloop8
+
+bftail8:
+	TESTQ       R9, R9
+	JZ          bfsum8
 	VMOVUPS     (R8), Y8
 	WIDEN8((R12), Y9)
 	VFMADD231PS Y9, Y8, Y0
@@ -316,12 +453,8 @@ bfloop8:
 	VFMADD231PS Y11, Y8, Y6
 	WIDEN8((R13)(R11*1), Y12)
 	VFMADD231PS Y12, Y8, Y7
-	ADDQ        $32, R8
-	ADDQ        $16, R12
-	ADDQ        $16, R13
-	SUBQ        $8, R9
-	JNZ         bfloop8
 
+bfsum8:
 	REDUCE(Y0, X0, (DX))
 	REDUCE(Y1, X1, 4(DX))
 	REDUCE(Y2, X2, 8(DX))
@@ -344,14 +477,24 @@ bfrow1:
 	MOVQ   CX, R9
 
 bfloop1:
+	CMPQ    R9, $16
+	JL      bftail1
+	VMOVUPS (R8), Y8
+	VMOVUPS 32(R8), Y13
+	BLOCK16((R12), Y0)
+	ADDQ    $64, R8
+	ADDQ    $32, R12
+	SUBQ    $16, R9
+	JMP     bfloop1
+
+bftail1:
+	TESTQ       R9, R9
+	JZ          bfsum1
 	VMOVUPS     (R8), Y8
 	WIDEN8((R12), Y9)
 	VFMADD231PS Y9, Y8, Y0
-	ADDQ        $32, R8
-	ADDQ        $16, R12
-	SUBQ        $8, R9
-	JNZ         bfloop1
 
+bfsum1:
 	REDUCE(Y0, X0, (DX))
 	ADDQ $4, DX
 	ADDQ R10, DI

@@ -45,18 +45,18 @@ func TestBF16ToF32(t *testing.T) {
 // bits it must give on the widened weights; add makes both C += A·Wᵀ.
 var bf16Products = []struct {
 	name string
-	bf16 func(c, a []float32, w []uint16, m, n, k int)
+	bf16 func(c, a []float32, w *BF16Matrix, m, n, k int)
 	f32  func(c, a, w []float32, m, n, k int)
 }{
 	{"MatMulTBF16", MatMulTBF16, MatMulT},
 	{"MatMulTRowsBF16", MatMulTRowsBF16, MatMulTRows},
 	{"MatMulTBlockBF16", MatMulTBlockBF16, MatMulTBlock},
-	{"MatMulTRowsMany/add", func(c, a []float32, w []uint16, m, n, k int) {
+	{"MatMulTRowsMany/add", func(c, a []float32, w *BF16Matrix, m, n, k int) {
 		MatMulTRowsMany(a, m, k, Linear{WB: w, N: n, C: c, Add: true})
 	}, func(c, a, w []float32, m, n, k int) {
 		MatMulTRowsMany(a, m, k, Linear{W: w, N: n, C: c, Add: true})
 	}},
-	{"MatMulTBlockMany/add", func(c, a []float32, w []uint16, m, n, k int) {
+	{"MatMulTBlockMany/add", func(c, a []float32, w *BF16Matrix, m, n, k int) {
 		MatMulTBlockMany(a, m, k, Linear{WB: w, N: n, C: c, Add: true})
 	}, func(c, a, w []float32, m, n, k int) {
 		MatMulTBlockMany(a, m, k, Linear{W: w, N: n, C: c, Add: true})
@@ -92,9 +92,10 @@ func TestMatMulTBF16(t *testing.T) {
 		}
 	}
 	type operands struct {
-		a, c0 []float32 // A, and C before the product
-		w     []uint16
-		ref   []float32 // C += A·Wᵀ by refMatMulTBF16
+		a, c0 []float32   // A, and C before the product
+		w     []uint16    // W's bits in natural order
+		lw    *BF16Matrix // W in the kernels' layout
+		ref   []float32   // C += A·Wᵀ by refMatMulTBF16
 	}
 	ops := make([]operands, len(shapes))
 	for i, s := range shapes {
@@ -102,6 +103,7 @@ func TestMatMulTBF16(t *testing.T) {
 		o.a = randSlice(r, s.m*s.k)
 		o.c0 = randSlice(r, s.m*s.n)
 		o.w = randBF16(r, s.n*s.k)
+		o.lw = LayoutBF16(o.w, s.n, s.k)
 		o.ref = make([]float32, s.m*s.n)
 		refMatMulTBF16(o.ref, o.a, o.w, s.m, s.n, s.k)
 	}
@@ -111,7 +113,7 @@ func TestMatMulTBF16(t *testing.T) {
 			for i, s := range shapes {
 				o := ops[i]
 				got, want := slices.Clone(o.c0), slices.Clone(o.c0)
-				p.bf16(got, o.a, o.w, s.m, s.n, s.k)
+				p.bf16(got, o.a, o.lw, s.m, s.n, s.k)
 				p.f32(want, o.a, widened(o.w), s.m, s.n, s.k)
 				if at := sameBits(got, want); at >= 0 {
 					t.Fatalf("%s m=%d n=%d k=%d: C[%d] = %v, float32 twin on widened weights %v", p.name, s.m, s.n, s.k, at, got[at], want[at])
@@ -130,15 +132,123 @@ func TestMatMulTBF16(t *testing.T) {
 	})
 }
 
-// TestDotBF16 checks the BF16 dot product against Dot on the widened vector
-// bit for bit, at every length around the 8- and 32-float chunks.
+// layoutKs are row lengths around the layout's 16-value blocks: no full
+// block, blocks only, blocks and a natural 8-value chunk (k&^7 not a
+// multiple of 16), each with and without a tail past k&^7, and the
+// Qwen2.5-0.5B widths with and without an extra chunk.
+var layoutKs = []int{0, 1, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 40, 47, 48, 264, 896, 904, 911, 4864}
+
+// TestLayoutBF16 checks BF16Matrix's layout against its documented rule,
+// position by position, and that every reader of it gets the natural
+// order back: Bits (a round trip), WidenRow, and the widening of a row's
+// slices that the packed GEMM does from each k block.
+func TestLayoutBF16(t *testing.T) {
+	for _, k := range layoutKs {
+		for _, n := range []int{1, 3} {
+			w := make([]uint16, n*k)
+			for i := range w {
+				w[i] = uint16(i*7 + 1) // distinct, so a misplaced value shows
+			}
+			lw := LayoutBF16(w, n, k)
+			if gn, gk := lw.Shape(); gn != n || gk != k {
+				t.Fatalf("k=%d n=%d: Shape() = %d, %d", k, n, gn, gk)
+			}
+			k16 := k &^ 15
+			for j := range n {
+				for p := range k {
+					at := p
+					if p < k16 {
+						at = p/16*16 + 2*(p%8) + p%16/8
+					}
+					if got := lw.bits[j*k+at]; got != w[j*k+p] {
+						t.Fatalf("k=%d n=%d: row %d value %d stored at %d is %d, want %d", k, n, j, p, at, got, w[j*k+p])
+					}
+				}
+			}
+			if !slices.Equal(lw.Bits(), w) {
+				t.Fatalf("k=%d n=%d: Bits() is not the natural order laid out", k, n)
+			}
+			want := widened(w)
+			for j := range n {
+				got := make([]float32, k)
+				lw.WidenRow(got, j)
+				if at := sameBits(got, want[j*k:(j+1)*k]); at >= 0 {
+					t.Fatalf("k=%d n=%d: WidenRow(%d)[%d] = %v, want %v", k, n, j, at, got[at], want[j*k+at])
+				}
+				for p0 := 0; p0 < k; p0 += 16 {
+					for _, end := range []int{p0 + 16, p0 + 21, k} {
+						end = min(end, k)
+						got := make([]float32, end-p0)
+						lw.widen(got, j, p0)
+						if at := sameBits(got, want[j*k+p0:j*k+end]); at >= 0 {
+							t.Fatalf("k=%d n=%d: row %d, terms [%d, %d): term %d = %v, want %v", k, n, j, p0, end, p0+at, got[at], want[j*k+p0+at])
+						}
+					}
+				}
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("LayoutBF16 took 5 values for a 2×3 matrix")
+		}
+	}()
+	LayoutBF16(make([]uint16, 5), 2, 3)
+}
+
+// TestMatMulTBF16Layout checks, with every kernel set, every BF16 entry
+// point on the layout's edge cases (the k of TestLayoutBF16): row counts
+// that take the one-row kernel only, the 4-row tiles only, and both, and
+// column counts around the 3-, 8- and 12-column groups; each against its
+// float32 twin on the widened weights, bit for bit.
+func TestMatMulTBF16Layout(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 8))
+	kernelModes(t, func(t *testing.T) {
+		for _, k := range layoutKs {
+			for _, m := range []int{1, 4, 5} {
+				for _, n := range []int{1, 8, 12, 13, 35} {
+					a, c0, w := randSlice(r, m*k), randSlice(r, m*n), randBF16(r, n*k)
+					lw, wf := LayoutBF16(w, n, k), widened(w)
+					for _, p := range bf16Products {
+						got, want := slices.Clone(c0), slices.Clone(c0)
+						p.bf16(got, a, lw, m, n, k)
+						p.f32(want, a, wf, m, n, k)
+						if at := sameBits(got, want); at >= 0 {
+							t.Fatalf("%s m=%d n=%d k=%d: C[%d] = %v, float32 twin on widened weights %v", p.name, m, n, k, at, got[at], want[at])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestLinearBF16Shape checks that a BF16 weight matrix of the wrong shape
+// is refused before any kernel reads it.
+func TestLinearBF16Shape(t *testing.T) {
+	lw := LayoutBF16(make([]uint16, 4*8), 4, 8)
+	for _, tc := range []struct{ n, k int }{{4, 16}, {8, 4}, {3, 8}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("a 4×8 BF16 matrix was taken as %d×%d", tc.n, tc.k)
+				}
+			}()
+			MatMulTRowsBF16(make([]float32, tc.n), make([]float32, tc.k), lw, 1, tc.n, tc.k)
+		}()
+	}
+}
+
+// TestDotBF16 checks the BF16 dot product (y in the kernels' layout) against
+// Dot on the widened vector bit for bit, at every length around the 8-
+// and 32-float chunks and the 16-value blocks.
 func TestDotBF16(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	kernelModes(t, func(t *testing.T) {
 		for n := range 80 {
 			x := randSlice(r, n)
 			y := randBF16(r, n)
-			got, want := dotBF16(x, y), Dot(x, widened(y))
+			got, want := dotBF16(x, LayoutBF16(y, 1, n).bits), Dot(x, widened(y))
 			if math.Float32bits(got) != math.Float32bits(want) {
 				t.Fatalf("n=%d: dotBF16 = %v, Dot on widened %v", n, got, want)
 			}
@@ -160,6 +270,7 @@ func BenchmarkMatMulTBF16(b *testing.B) {
 	} {
 		w := randBF16(r, sh.n*sh.k)
 		wf := widened(w)
+		lw := LayoutBF16(w, sh.n, sh.k)
 		for _, m := range []int{1, 16} {
 			a := randSlice(r, m*sh.k)
 			c := make([]float32, m*sh.n)
@@ -172,7 +283,7 @@ func BenchmarkMatMulTBF16(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/m=%d/bf16", sh.name, m), func(b *testing.B) {
 				b.SetBytes(int64(2 * len(w)))
 				for b.Loop() {
-					MatMulTBF16(c, a, w, m, sh.n, sh.k)
+					MatMulTBF16(c, a, lw, m, sh.n, sh.k)
 				}
 			})
 		}

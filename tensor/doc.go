@@ -24,10 +24,10 @@
 // round differently from each other; MatMulT picks one by the number of
 // rows, so a caller that batches sequences picks by each row's role.
 //
-// Weights may also be bfloat16 (MatMulTBF16): the decode path reads them as
-// 16-bit words and widens them in registers, halving the bytes a step
-// streams, and rounds every sum as MatMulT does on the widened weights, in
-// every kernel set.
+// Weights may also be bfloat16 (BF16Matrix, MatMulTBF16): the decode path
+// reads them as 16-bit words, laid out so that a shift or a mask widens
+// them in registers, halving the bytes a step streams, and rounds every
+// sum as MatMulT does on the widened weights, in every kernel set.
 //
 // Matrices are dense, row-major []float32 with an explicit leading
 // dimension, as in BLAS. Shapes are the caller's responsibility: Gemm

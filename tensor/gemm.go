@@ -108,7 +108,7 @@ func MatMulTBlock(c, a, w []float32, m, n, k int) {
 // checkMatrix panics unless x can hold op(X), rows×cols with leading
 // dimension ld: the assembly kernels read and write through raw pointers, so
 // a short slice must fail here rather than touch memory it does not own.
-func checkMatrix[T float32 | uint16](name string, trans bool, rows, cols int, x []T, ld int) {
+func checkMatrix(name string, trans bool, rows, cols int, x []float32, ld int) {
 	if trans {
 		rows, cols = cols, rows
 	}
@@ -120,13 +120,13 @@ func checkMatrix[T float32 | uint16](name string, trans bool, rows, cols int, x 
 // Linear is one weight matrix W (N×k, stored [out][in]) and the m×N output C
 // it fills in MatMulTMany and its kinds: C = A·Wᵀ, or C += A·Wᵀ with Add
 // (a projection added to the residual stream). The weights are float32 (W)
-// or bfloat16 bits (WB, in the same layout; W is then ignored): a BF16
-// product has the bits of the float32 one on the widened weights, with
-// every kernel set and either kernel, since the kernels widen exactly and
-// accumulate in float32 in the same order.
+// or bfloat16 (WB, N×k; W is then ignored): a BF16 product has the bits of
+// the float32 one on the widened weights, with every kernel set and either
+// kernel, since the kernels widen exactly and accumulate in float32 in the
+// same order.
 type Linear struct {
 	W   []float32
-	WB  []uint16
+	WB  *BF16Matrix
 	N   int
 	C   []float32
 	Add bool
@@ -162,7 +162,7 @@ func MatMulTRowsMany(a []float32, m, k int, ls ...Linear) {
 		switch {
 		case k == 0:
 		case l.WB != nil:
-			gemmRows(m, l.N, k, a, k, l.WB, k, l.C, l.N)
+			gemmRows(m, l.N, k, a, k, l.WB.bits, k, l.C, l.N)
 		default:
 			gemmRows(m, l.N, k, a, k, l.W, k, l.C, l.N)
 		}
@@ -172,7 +172,9 @@ func MatMulTRowsMany(a []float32, m, k int, ls ...Linear) {
 // checkW panics unless l's weights (WB if set, else W) hold N×k values.
 func (l *Linear) checkW(k int) {
 	if l.WB != nil {
-		checkMatrix("W", true, k, l.N, l.WB, k)
+		if l.WB.n != l.N || l.WB.k != k {
+			panic(fmt.Sprintf("tensor: W is %d×%d bfloat16, want %d×%d", l.WB.n, l.WB.k, l.N, k))
+		}
 		return
 	}
 	checkMatrix("W", true, k, l.N, l.W, k)
@@ -232,8 +234,8 @@ func gemmRows[T float32 | uint16](m, n, k int, a []float32, lda int, b []T, ldb 
 
 // gemmDots is the Go set's rows kernel, one Dot per output: every row of B
 // is read once from memory and dotted with all rows of A while it sits in
-// L1. A bfloat16 B is widened as it is read (dotBF16), which rounds as Dot
-// on the widened row does.
+// L1. A bfloat16 B (its rows in BF16Matrix's layout) is widened as it is
+// read (dotBF16), which rounds as Dot on the widened row does.
 func gemmDots[T float32 | uint16](m, n, k int, a []float32, lda int, b []T, ldb int, c []float32, ldc int) {
 	Parallel(n, 64, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
@@ -276,17 +278,16 @@ func packAllA(transA bool, m, k int, alpha float32, a []float32, lda int) packed
 	return packedA{buf, m, k, mPanels}
 }
 
-// mul adds A·op(B) to C (m×n), B in float32 (b) or, when wb is not nil,
-// bfloat16 stored [out][in] (transB), widened as its panels are packed so
-// that the products have the bits of the float32 B. For each kc×nc block of
-// op(B) the workers
-// split its column panels (nr wide, nr512 with AVX-512); each packs its own
-// panels (so no barrier separates packing from use) and sweeps the
-// micro-kernel over them, mc rows of A at a time, each B panel staying in
-// L1 while the A block streams from L2. The k blocking is the same for
+// mul adds A·op(B) to C (m×n), B in float32 (b) or, when wb is not nil, the
+// bfloat16 W with B = Wᵀ (ldb unused), widened as its panels are packed so
+// that the products have the bits of the float32 B. For each kc×nc block
+// of op(B) the workers split its column panels (nr wide, nr512 with
+// AVX-512); each packs its own panels (so no barrier separates packing
+// from use) and sweeps the micro-kernel over them, mc rows of A at a time,
+// each B panel staying in L1 while the A block streams from L2. The k blocking is the same for
 // every kernel set: it fixes where partial sums are added into C, and with
 // it the rounding of every result.
-func (p packedA) mul(transB bool, n int, b []float32, wb []uint16, ldb int, c []float32, ldc int) {
+func (p packedA) mul(transB bool, n int, b []float32, wb *BF16Matrix, ldb int, c []float32, ldc int) {
 	m, k, mPanels := p.m, p.k, p.mPanels
 	all := *p.buf
 	wide := useAVX512
@@ -306,7 +307,7 @@ func (p packedA) mul(transB bool, n int, b []float32, wb []uint16, ldb int, c []
 				pb := *bufB
 				for jp := lo; jp < hi; jp++ {
 					if wb != nil {
-						packBTBF16(wb, ldb, pc, kcb, jc+jp*w, min(w, ncb-jp*w), w, pb[(jp-lo)*w*kcb:])
+						packBTBF16(wb, pc, kcb, jc+jp*w, min(w, ncb-jp*w), w, pb[(jp-lo)*w*kcb:])
 						continue
 					}
 					packB(transB, b, ldb, pc, kcb, jc+jp*w, min(w, ncb-jp*w), w, pb[(jp-lo)*w*kcb:])

@@ -20,8 +20,10 @@ const rowBlock = 64
 // Dot of the last k mod 8 terms added to C. The 4×3 tile, the AVX-512 4×12
 // tile and the one-row kernel all compute exactly that, so a row's result
 // depends neither on m nor on its place among the rows (batch invariance),
-// and the AVX-512 set gives the AVX2 set's bits. The BF16 kernels widen B
-// in registers and round alike.
+// and the AVX-512 set gives the AVX2 set's bits. The BF16 kernels read B's
+// rows in BF16Matrix's layout, widen them in registers and round alike:
+// each 16-term block gives its lanes the terms p and p+8 in that order, as
+// two 8-term chunks do, and the tail past k&^7 is in natural order.
 func gemmSmallNT[T float32 | uint16](m, n, k int, a []float32, lda int, b []T, ldb int, c []float32, ldc int) {
 	k8 := k &^ 7
 	cols := 3

@@ -162,7 +162,8 @@ func run(dir string, layers, prompt, decode, rounds, threads int, profile string
 	// The kernel set runs both dtypes. With BF16 weights a batch-1 step
 	// takes the rows kernel's one-row AVX2 kernel with the assembly sets
 	// (AVX-512 adds nothing for one row) and widens each weight in a
-	// register; the Go set widens as it reads. No set uses AVX512_BF16's
+	// register, by a shift or a mask (tensor.BF16Matrix's layout); the Go
+	// set widens as it reads. No set uses AVX512_BF16's
 	// dot products: they would round the activations to BF16 too.
 	path := map[string]string{"go": "pure Go, widened as read", "avx2": "AVX2 one-row kernel, widened in registers",
 		"avx512": "AVX2 one-row kernel, widened in registers (AVX-512 tiles serve 4+ rows)"}[tensor.Kernels()]
