@@ -209,20 +209,20 @@ func dotBF16Go(x []float32, y []uint16) float32 {
 		widenBF16Block(&blk, (*[16]uint16)(y[i:]))
 		v := (*[16]float32)(x[i:])
 		for q := 0; q < 16; q += 4 {
-			s0 += v[q] * blk[q]
-			s1 += v[q+1] * blk[q+1]
-			s2 += v[q+2] * blk[q+2]
-			s3 += v[q+3] * blk[q+3]
+			s0 += float32(v[q] * blk[q])
+			s1 += float32(v[q+1] * blk[q+1])
+			s2 += float32(v[q+2] * blk[q+2])
+			s3 += float32(v[q+3] * blk[q+3])
 		}
 	}
 	for ; i+4 <= len(x); i += 4 {
-		s0 += x[i] * BF16ToF32(y[i])
-		s1 += x[i+1] * BF16ToF32(y[i+1])
-		s2 += x[i+2] * BF16ToF32(y[i+2])
-		s3 += x[i+3] * BF16ToF32(y[i+3])
+		s0 += float32(x[i] * BF16ToF32(y[i]))
+		s1 += float32(x[i+1] * BF16ToF32(y[i+1]))
+		s2 += float32(x[i+2] * BF16ToF32(y[i+2]))
+		s3 += float32(x[i+3] * BF16ToF32(y[i+3]))
 	}
 	for ; i < len(x); i++ {
-		s0 += x[i] * BF16ToF32(y[i])
+		s0 += float32(x[i] * BF16ToF32(y[i]))
 	}
 	return (s0 + s1) + (s2 + s3)
 }

@@ -25,17 +25,20 @@ func kernel6x16Go(kc int, a, b, c []float32, ldc int) {
 	}
 }
 
+// dotGo rounds each product before adding it: Go may fuse x*y+s into one
+// FMA where the target has it (arm64, GOAMD64=v3), and would then fuse it
+// differently here and in dotBF16Go, whose results must match this one's.
 func dotGo(x, y []float32) float32 {
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
-		s0 += x[i] * y[i]
-		s1 += x[i+1] * y[i+1]
-		s2 += x[i+2] * y[i+2]
-		s3 += x[i+3] * y[i+3]
+		s0 += float32(x[i] * y[i])
+		s1 += float32(x[i+1] * y[i+1])
+		s2 += float32(x[i+2] * y[i+2])
+		s3 += float32(x[i+3] * y[i+3])
 	}
 	for ; i < len(x); i++ {
-		s0 += x[i] * y[i]
+		s0 += float32(x[i] * y[i])
 	}
 	return (s0 + s1) + (s2 + s3)
 }
