@@ -129,3 +129,30 @@ func BenchmarkMC512(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInPlaceA compares reading A's panels in place with packing them,
+// at the prefill shapes of Qwen2.5-0.5B's k/v and q/o projections and
+// widths between, to place inPlaceMaxN: run on a quiet machine.
+func BenchmarkInPlaceA(b *testing.B) {
+	saved := inPlaceMaxN
+	defer func() { inPlaceMaxN = saved }()
+	const m, k = 512, 896
+	for _, n := range []int{128, 256, 384, 512, 896} {
+		for _, inPlace := range []bool{true, false} {
+			b.Run(fmt.Sprintf("n=%d/inplace=%v", n, inPlace), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 1))
+				x, w, c := randSlice(r, m*k), randSlice(r, n*k), make([]float32, m*n)
+				benchSets(b, func(b *testing.B) {
+					inPlaceMaxN = 0
+					if inPlace {
+						inPlaceMaxN = n
+					}
+					for b.Loop() {
+						MatMulTBlock(c, x, w, m, n, k)
+					}
+					b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			})
+		}
+	}
+}

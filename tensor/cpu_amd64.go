@@ -24,6 +24,9 @@ func detectSet() int {
 func kernel6x16AVX(kc int, a, b, c *float32, ldc int)
 
 //go:noescape
+func kernel6x16InPlaceAVX(kc int, a *float32, lda int, b, c *float32, ldc int)
+
+//go:noescape
 func dotAVX(x, y *float32, n int) float32
 
 //go:noescape
@@ -58,6 +61,12 @@ func kernel12x32AVX512(kc int, a0, a1, b, c *float32, ldc int)
 
 //go:noescape
 func kernel6x32AVX512(kc int, a, b, c *float32, ldc int)
+
+//go:noescape
+func kernel12x32InPlaceAVX512(kc int, a *float32, lda int, b, c *float32, ldc int)
+
+//go:noescape
+func kernel6x32InPlaceAVX512(kc int, a *float32, lda int, b, c *float32, ldc int)
 
 //go:noescape
 func dotTile4x12AVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)

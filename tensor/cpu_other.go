@@ -10,6 +10,10 @@ func detectSet() int { return setGo }
 func kernel6x16AVX(kc int, a, b, c *float32, ldc int) {
 	panic("tensor: no assembly kernels on this architecture")
 }
+func kernel6x16InPlaceAVX(kc int, a *float32, lda int, b, c *float32, ldc int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
 func dotAVX(x, y *float32, n int) float32 { panic("tensor: no assembly kernels on this architecture") }
 func axpyAVX(alpha float32, x, y *float32, n int) {
 	panic("tensor: no assembly kernels on this architecture")
@@ -48,6 +52,14 @@ func kernel12x32AVX512(kc int, a0, a1, b, c *float32, ldc int) {
 }
 
 func kernel6x32AVX512(kc int, a, b, c *float32, ldc int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func kernel12x32InPlaceAVX512(kc int, a *float32, lda int, b, c *float32, ldc int) {
+	panic("tensor: no assembly kernels on this architecture")
+}
+
+func kernel6x32InPlaceAVX512(kc int, a *float32, lda int, b, c *float32, ldc int) {
 	panic("tensor: no assembly kernels on this architecture")
 }
 

@@ -26,6 +26,17 @@ const nr512 = 32
 // result, only speed. Not yet tuned on a quiet machine (BenchmarkMC512).
 var mc512 = 144
 
+// inPlaceMaxN is the output width (the sum of the widths in
+// MatMulTBlockMany) up to which the block kernel reads A's full 6-row panels
+// in place, with the assembly sets, when A is not transposed and alpha is 1
+// (so a packed panel would hold A's own values): packing costs a pass that
+// reads and writes all of A whatever n is, and only n/32 column panels (n/16
+// with AVX2) reuse the packed panels, too few at small n to repay it. The
+// in-place kernels do the packed ones' FMAs in the same order, so this
+// changes no result, only speed. Not yet tuned on a quiet machine
+// (BenchmarkInPlaceA).
+var inPlaceMaxN = 256
+
 // smallM is the row count up to which the Go set's MatMulT takes the rows
 // kernel (one Dot per output): packing a weight matrix costs more than it
 // saves when only a few rows multiply it.
@@ -197,7 +208,11 @@ func MatMulTBlockMany(a []float32, m, k int, ls ...Linear) {
 	if k == 0 {
 		return
 	}
-	pa := packAllA(false, m, k, 1, a, k)
+	n := 0
+	for _, l := range ls {
+		n += l.N
+	}
+	pa := prepareA(false, m, n, k, 1, a, k)
 	defer packPool.Put(pa.buf)
 	for _, l := range ls {
 		if l.N > 0 {
@@ -247,35 +262,53 @@ func gemmDots[T float32 | uint16](m, n, k int, a []float32, lda int, b []T, ldb 
 	})
 }
 
-// gemmPacked is the BLIS-style loop nest: op(A) is packed once into panels,
-// then multiplied by op(B) block by block (see packedA.mul).
+// gemmPacked is the BLIS-style loop nest: op(A) is packed once into panels
+// (or read in place, see inPlaceMaxN), then multiplied by op(B) block by
+// block (see packedA.mul).
 func gemmPacked(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	pa := packAllA(transA, m, k, alpha, a, lda)
+	pa := prepareA(transA, m, n, k, alpha, a, lda)
 	defer packPool.Put(pa.buf)
 	pa.mul(transB, n, b, nil, ldb, c, ldc)
 }
 
-// packedA is alpha·op(A) (m×k) packed into mr-row panels for every kc-wide
-// slice of k: the slice starting at column pc begins at pc·mPanels·mr, and
-// its panel t at t·mr·kcb within that, kcb being the slice's width.
+// packedA is alpha·op(A) (m×k) as mr-row panels for the micro-kernels. The
+// first inPlace panels (0, or all the full ones) are read in place from a,
+// with leading dimension lda; the others are packed for every kc-wide slice
+// of k: the slice starting at column pc begins at pc·nPacked·mr, and panel
+// inPlace+t at t·mr·kcb within that, kcb being the slice's width.
 type packedA struct {
-	buf           *[]float32
-	m, k, mPanels int
+	buf                    *[]float32
+	m, k, mPanels, inPlace int
+	a                      []float32
+	lda                    int
 }
 
-func packAllA(transA bool, m, k int, alpha float32, a []float32, lda int) packedA {
+// prepareA readies op(A) for a product n columns wide: it packs the panels
+// that inPlaceMaxN does not leave in place.
+func prepareA(transA bool, m, n, k int, alpha float32, a []float32, lda int) packedA {
+	inPlace := 0
+	if useAsm && !transA && alpha == 1 && n <= inPlaceMaxN {
+		inPlace = m / mr
+	}
+	return packAllA(transA, m, k, alpha, a, lda, inPlace)
+}
+
+// packAllA packs the panels of alpha·op(A) from panel inPlace on.
+func packAllA(transA bool, m, k int, alpha float32, a []float32, lda, inPlace int) packedA {
 	mPanels := (m + mr - 1) / mr
-	buf := getBuf(mPanels * mr * k)
+	nPacked := mPanels - inPlace
+	buf := getBuf(nPacked * mr * k)
 	pa := *buf
 	nSlices := (k + kc - 1) / kc
-	Parallel(nSlices*mPanels, 4, func(lo, hi int) {
+	Parallel(nSlices*nPacked, 4, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
-			pc, panel := t/mPanels*kc, t%mPanels
+			pc, panel := t/nPacked*kc, t%nPacked
+			i0 := (inPlace + panel) * mr
 			kcb := min(kc, k-pc)
-			packA(transA, a, lda, panel*mr, min(mr, m-panel*mr), pc, kcb, alpha, pa[pc*mPanels*mr+panel*mr*kcb:])
+			packA(transA, a, lda, i0, min(mr, m-i0), pc, kcb, alpha, pa[pc*nPacked*mr+panel*mr*kcb:])
 		}
 	})
-	return packedA{buf, m, k, mPanels}
+	return packedA{buf, m, k, mPanels, inPlace, a, lda}
 }
 
 // mul adds A·op(B) to C (m×n), B in float32 (b) or, when wb is not nil, the
@@ -288,7 +321,7 @@ func packAllA(transA bool, m, k int, alpha float32, a []float32, lda int) packed
 // every kernel set: it fixes where partial sums are added into C, and with
 // it the rounding of every result.
 func (p packedA) mul(transB bool, n int, b []float32, wb *BF16Matrix, ldb int, c []float32, ldc int) {
-	m, k, mPanels := p.m, p.k, p.mPanels
+	m, k, mPanels, inPlace := p.m, p.k, p.mPanels, p.inPlace
 	all := *p.buf
 	wide := useAVX512
 	w := nr
@@ -300,7 +333,7 @@ func (p packedA) mul(transB bool, n int, b []float32, wb *BF16Matrix, ldb int, c
 		nPanels := (ncb + w - 1) / w
 		for pc := 0; pc < k; pc += kc {
 			kcb := min(kc, k-pc)
-			pa := all[pc*mPanels*mr:]
+			pa := all[pc*(mPanels-inPlace)*mr:]
 			Parallel(nPanels, 1, func(lo, hi int) {
 				bufB := getBuf((hi - lo) * w * kcb)
 				defer packPool.Put(bufB)
@@ -326,20 +359,41 @@ func (p packedA) mul(transB bool, n int, b []float32, wb *BF16Matrix, ldb int, c
 						for ip := ic; ip < icEnd; ip++ {
 							i0 := ip * mr
 							mh := min(mr, m-i0)
-							ap := pa[ip*mr*kcb : (ip+1)*mr*kcb]
+							// A's rows i0… from column pc, read in place, or the
+							// packed panel.
+							var ar, ap []float32
+							if ip < inPlace {
+								ar = p.a[i0*p.lda+pc:]
+							} else {
+								ap = pa[(ip-inPlace)*mr*kcb : (ip-inPlace+1)*mr*kcb]
+							}
 							if wide && nw == w && i0+2*mr <= m && ip+1 < icEnd {
 								// Two full panels of A at once: twice the FMAs per
-								// load of B.
-								kernel12x32AVX512(kcb, &ap[0], &pa[(ip+1)*mr*kcb], &bp[0], &c[i0*ldc+j0], ldc)
+								// load of B. Both are in place or both packed, since
+								// only a partial panel is packed along in-place ones.
+								if ar != nil {
+									_ = ar[(2*mr-1)*p.lda+kcb-1]
+									kernel12x32InPlaceAVX512(kcb, &ar[0], p.lda, &bp[0], &c[i0*ldc+j0], ldc)
+								} else {
+									kernel12x32AVX512(kcb, &ap[0], &pa[(ip+1-inPlace)*mr*kcb], &bp[0], &c[i0*ldc+j0], ldc)
+								}
 								ip++
 								continue
 							}
 							if mh == mr && nw == w {
-								microKernel(w, kcb, ap, bp, c[i0*ldc+j0:], ldc)
+								if ar != nil {
+									microKernelInPlace(w, kcb, ar, p.lda, bp, c[i0*ldc+j0:], ldc)
+								} else {
+									microKernel(w, kcb, ap, bp, c[i0*ldc+j0:], ldc)
+								}
 								continue
 							}
 							clear(edge[:])
-							microKernel(w, kcb, ap, bp, edge[:], w)
+							if ar != nil {
+								microKernelInPlace(w, kcb, ar, p.lda, bp, edge[:], w)
+							} else {
+								microKernel(w, kcb, ap, bp, edge[:], w)
+							}
 							for i := range mh {
 								crow := c[(i0+i)*ldc+j0 : (i0+i)*ldc+j0+nw]
 								for j := range crow {
@@ -365,6 +419,22 @@ func microKernel(w, kcb int, a, b, c []float32, ldc int) {
 		kernel6x16AVX(kcb, &a[0], &b[0], &c[0], ldc)
 	default:
 		kernel6x16Go(kcb, a, b, c, ldc)
+	}
+}
+
+// microKernelInPlace is microKernel with A's six rows read in place from
+// a[0] on, lda apart: it rounds as microKernel does on the packed panel.
+// Only the assembly sets have it.
+func microKernelInPlace(w, kcb int, a []float32, lda int, b, c []float32, ldc int) {
+	_ = a[(mr-1)*lda+kcb-1]
+	switch {
+	case w == nr512:
+		_ = c[(mr-1)*ldc+nr512-1]
+		kernel6x32InPlaceAVX512(kcb, &a[0], lda, &b[0], &c[0], ldc)
+	case useAsm:
+		kernel6x16InPlaceAVX(kcb, &a[0], lda, &b[0], &c[0], ldc)
+	default:
+		panic("tensor: no in-place micro-kernel in the Go set")
 	}
 }
 
