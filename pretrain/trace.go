@@ -128,30 +128,21 @@ func finding(step world.Step, docs []search.Doc, quote bool) string {
 // two values are compared within a few tokens. A comparison decides with
 // the winner's value, then its name: the smaller of two years is copied
 // digit by digit (each digit a token), and the name after it is the one
-// written after the same value a moment before. A yes/no question checks
-// each value off, the first always "yes": whether the second is the same
-// name is then the induction a small model already reads with — the word
-// that followed the same tokens a moment before — where deciding equality
-// of two names set side by side is not learnt from tens of thousands of
-// drills. decision is the conclusion's tail from the point it decides;
-// ok is false for other types.
+// written after the same value a moment before. ok is false for other
+// types.
 func conclusion(q world.Question) (c, decision string, ok bool) {
 	half := len(q.Decomposition) / 2
 	if !concludes(q.Type) || len(q.Subjects) != 2 || half == 0 {
 		return "", "", false
 	}
 	a, b := q.Decomposition[half-1].Answer, q.Decomposition[len(q.Decomposition)-1].Answer
-	if q.Type == world.YesNo {
-		check := "no"
-		if a == b {
-			check = "yes"
-		}
-		decision = fmt.Sprintf("%s. So %s.", check, q.Answers[0])
-		return fmt.Sprintf("%s: %s yes. %s: %s %s", q.Subjects[0], a, q.Subjects[1], b, decision), decision, true
-	}
-	decision = b + " for " + q.Subjects[1]
-	if q.Answers[0] == q.Subjects[0] {
+	switch {
+	case q.Type == world.YesNo:
+		decision = q.Answers[0]
+	case q.Answers[0] == q.Subjects[0]:
 		decision = a + " for " + q.Subjects[0]
+	default:
+		decision = b + " for " + q.Subjects[1]
 	}
 	return fmt.Sprintf("%s for %s, %s for %s. So %s.", a, q.Subjects[0], b, q.Subjects[1], decision), decision, true
 }
