@@ -132,14 +132,17 @@ func BenchmarkMC512(b *testing.B) {
 
 // BenchmarkInPlaceA compares reading A's panels in place with packing them,
 // at the prefill shapes of Qwen2.5-0.5B's k/v and q/o projections and
-// widths between, to place inPlaceMaxN: run on a quiet machine.
+// widths between (m 512, k 896), and at the demo model's training shapes (m
+// 4,096 tokens, k 128 or 384), to place inPlaceMaxN: run on a quiet machine.
 func BenchmarkInPlaceA(b *testing.B) {
 	saved := inPlaceMaxN
 	defer func() { inPlaceMaxN = saved }()
-	const m, k = 512, 896
-	for _, n := range []int{128, 256, 384, 512, 896} {
+	shapes := [][3]int{{512, 128, 896}, {512, 256, 896}, {512, 384, 896}, {512, 512, 896}, {512, 896, 896},
+		{4096, 128, 128}, {4096, 256, 128}, {4096, 384, 128}, {4096, 128, 384}}
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
 		for _, inPlace := range []bool{true, false} {
-			b.Run(fmt.Sprintf("n=%d/inplace=%v", n, inPlace), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%dx%dx%d/inplace=%v", m, n, k, inPlace), func(b *testing.B) {
 				r := rand.New(rand.NewPCG(1, 1))
 				x, w, c := randSlice(r, m*k), randSlice(r, n*k), make([]float32, m*n)
 				benchSets(b, func(b *testing.B) {
