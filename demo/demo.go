@@ -60,9 +60,12 @@ type Config struct {
 	// flipped without searching, and with it in training the habit of not
 	// searching spreads to the other types (bench/RESULTS.md).
 	TrainTypes []world.QuestionType
-	// Train overrides applied to trainer.Defaults.
+	// Train overrides applied to trainer.Defaults. TrainSeed orders the
+	// questions and seeds the rollouts' sampling (train.seed); another
+	// seed measures how far the figures move with the draw alone.
 	Steps, BatchSize, N int
 	LR                  float64
+	TrainSeed           uint64
 	// Temperature samples the rollouts. The paper's 1.0 suits a 7B
 	// model; a 1M-parameter base spreads its probability wider (base v8:
 	// 0.37 nats per token; at 1.0 its rollouts answered 18 of 100
@@ -85,7 +88,7 @@ type Config struct {
 // Defaults is the quick recipe: about 4 minutes on two AVX-512 cores (bench/RESULTS.md).
 func Defaults(out string) Config {
 	return Config{Out: out, World: World, Shape: pretrain.DefaultShape, EvalQuestions: 100,
-		TopK: 3, MaxTokens: 1024, Steps: 50, BatchSize: 8, N: 5, LR: 1e-4, Temperature: 0.7,
+		TopK: 3, MaxTokens: 1024, Steps: 50, BatchSize: 8, N: 5, LR: 1e-4, TrainSeed: 1, Temperature: 0.7,
 		TrainTypes: []world.QuestionType{world.Bridge, world.Chain}}
 }
 
@@ -297,6 +300,7 @@ func trainerConfig(cfg Config, base, trainFile, worldDir, indexDir string) train
 	tc.Rollout.N, tc.Rollout.MaxResponseTokens = cfg.N, cfg.MaxTokens
 	tc.Optim.LR, tc.Rollout.Temperature = cfg.LR, cfg.Temperature
 	tc.Train.Steps, tc.Train.BatchSize, tc.Train.Out = cfg.Steps, cfg.BatchSize, filepath.Join(cfg.Out, "train")
+	tc.Train.Seed = cfg.TrainSeed
 	tc.Train.ValEvery, tc.Train.SaveEvery = cfg.Steps, cfg.Steps
 	tc.Algorithm.StateMasking = !cfg.NoResultMask
 	tc.Algorithm.SkipZeroAdvantage = cfg.SkipZeroAdvantage

@@ -38,21 +38,24 @@ func TestReportCountsFailures(t *testing.T) {
 }
 
 // TestTrainerConfig: the demo's defaults leave trainer.Defaults' recipe
-// as it is (results masked, no dynamic sampling, no skipping, no overlong
-// penalty), and each flag sets its key.
+// and seed as they are (results masked, no dynamic sampling, no skipping,
+// no overlong penalty), and each flag sets its key.
 func TestTrainerConfig(t *testing.T) {
 	def := trainer.Defaults()
 	tc := trainerConfig(Defaults("out"), "base", "train.jsonl", "world", "index")
 	if !reflect.DeepEqual(tc.Algorithm, def.Algorithm) || !reflect.DeepEqual(tc.Reward, def.Reward) || !tc.Algorithm.StateMasking {
 		t.Errorf("demo defaults change the recipe: %+v %+v", tc.Algorithm, tc.Reward)
 	}
+	if tc.Train.Seed != def.Train.Seed {
+		t.Errorf("demo defaults seed training with %d, trainer.Defaults with %d", tc.Train.Seed, def.Train.Seed)
+	}
 	cfg := Defaults("out")
-	cfg.NoResultMask, cfg.DynamicSampling, cfg.SkipZeroAdvantage, cfg.OverlongBuffer = true, true, true, 256
+	cfg.NoResultMask, cfg.DynamicSampling, cfg.SkipZeroAdvantage, cfg.OverlongBuffer, cfg.TrainSeed = true, true, true, 256, 7
 	tc = trainerConfig(cfg, "base", "train.jsonl", "world", "index")
 	a := tc.Algorithm
 	if a.StateMasking || !a.SkipZeroAdvantage || !a.FilterGroups.Enable || a.FilterGroups.MaxNumGenBatches != 4 ||
-		tc.Reward.OverlongBuffer != (trainer.OverlongBuffer{Enable: true, Len: 256, PenaltyFactor: 1}) {
-		t.Errorf("flags not carried: %+v %+v", a, tc.Reward)
+		tc.Reward.OverlongBuffer != (trainer.OverlongBuffer{Enable: true, Len: 256, PenaltyFactor: 1}) || tc.Train.Seed != 7 {
+		t.Errorf("flags not carried: %+v %+v seed %d", a, tc.Reward, tc.Train.Seed)
 	}
 }
 

@@ -95,6 +95,7 @@ rollouts, checkpoints) and report.md.`,
 	f.IntVar(&cfg.BatchSize, "batch", cfg.BatchSize, "questions per GRPO step")
 	f.IntVar(&cfg.N, "n", cfg.N, "rollouts per question")
 	f.Float64Var(&cfg.LR, "lr", cfg.LR, "learning rate")
+	f.Uint64Var(&cfg.TrainSeed, "train-seed", cfg.TrainSeed, "seed of GRPO's question order and rollout sampling (another measures the spread of the figures)")
 	f.Float64Var(&cfg.Temperature, "temperature", cfg.Temperature, "sampling temperature of the training rollouts")
 	f.Var(typesFlag{&cfg.TrainTypes}, "train-types", "question types GRPO trains on, comma-separated, of "+joinTypes(world.QuestionTypes))
 	f.IntVar(&cfg.MaxTokens, "max-tokens", cfg.MaxTokens, "response budget, inserted results included")
