@@ -17,6 +17,10 @@
 #                                script end to end, measures nothing
 # Optional: a thread count as argument (default 2); PEERS_NO_INSTALL=1 skips
 # apt-get and npm; SHARED (default ../shared) holds tools/random_qwen2.py.
+# PEERS_ISA=avx2 measures an AVX2 machine on an AVX-512 one: every side is
+# held to AVX2 — our RESEARCH_KERNELS=avx2, OpenBLAS's Haswell core,
+# oneDNN's and ATen's AVX2 code, llama.cpp's Haswell CPU backend (a copy of
+# the install holding only that one) — on this machine's caches and memory.
 set -u
 cd "$(dirname "$0")/.."
 mode=quick
@@ -39,6 +43,13 @@ log=$(mktemp -d /tmp/peers.XXXXXX)
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads GOMAXPROCS=$threads
 
 echo "bench/peers.sh: mode $mode, $threads threads, logs in $log"
+if [ "${PEERS_ISA:-}" = avx2 ]; then
+	export RESEARCH_KERNELS=avx2 OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2
+	echo "PEERS_ISA=avx2: $(env | grep -E '^(RESEARCH_KERNELS|OPENBLAS_CORETYPE|ATEN_CPU_CAPABILITY|DNNL_MAX_CPU_ISA)=' | sort | tr '\n' ' ')"
+elif [ -n "${PEERS_ISA:-}" ]; then
+	echo "PEERS_ISA=$PEERS_ISA: only avx2 is known" >&2
+	exit 2
+fi
 
 # --- Install -------------------------------------------------------------
 # libopenblas0-pthread: numpy and Debian's torch call BLAS through the
@@ -82,6 +93,17 @@ if [ "${PEERS_NO_INSTALL:-0}" != 1 ]; then
 	fi
 fi
 
+# The AVX2 llama.cpp: a copy whose only CPU backend is the Haswell one, so
+# that ggml's loader cannot pick a wider one.
+if [ "${PEERS_ISA:-}" = avx2 ] && [ -d "$llamacpp/node_modules/node-llama-cpp" ]; then
+	rm -rf "$llamacpp-avx2"
+	cp -r "$llamacpp" "$llamacpp-avx2"
+	for f in "$llamacpp-avx2"/node_modules/@node-llama-cpp/linux-x64/bins/*/libggml-cpu-*.so; do
+		[ "${f##*/}" = libggml-cpu-haswell.so ] || rm -f "$f"
+	done
+	llamacpp=$llamacpp-avx2
+fi
+
 # --- Which BLAS and kernels each side uses --------------------------------
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo
@@ -109,9 +131,11 @@ kernels=${kernels%% *}
 	for l in libs:
 	    print("  ", l)
 PY
+echo "OpenBLAS core: $(/usr/bin/python3 -c "import ctypes; b = ctypes.CDLL('libopenblas.so.0'); b.openblas_get_corename.restype = ctypes.c_char_p; print(b.openblas_get_corename().decode())" 2>&1 | tail -1)"
 if [ -d "$llamacpp/node_modules/node-llama-cpp" ]; then
 	v=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$llamacpp/node_modules/node-llama-cpp/package.json")
 	echo "llama.cpp: node-llama-cpp $v, its prebuilt CPU binary (gpu: false), F32 weights, F16 KV cache"
+	(cd "$llamacpp" && node -e "import('node-llama-cpp').then(async m => console.log('llama.cpp system info:', (await m.getLlama({ gpu: false, build: 'never', logLevel: 'error' })).systemInfo))") 2>&1 | tail -1
 fi
 
 # --- Runs ------------------------------------------------------------------

@@ -43,6 +43,8 @@ func main() {
 	}
 	tensor.Workers = *threads
 	C.openblas_set_num_threads(C.int(*threads))
+	// The core OpenBLAS dispatched to (OPENBLAS_CORETYPE narrows it).
+	fmt.Printf("OpenBLAS %s, core %s\n", C.GoString(C.openblas_get_config()), C.GoString(C.openblas_get_corename()))
 
 	shapes := []shape{
 		{"square 1024³ (NN)", 1024, 1024, 1024, false},
