@@ -44,8 +44,10 @@ export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads GOMAXPROCS=$thread
 
 echo "bench/peers.sh: mode $mode, $threads threads, logs in $log"
 if [ "${PEERS_ISA:-}" = avx2 ]; then
-	export RESEARCH_KERNELS=avx2 OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2
-	echo "PEERS_ISA=avx2: $(env | grep -E '^(RESEARCH_KERNELS|OPENBLAS_CORETYPE|ATEN_CPU_CAPABILITY|DNNL_MAX_CPU_ISA)=' | sort | tr '\n' ' ')"
+	isa_env="RESEARCH_KERNELS=avx2 OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2"
+	# shellcheck disable=SC2086 # a list of assignments
+	export $isa_env
+	echo "PEERS_ISA=avx2: $isa_env"
 elif [ -n "${PEERS_ISA:-}" ]; then
 	echo "PEERS_ISA=$PEERS_ISA: only avx2 is known" >&2
 	exit 2
@@ -131,7 +133,6 @@ kernels=${kernels%% *}
 	for l in libs:
 	    print("  ", l)
 PY
-echo "OpenBLAS core: $(/usr/bin/python3 -c "import ctypes; b = ctypes.CDLL('libopenblas.so.0'); b.openblas_get_corename.restype = ctypes.c_char_p; print(b.openblas_get_corename().decode())" 2>&1 | tail -1)"
 if [ -d "$llamacpp/node_modules/node-llama-cpp" ]; then
 	v=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$llamacpp/node_modules/node-llama-cpp/package.json")
 	echo "llama.cpp: node-llama-cpp $v, its prebuilt CPU binary (gpu: false), F32 weights, F16 KV cache"
