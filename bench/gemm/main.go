@@ -115,6 +115,12 @@ func run(shapes []shape, minTime time.Duration) {
 	fmt.Printf("RATIO gemm_model_shapes_min %.4f\n", modelMin)
 }
 
+// settle is how long a batch waits for the other library's threads to go
+// idle: OpenBLAS's workers spin for 2^28 cycles (OPENBLAS_THREAD_TIMEOUT's
+// default) after each call, and a batch of ours started inside that window
+// ran on one core of two.
+const settle = 300 * time.Millisecond
+
 // measure times f and g in alternating batches (five each, minTime in all),
 // so both see the same load on a shared machine, and returns the best batch
 // rate of each in GFLOP/s: the least disturbed one.
@@ -124,6 +130,7 @@ func measure(minTime time.Duration, s shape, f, g func()) (float64, float64) {
 	var best [2]float64
 	for range 5 {
 		for i, h := range []func(){f, g} {
+			time.Sleep(settle)
 			n := 0
 			start := time.Now()
 			for time.Since(start) < minTime/10 || n == 0 {
