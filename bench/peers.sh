@@ -43,6 +43,12 @@ log=$(mktemp -d /tmp/peers.XXXXXX)
 export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads GOMAXPROCS=$threads
 
 echo "bench/peers.sh: mode $mode, $threads threads, logs in $log"
+if [ -n "${OPENBLAS_CORETYPE:-}${OPENBLAS_L2_SIZE:-}" ]; then
+	# A machine-wide setting (this project's sandboxes set Haswell) would
+	# hold OpenBLAS, and PyTorch through it, below the CPU: let it choose.
+	echo "unsetting OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-} from the environment: OpenBLAS picks its own core"
+	unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+fi
 if [ "${PEERS_ISA:-}" = avx2 ]; then
 	isa_env="RESEARCH_KERNELS=avx2 OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 DNNL_MAX_CPU_ISA=AVX2"
 	# shellcheck disable=SC2086 # a list of assignments
@@ -51,12 +57,6 @@ if [ "${PEERS_ISA:-}" = avx2 ]; then
 elif [ -n "${PEERS_ISA:-}" ]; then
 	echo "PEERS_ISA=$PEERS_ISA: only avx2 is known" >&2
 	exit 2
-elif [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
-	# OpenBLAS 0.3.21 does not know AMD's AVX-512 CPUs and dispatches them
-	# to its Haswell (AVX2) core; its SkylakeX core is 1.9x faster on
-	# 1024^3 on a Zen 5 (bench/RESULTS.md).
-	export OPENBLAS_CORETYPE=SkylakeX
-	echo "OPENBLAS_CORETYPE=SkylakeX: OpenBLAS's AVX-512 core"
 fi
 
 # --- Install -------------------------------------------------------------
