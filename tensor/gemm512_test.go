@@ -163,3 +163,18 @@ func TestMatMulTManyAVX512BitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkKernel12x32 times the AVX-512 micro-kernel alone on one core,
+// its panels in L1: the ceiling the blocking around it can reach.
+func BenchmarkKernel12x32(b *testing.B) {
+	if bestSet < setAVX512 {
+		b.Skip("no AVX-512 on this CPU")
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	a0, a1, bp := randSlice(r, mr*kc), randSlice(r, mr*kc), randSlice(r, kc*nr512)
+	c := make([]float32, 2*mr*nr512)
+	for b.Loop() {
+		kernel12x32AVX512(kc, &a0[0], &a1[0], &bp[0], &c[0], nr512)
+	}
+	b.ReportMetric(2*float64(2*mr*nr512*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

@@ -1,5 +1,18 @@
 #include "textflag.h"
 
+// PREFETCHC6 asks for the 6×16 tile of C at DX (row stride R8 bytes),
+// walking r over its rows, as the AVX-512 kernels do: the tile is added to
+// at the end. A row is 64 bytes, in one or two cache lines.
+#define PREFETCHC1(r) \
+	PREFETCHT0 (r); \
+	PREFETCHT0 63(r); \
+	ADDQ       R8, r
+
+#define PREFETCHC6(r) \
+	MOVQ DX, r; \
+	PREFETCHC1(r); PREFETCHC1(r); PREFETCHC1(r); \
+	PREFETCHC1(r); PREFETCHC1(r); PREFETCHC1(r)
+
 // func kernel6x16AVX(kc int, a, b, c *float32, ldc int)
 // C[6][16] (row stride ldc floats) += A·B, where A is a packed 6×kc panel
 // (6 floats per k step) and B a packed kc×16 panel (16 floats per k step).
@@ -12,6 +25,7 @@ TEXT ·kernel6x16AVX(SB), NOSPLIT, $0-40
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
+	PREFETCHC6(R9)
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -179,6 +193,7 @@ TEXT ·kernel6x16InPlaceAVX(SB), NOSPLIT, $0-48
 	MOVQ c+32(FP), DX
 	MOVQ ldc+40(FP), R8
 	SHLQ $2, R8
+	PREFETCHC6(R11)
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
