@@ -178,3 +178,18 @@ func BenchmarkKernel12x32(b *testing.B) {
 	}
 	b.ReportMetric(2*float64(2*mr*nr512*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkKernel6x16 times the AVX2 micro-kernel alone, as
+// BenchmarkKernel12x32 does the AVX-512 one.
+func BenchmarkKernel6x16(b *testing.B) {
+	if bestSet < setAVX2 {
+		b.Skip("no AVX2 on this CPU")
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	a, bp := randSlice(r, mr*kc), randSlice(r, kc*nr)
+	c := make([]float32, mr*nr)
+	for b.Loop() {
+		kernel6x16AVX(kc, &a[0], &bp[0], &c[0], nr)
+	}
+	b.ReportMetric(2*float64(mr*nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
