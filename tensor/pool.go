@@ -36,19 +36,24 @@ func Parallel(n, grain int, fn func(lo, hi int)) {
 		parallelGo(n, parts, fn)
 		return
 	}
-	defer workers.busy.Store(false)
 	for len(workers.crew) < parts-1 {
 		w := &worker{start: newSignal(), done: newSignal()}
 		workers.crew = append(workers.crew, w)
 		go w.run()
 	}
-	for p := 1; p < parts; p++ {
-		workers.crew[p-1].give(fn, n*p/parts, n*(p+1)/parts)
+	crew := workers.crew[:parts-1]
+	for p, w := range crew {
+		w.give(fn, n*(p+1)/parts, n*(p+2)/parts)
 	}
+	// Deferred, so that a panic in fn that a caller recovers from still
+	// leaves the crew idle before it is released.
+	defer func() {
+		for _, w := range crew {
+			w.done.await(w.given - 1)
+		}
+		workers.busy.Store(false)
+	}()
 	fn(0, n/parts)
-	for _, w := range workers.crew[:parts-1] {
-		w.done.await(w.given - 1)
-	}
 }
 
 // parallelGo is Parallel with a goroutine per range.
@@ -101,7 +106,9 @@ func (w *worker) run() {
 const pollFor = 200 * time.Microsecond
 
 // A signal counts posts; one goroutine awaits them, polling first and
-// then sleeping until the next post wakes it.
+// then sleeping until a post wakes it. A wake-up is only a hint to look
+// again: a post's wake can arrive late, in a later await, so await trusts
+// the count, never the wake-up.
 type signal struct {
 	posts  atomic.Uint64
 	asleep atomic.Bool
@@ -112,26 +119,29 @@ func newSignal() *signal { return &signal{wake: make(chan struct{}, 1)} }
 
 func (s *signal) post() {
 	s.posts.Add(1)
-	if s.asleep.CompareAndSwap(true, false) {
-		s.wake <- struct{}{}
+	if s.asleep.Load() {
+		select {
+		case s.wake <- struct{}{}:
+		default: // a wake-up is already waiting
+		}
 	}
 }
 
 // await returns once there have been more than seen posts; one goroutine
-// at a time may await a signal.
+// at a time may await a signal. A post cannot be missed: the sleeper stores
+// asleep before it reads posts, and post adds to posts before it reads
+// asleep, so one of the two sees the other.
 func (s *signal) await(seen uint64) {
 	start := time.Now()
 	for i := 0; s.posts.Load() == seen; i++ {
-		if i%64 == 63 && time.Since(start) > pollFor {
-			s.asleep.Store(true)
-			// A post between the check and the store saw no sleeper: take
-			// back the sleep unless post already took it and is waking us.
-			if s.posts.Load() != seen && s.asleep.CompareAndSwap(true, false) {
-				return
-			}
-			<-s.wake
-			return
+		if i%64 != 63 || time.Since(start) <= pollFor {
+			runtime.Gosched()
+			continue
 		}
-		runtime.Gosched()
+		s.asleep.Store(true)
+		if s.posts.Load() == seen {
+			<-s.wake
+		}
+		s.asleep.Store(false)
 	}
 }

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,4 +78,55 @@ func TestParallelNestedAndConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// A panic in the caller's range, recovered by the caller, must leave the
+// workers idle and usable.
+func TestParallelRecoveredPanic(t *testing.T) {
+	saved := Workers
+	defer func() { Workers = saved }()
+	Workers = 3
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the panic did not reach the caller")
+			}
+		}()
+		Parallel(30, 1, func(lo, hi int) {
+			if lo == 0 {
+				panic("boom")
+			}
+			time.Sleep(time.Millisecond)
+		})
+	}()
+	checkOnce(t, visits(30, 1))
+}
+
+// Two goroutines hand jobs back and forth through a pair of signals, as
+// Parallel and a worker do, with random pauses so that both the polling
+// and the sleeping paths run: every job must be taken once, in order.
+func TestSignalHandoff(t *testing.T) {
+	start, done := newSignal(), newSignal()
+	var job, took int
+	go func() {
+		for seen := uint64(0); ; seen++ {
+			start.await(seen)
+			took = job
+			if rand.IntN(3) == 0 {
+				time.Sleep(time.Duration(rand.IntN(3*int(pollFor))) * time.Nanosecond)
+			}
+			done.post()
+		}
+	}()
+	for i := 1; i <= 3000; i++ {
+		job = i
+		start.post()
+		if rand.IntN(3) == 0 {
+			time.Sleep(time.Duration(rand.IntN(3*int(pollFor))) * time.Nanosecond)
+		}
+		done.await(uint64(i - 1))
+		if took != i {
+			t.Fatalf("job %d: the worker took %d", i, took)
+		}
+	}
 }
