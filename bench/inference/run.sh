@@ -45,11 +45,10 @@ echo "llama.cpp: $llama"
 import json, sys
 o, l = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(f"prefill {sys.argv[3]}:             ours {o['prefill_tokens_per_s']:7.1f} tok/s  llama.cpp {l['prefill_tokens_per_s']:7.1f}  ratio {o['prefill_tokens_per_s']/l['prefill_tokens_per_s']:.2f} (goal ≥ 0.7)")
-print(f"decode batch 1, no LM head: ours {o['decode_no_logits_tokens_per_s']:5.1f} tok/s  llama.cpp {l['decode_no_logits_tokens_per_s']:7.1f}  ratio {o['decode_no_logits_tokens_per_s']/l['decode_no_logits_tokens_per_s']:.2f} (goal ≥ 0.8; speed.mjs's measure; ours feeds one token without logits, which takes the prefill kernel: a decode row is one with logits)")
+print(f"decode batch 1, no LM head: ours {o['decode_no_logits_tokens_per_s']:5.1f} tok/s  llama.cpp {l['decode_no_logits_tokens_per_s']:7.1f}  ratio {o['decode_no_logits_tokens_per_s']/l['decode_no_logits_tokens_per_s']:.2f} (speed.mjs's measure; not a decode figure for ours: one token without logits takes the prefill kernel, so that a prefill's bits do not depend on its chunking)")
 print(f"decode batch 1, generating: ours {o['decode_tokens_per_s']:5.1f} tok/s  llama.cpp {l['decode_tokens_per_s']:7.1f}  ratio {o['decode_tokens_per_s']/l['decode_tokens_per_s']:.2f} (logits every step; node-llama-cpp samples in JS)")
 print(f"decode batch {o['batch']}:         ours {o['batch_decode_tokens_per_s']:7.1f} tok/s aggregate = {o['batch_over_single']:.1f}× our batch 1 (goal ≥ 4)")
 print(f"peak RSS {o['peak_rss_bytes']/2**30:.2f} GiB = {o['peak_rss_over_weights_plus_kv']:.2f} × (weights {o['weights_bytes']/2**30:.2f} GiB + KV {o['kv_cache_bytes']/2**20:.0f} MiB) (goal ≤ 1.2)")
 print(f"RATIO prefill {o['prefill_tokens_per_s']/l['prefill_tokens_per_s']:.4f}")
 print(f"RATIO decode {o['decode_tokens_per_s']/l['decode_tokens_per_s']:.4f}")
-print(f"RATIO decode_no_lm_head {o['decode_no_logits_tokens_per_s']/l['decode_no_logits_tokens_per_s']:.4f}")
 PY
