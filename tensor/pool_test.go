@@ -111,6 +111,9 @@ func TestSignalHandoff(t *testing.T) {
 	go func() {
 		for seen := uint64(0); ; seen++ {
 			start.await(seen)
+			if job == 0 {
+				return
+			}
 			took = job
 			if rand.IntN(3) == 0 {
 				time.Sleep(time.Duration(rand.IntN(3*int(pollFor))) * time.Nanosecond)
@@ -129,4 +132,6 @@ func TestSignalHandoff(t *testing.T) {
 			t.Fatalf("job %d: the worker took %d", i, took)
 		}
 	}
+	job = 0 // stop the worker
+	start.post()
 }
