@@ -31,14 +31,20 @@ type Shape struct {
 	// pretraining.
 	Beta2 float64
 	Noise Noise
+	// From, when set, is a base policy to continue training instead of
+	// starting from scratch: its model and tokenizer are loaded, the
+	// architecture fields above are unused, and there is no copying phase.
+	From string
+	// Share is the share of the documents trained on, drawn at random: a
+	// continued base needs a part of the stream to learn a new habit while
+	// it keeps rehearsing the old ones.
+	Share float64
 	// Drills is the number of reading drills (see Drills); Copies that of
 	// the copying exercises trained on first (see Copies).
 	Drills, Copies int
 	// Instructions is the share of traces that carry the whole base prompt.
 	Instructions float64
-	// Quote makes the traces copy each step's evidence from the results
-	// (see evidence) instead of writing the bare answer.
-	Quote bool
+	Style
 	// DrillAnswers ends each reading drill with the answer block.
 	DrillAnswers bool
 	// Conclusions is the number of conclusion drills (see Conclusions).
@@ -53,7 +59,7 @@ type Shape struct {
 // steps of 1,024 tokens; about 45 minutes on two cores.
 var DefaultShape = Shape{Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 384,
 	Epochs: 1, Warmup: 50, BatchTokens: 1024, TopK: 3, Traces: 1, LR: 2e-3, CopyLR: 1e-3, Beta2: 0.95,
-	Noise: DefaultNoise, Copies: 45000, Drills: 24000, DrillAnswers: true, Conclusions: 48000, Instructions: 0.25, Quote: true, Seed: 1}
+	Noise: DefaultNoise, Copies: 45000, Drills: 24000, DrillAnswers: true, Conclusions: 48000, Instructions: 0.25, Style: Style{Quote: true}, Share: 1, Seed: 1}
 
 func (s Shape) check() error {
 	if n := s.Noise; n.WholeQuestion < 0 || n.EarlyAnswer < 0 || n.NoSearch < 0 || n.WholeQuestion+n.EarlyAnswer+n.NoSearch > 1 {
@@ -61,6 +67,12 @@ func (s Shape) check() error {
 	}
 	if s.Instructions < 0 || s.Instructions > 1 {
 		return fmt.Errorf("pretrain: the share of traces with instructions must be in [0, 1]")
+	}
+	if !(s.Share > 0 && s.Share <= 1) {
+		return fmt.Errorf("pretrain: the share of documents trained on must be in (0, 1], not %g", s.Share)
+	}
+	if s.From != "" && s.Copies > 0 {
+		return fmt.Errorf("pretrain: a base continued from %s has no copying phase; copies must be 0", s.From)
 	}
 	if !(s.LR > 0) || !(s.CopyLR > 0) || !(s.Beta2 > 0 && s.Beta2 < 1) {
 		return fmt.Errorf("pretrain: lr %g and copy lr %g must be > 0, beta2 %g in (0, 1)", s.LR, s.CopyLR, s.Beta2)
@@ -73,9 +85,9 @@ func (s Shape) check() error {
 
 // Build makes the base policy of world g in out: a BM25 index of the
 // whole corpus (out/index), a tokenizer learned from the train world's text,
-// and a model trained from scratch on the train passages and noisy traces;
-// out then holds config.json, model.safetensors, tokenizer.json and
-// pretrain.json (the shape and the loss per epoch).
+// and a model trained from scratch (or continued from s.From) on the train
+// passages and noisy traces; out then holds config.json, model.safetensors,
+// tokenizer.json and pretrain.json (the shape and the loss per epoch).
 func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 	if err := s.check(); err != nil {
 		return err
@@ -88,11 +100,12 @@ func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 		return err
 	}
 	defer ix.Close()
-	tok, err := worldTokenizer(g, s.Vocab)
+	m, tok, err := start(g, s)
 	if err != nil {
-		return err
+		return fmt.Errorf("pretrain: %w", err)
 	}
-	eosID, _ := tok.TokenID(protocol.Base.EOSText())
+	defer m.Close()
+	eosID := m.Config.EOSTokenIDs[0]
 	find := searcher(ix, s.TopK)
 	seqs, err := Corpus(g, tok, find, eosID, s)
 	if err != nil {
@@ -102,17 +115,7 @@ func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	seqs = append(seqs, drills...)
-	cfg := model.Config{ModelType: "qwen2", VocabSize: tok.VocabSize(), HiddenSize: s.Hidden, IntermediateSize: s.FFN,
-		NumLayers: s.Layers, NumHeads: s.Heads, NumKVHeads: s.KVHeads, RopeTheta: 10000, RMSNormEps: 1e-6,
-		MaxPositions: 4096, TieWordEmbeddings: true, EOSTokenIDs: model.TokenIDs{eosID}}
-	if s.Heads > 0 {
-		cfg.HeadDim = s.Hidden / s.Heads
-	}
-	m, err := model.New(cfg, 0.02, rand.New(rand.NewPCG(s.Seed, 3)))
-	if err != nil {
-		return fmt.Errorf("pretrain: %w", err)
-	}
+	seqs = sample(append(seqs, drills...), s.Share, rand.New(rand.NewPCG(s.Seed, 17)))
 	tokens := 0
 	for _, q := range seqs {
 		tokens += len(q.Tokens)
@@ -130,7 +133,14 @@ func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 		}
 	}
 	probeQs := g.Questions[world.Dev][:min(probeQuestions, len(g.Questions[world.Dev]))]
-	probe := func() (Reading, error) { return ProbeReading(m, tok, find, probeQs, s.Quote) }
+	probe := func() (Reading, error) { return ProbeReading(m, tok, find, probeQs, s.Style) }
+	if s.From != "" {
+		r, err := probe()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "pretrain: held-out reading of %s %s\n", s.From, r)
+	}
 	losses, err := Train(m, seqs, Options{Epochs: s.Epochs, LR: s.LR, Warmup: s.Warmup, Beta2: s.Beta2, BatchTokens: s.BatchTokens, Seed: s.Seed, Log: log,
 		Report: 200, Probe: func() string {
 			r, err := probe()
@@ -160,6 +170,53 @@ func Build(g *world.Generation, out string, s Shape, log io.Writer) error {
 		enc.SetIndent("", " ")
 		return enc.Encode(summary)
 	})
+}
+
+// start returns the model and tokenizer training begins from: those of
+// s.From, or a tokenizer learned from g and a model initialised at random.
+func start(g *world.Generation, s Shape) (*model.Model, *tokenizer.Tokenizer, error) {
+	if s.From != "" {
+		tok, err := tokenizer.Load(s.From)
+		if err != nil {
+			return nil, nil, err
+		}
+		m, err := model.Load(s.From)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(m.Config.EOSTokenIDs) == 0 {
+			m.Close()
+			return nil, nil, fmt.Errorf("%s: the model names no end-of-sequence token", s.From)
+		}
+		return m, tok, nil
+	}
+	tok, err := worldTokenizer(g, s.Vocab)
+	if err != nil {
+		return nil, nil, err
+	}
+	eosID, _ := tok.TokenID(protocol.Base.EOSText())
+	cfg := model.Config{ModelType: "qwen2", VocabSize: tok.VocabSize(), HiddenSize: s.Hidden, IntermediateSize: s.FFN,
+		NumLayers: s.Layers, NumHeads: s.Heads, NumKVHeads: s.KVHeads, RopeTheta: 10000, RMSNormEps: 1e-6,
+		MaxPositions: 4096, TieWordEmbeddings: true, EOSTokenIDs: model.TokenIDs{eosID}}
+	if s.Heads > 0 {
+		cfg.HeadDim = s.Hidden / s.Heads
+	}
+	m, err := model.New(cfg, 0.02, rand.New(rand.NewPCG(s.Seed, 3)))
+	return m, tok, err
+}
+
+// sample keeps each sequence with probability share, in order.
+func sample(seqs []Sequence, share float64, rng *rand.Rand) []Sequence {
+	if share >= 1 {
+		return seqs
+	}
+	var kept []Sequence
+	for _, q := range seqs {
+		if rng.Float64() < share {
+			kept = append(kept, q)
+		}
+	}
+	return kept
 }
 
 // probeQuestions is how many dev questions the reading probe reads.
@@ -210,7 +267,7 @@ func exercises(s Shape, tok Tokenizer) (copies, drills []Sequence, err error) {
 	if drills, err = Drills(rg, s.Drills, tok, find, s.Quote, s.DrillAnswers, rng); err != nil {
 		return nil, nil, err
 	}
-	conclusions, err := Conclusions(rg, s.Conclusions, tok, find, s.Quote)
+	conclusions, err := Conclusions(rg, s.Conclusions, tok, find, s.Style)
 	return copies, append(drills, conclusions...), err
 }
 

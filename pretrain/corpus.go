@@ -76,7 +76,7 @@ func Traces(qs []world.Question, tok Tokenizer, find Searcher, s Shape, rng *ran
 	var out []Sequence
 	for _, q := range qs {
 		for range s.Traces {
-			segs, err := Trace(q, find, s.Noise, s.Quote, eos, rng)
+			segs, err := Trace(q, find, s.Noise, s.Style, eos, rng)
 			if err != nil {
 				return nil, fmt.Errorf("question %s: %w", q.ID, err)
 			}

@@ -53,16 +53,16 @@ func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote, an
 // comparison and yes/no train questions of the reading world rg: the
 // question and its steps' findings, as a clean trace writes them but
 // without the searches, then the conclusion and the answer, which alone
-// are trained on. A trace holds one conclusion per thousand tokens or so;
+// are trained on, written in style. A trace holds one conclusion per thousand tokens or so;
 // a drill one per hundred, and deciding which of two years comes first
 // takes a small model many more examples than the traces hold.
-func Conclusions(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote bool) ([]Sequence, error) {
+func Conclusions(rg *world.Generation, n int, tok Tokenizer, find Searcher, style Style) ([]Sequence, error) {
 	out := make([]Sequence, 0, n)
 	for _, q := range rg.Questions[world.Train] {
 		if len(out) == n {
 			break
 		}
-		c, _, ok := conclusion(q)
+		c, _, ok := conclusion(q, style.CheckOff)
 		if !ok {
 			continue
 		}
@@ -72,7 +72,7 @@ func Conclusions(rg *world.Generation, n int, tok Tokenizer, find Searcher, quot
 			if err != nil {
 				return nil, fmt.Errorf("conclusion drill %s: %w", q.ID, err)
 			}
-			context += think(step.Question) + think(finding(step, docs, quote))
+			context += think(step.Question) + think(finding(step, docs, style.Quote))
 		}
 		out = append(out, TraceSequence(tok, context, []Segment{{Text: think(c)}, {Text: answerText(q.Answers[0], protocol.Base.EOSText())}}))
 	}

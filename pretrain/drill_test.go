@@ -137,7 +137,7 @@ func TestProbeReadingCounts(t *testing.T) {
 		find  Searcher
 		found int
 	}{{"misses", fakeSearch, 0}, {"oracle", oracle, hops}} {
-		r, err := ProbeReading(m, charTok{}, tc.find, qs, false)
+		r, err := ProbeReading(m, charTok{}, tc.find, qs, Style{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,22 +205,29 @@ func TestConclusion(t *testing.T) {
 		return s
 	}
 	cases := []struct {
-		name string
-		q    world.Question
-		want string // "" for none
+		name     string
+		q        world.Question
+		checkOff bool
+		want     string // "" for none
 	}{
 		{"comparison", world.Question{Type: world.Comparison, Subjects: []string{"Sinpa", "Kupuso"},
-			Decomposition: steps("2009", "1987"), Answers: []string{"Kupuso"}}, "2009 for Sinpa, 1987 for Kupuso. So 1987 for Kupuso."},
+			Decomposition: steps("2009", "1987"), Answers: []string{"Kupuso"}}, false, "2009 for Sinpa, 1987 for Kupuso. So 1987 for Kupuso."},
 		{"yes/no over two hops", world.Question{Type: world.YesNo, Subjects: []string{"Ana Lu", "Bo"},
-			Decomposition: steps("Krifi", "Shatri", "Vemo", "Shatri"), Answers: []string{"yes"}}, "Shatri for Ana Lu, Shatri for Bo. So yes."},
+			Decomposition: steps("Krifi", "Shatri", "Vemo", "Shatri"), Answers: []string{"yes"}}, false, "Shatri for Ana Lu, Shatri for Bo. So yes."},
+		{"yes/no checked off", world.Question{Type: world.YesNo, Subjects: []string{"Ana Lu", "Bo"},
+			Decomposition: steps("Krifi", "Shatri", "Vemo", "Shatri"), Answers: []string{"yes"}}, true, "Ana Lu: Shatri yes. Bo: Shatri yes. So yes."},
+		{"yes/no checked off, different names", world.Question{Type: world.YesNo, Subjects: []string{"Ana Lu", "Bo"},
+			Decomposition: steps("Krifi", "Vemo"), Answers: []string{"no"}}, true, "Ana Lu: Krifi yes. Bo: Vemo no. So no."},
+		{"comparison with checkOff", world.Question{Type: world.Comparison, Subjects: []string{"Sinpa", "Kupuso"},
+			Decomposition: steps("2009", "1987"), Answers: []string{"Kupuso"}}, true, "2009 for Sinpa, 1987 for Kupuso. So 1987 for Kupuso."},
 		{"first subject wins", world.Question{Type: world.Comparison, Subjects: []string{"Sinpa", "Kupuso"},
-			Decomposition: steps("755,000", "1,633,000"), Answers: []string{"Sinpa"}}, "755,000 for Sinpa, 1,633,000 for Kupuso. So 755,000 for Sinpa."},
-		{"bridge", world.Question{Type: world.Bridge, Decomposition: steps("Bo", "Krifi"), Answers: []string{"Krifi"}}, ""},
-		{"no subjects", world.Question{Type: world.Comparison, Decomposition: steps("1", "2"), Answers: []string{"A"}}, ""},
-		{"no steps", world.Question{Type: world.YesNo, Subjects: []string{"A", "B"}, Answers: []string{"no"}}, ""},
+			Decomposition: steps("755,000", "1,633,000"), Answers: []string{"Sinpa"}}, false, "755,000 for Sinpa, 1,633,000 for Kupuso. So 755,000 for Sinpa."},
+		{"bridge", world.Question{Type: world.Bridge, Decomposition: steps("Bo", "Krifi"), Answers: []string{"Krifi"}}, false, ""},
+		{"no subjects", world.Question{Type: world.Comparison, Decomposition: steps("1", "2"), Answers: []string{"A"}}, false, ""},
+		{"no steps", world.Question{Type: world.YesNo, Subjects: []string{"A", "B"}, Answers: []string{"no"}}, true, ""},
 	}
 	for _, c := range cases {
-		got, _, ok := conclusion(c.q)
+		got, _, ok := conclusion(c.q, c.checkOff)
 		if got != c.want || ok != (c.want != "") {
 			t.Errorf("%s: conclusion %q, %v; want %q", c.name, got, ok, c.want)
 		}
@@ -241,7 +248,7 @@ func TestConclusions(t *testing.T) {
 			qs = append(qs, q)
 		}
 	}
-	seqs, err := Conclusions(rg, len(qs), charTok{}, fakeSearch, false)
+	seqs, err := Conclusions(rg, len(qs), charTok{}, fakeSearch, Style{CheckOff: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,13 +266,13 @@ func TestConclusions(t *testing.T) {
 				t.Errorf("drill %d: context %q lacks step %q", i, context, step.Question)
 			}
 		}
-		c, _, _ := conclusion(q)
+		c, _, _ := conclusion(q, true)
 		want := think(c) + answerText(q.Answers[0], protocol.Base.EOSText())
 		if got := decode(s.Tokens[s.From:]); got != want || slices.Contains(s.Mask, 0) {
 			t.Errorf("drill %d trains on %q (mask %v), want %q", i, got, s.Mask, want)
 		}
 	}
-	if _, err := Conclusions(rg, len(qs)+1, charTok{}, fakeSearch, false); err == nil {
+	if _, err := Conclusions(rg, len(qs)+1, charTok{}, fakeSearch, Style{}); err == nil {
 		t.Errorf("%d conclusion drills from %d questions: want an error", len(qs)+1, len(qs))
 	}
 }

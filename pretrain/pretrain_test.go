@@ -35,7 +35,7 @@ func TestCleanTracesScoreFull(t *testing.T) {
 	g := smallWorld(t)
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, q := range g.Questions[world.Train] {
-		segs, err := Trace(q, fakeSearch, Noise{}, false, "<|endoftext|>", rng)
+		segs, err := Trace(q, fakeSearch, Noise{}, Style{}, "<|endoftext|>", rng)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestCleanTracesScoreFull(t *testing.T) {
 		if searches != len(q.Decomposition) {
 			t.Errorf("%s: %d searches for %d steps", q.ID, searches, len(q.Decomposition))
 		}
-		if c, _, ok := conclusion(q); ok && !strings.Contains(text.String(), think(c)+" "+protocol.AnswerOpen) {
+		if c, _, ok := conclusion(q, false); ok && !strings.Contains(text.String(), think(c)+" "+protocol.AnswerOpen) {
 			t.Errorf("%s: the trace does not conclude with %q before answering:\n%s", q.ID, c, text.String())
 		}
 		r := reward.ScoreSolution(protocol.Base.Prompt(q.Question)+text.String(), q.Answers, "<|endoftext|>")
@@ -71,7 +71,7 @@ func TestNoisyTracesAreWellFormed(t *testing.T) {
 	wrong := 0
 	qs := g.Questions[world.Train]
 	for _, q := range qs {
-		segs, err := Trace(q, fakeSearch, DefaultNoise, true, "<|endoftext|>", rng)
+		segs, err := Trace(q, fakeSearch, DefaultNoise, Style{Quote: true}, "<|endoftext|>", rng)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,6 +179,27 @@ func TestEvidence(t *testing.T) {
 	for _, tc := range tests {
 		if got := evidence(step, tc.docs); got != tc.want {
 			t.Errorf("evidence from %d docs = %q, want %q", len(tc.docs), got, tc.want)
+		}
+	}
+}
+
+// TestSample: a share keeps about that part of the sequences, in their
+// order; the whole share keeps them all.
+func TestSample(t *testing.T) {
+	seqs := make([]Sequence, 1000)
+	for i := range seqs {
+		seqs[i].From = i
+	}
+	if got := sample(seqs, 1, rand.New(rand.NewPCG(1, 2))); len(got) != len(seqs) {
+		t.Errorf("share 1 kept %d of %d", len(got), len(seqs))
+	}
+	got := sample(seqs, 0.2, rand.New(rand.NewPCG(1, 2)))
+	if len(got) < 150 || len(got) > 250 {
+		t.Errorf("share 0.2 kept %d of %d", len(got), len(seqs))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].From <= got[i-1].From {
+			t.Fatalf("order lost at %d: %d after %d", i, got[i].From, got[i-1].From)
 		}
 	}
 }

@@ -52,14 +52,14 @@ func (r Reading) String() string {
 	return s
 }
 
-// ProbeReading runs the probe on questions with the real searcher; with
-// quote the findings are the evidence, as in Trace.
-func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Question, quote bool) (Reading, error) {
+// ProbeReading runs the probe on questions with the real searcher, the
+// traces written in style.
+func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Question, style Style) (Reading, error) {
 	var r Reading
 	rng := rand.New(rand.NewPCG(0, 0)) // clean traces draw nothing
 	eos := protocol.Base.EOSText()
 	for _, q := range qs {
-		segs, err := Trace(q, find, Noise{}, quote, eos, rng)
+		segs, err := Trace(q, find, Noise{}, style, eos, rng)
 		if err != nil {
 			return r, fmt.Errorf("probe %s: %w", q.ID, err)
 		}
@@ -69,7 +69,7 @@ func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Quest
 			found, conclusion bool
 		}
 		var spans []span
-		c, decision, hasConclusion := conclusion(q)
+		c, decision, hasConclusion := conclusion(q, style.CheckOff)
 		for i, seg := range segs {
 			lo := len(ids)
 			ids = append(ids, tok.Encode(seg.Text)...)

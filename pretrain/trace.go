@@ -40,6 +40,16 @@ type Noise struct {
 // That is the habit RL with search has to break.
 var DefaultNoise = Noise{WholeQuestion: 0.15, EarlyAnswer: 0.45, NoSearch: 0.1}
 
+// Style is how a trace writes what it read.
+type Style struct {
+	// Quote copies each step's evidence from the results (see evidence)
+	// instead of writing the bare answer.
+	Quote bool
+	// CheckOff concludes a yes/no question by checking each value off
+	// (see conclusion).
+	CheckOff bool
+}
+
 // Segment is a piece of a trace: written by the policy, or inserted by the
 // environment (never trained on).
 type Segment struct {
@@ -51,10 +61,9 @@ type Segment struct {
 type Searcher func(query string) ([]search.Doc, error)
 
 // Trace writes a ReSearch-format response to q, as segments, with the
-// results the searcher really returns inserted after each search. After
-// each result it writes the step's answer, or with quote the evidence for
-// it. eos ends the response.
-func Trace(q world.Question, find Searcher, noise Noise, quote bool, eos string, rng *rand.Rand) ([]Segment, error) {
+// results the searcher really returns inserted after each search, written
+// in style. eos ends the response.
+func Trace(q world.Question, find Searcher, noise Noise, style Style, eos string, rng *rand.Rand) ([]Segment, error) {
 	var segs []Segment
 	policy := func(s string) { segs = append(segs, Segment{Text: s}) }
 	searchFor := func(query string) ([]search.Doc, error) {
@@ -84,13 +93,13 @@ func Trace(q world.Question, find Searcher, noise Noise, quote bool, eos string,
 			if err != nil {
 				return nil, err
 			}
-			policy(think(finding(step, docs, quote)))
+			policy(think(finding(step, docs, style.Quote)))
 			if early && i == 0 {
 				answer(step.Answer)
 				return segs, nil
 			}
 		}
-		if c, _, ok := conclusion(q); ok {
+		if c, _, ok := conclusion(q, style.CheckOff); ok {
 			policy(think(c))
 		}
 		answer(q.Answers[0])
@@ -128,15 +137,27 @@ func finding(step world.Step, docs []search.Doc, quote bool) string {
 // two values are compared within a few tokens. A comparison decides with
 // the winner's value, then its name: the smaller of two years is copied
 // digit by digit (each digit a token), and the name after it is the one
-// written after the same value a moment before. ok is false for other
-// types.
-func conclusion(q world.Question) (c, decision string, ok bool) {
+// written after the same value a moment before. With checkOff a yes/no
+// question instead checks each value off, the first always "yes": whether
+// the second is the same name is then the induction a small model already
+// reads with — the word that followed the same tokens a moment before —
+// where deciding the equality of two names set side by side is not learnt
+// from tens of thousands of drills (bench/RESULTS.md). decision is the
+// conclusion's tail from the point it decides; ok is false for other types.
+func conclusion(q world.Question, checkOff bool) (c, decision string, ok bool) {
 	half := len(q.Decomposition) / 2
 	if !concludes(q.Type) || len(q.Subjects) != 2 || half == 0 {
 		return "", "", false
 	}
 	a, b := q.Decomposition[half-1].Answer, q.Decomposition[len(q.Decomposition)-1].Answer
 	switch {
+	case q.Type == world.YesNo && checkOff:
+		check := "no"
+		if a == b {
+			check = "yes"
+		}
+		decision = fmt.Sprintf("%s. So %s.", check, q.Answers[0])
+		return fmt.Sprintf("%s: %s yes. %s: %s %s", q.Subjects[0], a, q.Subjects[1], b, decision), decision, true
 	case q.Type == world.YesNo:
 		decision = q.Answers[0]
 	case q.Answers[0] == q.Subjects[0]:

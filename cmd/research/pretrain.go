@@ -32,17 +32,29 @@ from the result, ending with the answer: --drill-answers) teach it to read
 and to answer with what it read; conclusion drills (--conclusions) to set
 the two values a comparison or yes/no question compares side by side and
 answer from them. The defaults make the demo's shipped base
-policy (about 45 minutes on two cores). Every 1,000 steps, and at the end,
+policy (about 45 minutes on two cores). --from continues a base instead
+(its model and tokenizer, no copying phase) on a random --share of the
+documents, as when a new habit (--check-off) is taught to a base that must
+keep the old ones. Every 1,000 steps, and at the end,
 the log reports how many answers of held-out dev questions the model reads
 exactly out of a result. Held-out worlds are never trained on. --out then
 holds config.json, model.safetensors, tokenizer.json and pretrain.json (the
 settings, the loss per epoch and the held-out reading).`,
 		Example: `  research world --seed 1 --out world
-  research pretrain --world world --out base`,
+  research pretrain --world world --out base
+  research pretrain --world world --from base --out base2 --check-off --share 0.2 --lr 3e-4`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if worldDir == "" || out == "" {
 				return fmt.Errorf("pretrain: --world and --out are required")
+			}
+			if s.From != "" {
+				for _, name := range []string{"vocab", "hidden", "layers", "heads", "kv-heads", "ffn", "copies", "copy-lr"} {
+					if cmd.Flags().Changed(name) {
+						return fmt.Errorf("pretrain: --%s does not apply to a base continued from %s", name, s.From)
+					}
+				}
+				s.Copies = 0
 			}
 			wcfg, _, err := world.ReadGraphFile(filepath.Join(worldDir, "world.json"))
 			if err != nil {
@@ -81,6 +93,9 @@ settings, the loss per epoch and the held-out reading).`,
 	f.Float64Var(&s.Noise.NoSearch, "noise-none", s.Noise.NoSearch, "share of traces that guess without searching")
 	f.Float64Var(&s.Instructions, "instructions", s.Instructions, "share of traces whose prompt carries the paper's instructions (the rest only the question's turn)")
 	f.BoolVar(&s.Quote, "quote", s.Quote, "after each result, copy the supporting passage up to the answer (false: write the bare answer)")
+	f.BoolVar(&s.CheckOff, "check-off", s.CheckOff, `conclude a yes/no question by checking each value off ("A: Shatri yes. B: Vemo no. So no.")`)
+	f.StringVar(&s.From, "from", "", "continue this base policy's model and tokenizer instead of training from scratch")
+	f.Float64Var(&s.Share, "share", s.Share, "share of the documents trained on, drawn at random")
 	f.Uint64Var(&s.Seed, "seed", s.Seed, "random seed")
 	return cmd
 }

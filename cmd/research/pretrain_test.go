@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -37,8 +38,31 @@ func TestPretrainWritesALoadableModel(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(out, "pretrain.json")); err != nil || !strings.Contains(string(data), "epoch_losses") || !strings.Contains(string(data), "dev_reading") {
 		t.Errorf("pretrain.json: %v %s", err, data)
 	}
+	// A base continued on half the documents in the checked-off format
+	// keeps the shape and tokenizer it started from.
+	cont := filepath.Join(dir, "continued")
+	if _, stderr, err := runCLI(t, "", "pretrain", "--world", worldDir, "--from", out, "--out", cont, "--check-off", "--share", "0.5",
+		"--drills", "20", "--conclusions", "10"); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	c, err := model.Load(cont)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if !reflect.DeepEqual(c.Config, m.Config) {
+		t.Errorf("continued config %+v, base %+v", c.Config, m.Config)
+	}
+	if data, err := os.ReadFile(filepath.Join(cont, "pretrain.json")); err != nil || !strings.Contains(string(data), `"From": "`+out) || !strings.Contains(string(data), `"CheckOff": true`) {
+		t.Errorf("pretrain.json of the continued base: %v %s", err, data)
+	}
 	for _, args := range [][]string{
 		{"pretrain", "--out", out},
+		{"pretrain", "--world", worldDir, "--from", out, "--out", cont, "--copies", "10"},
+		{"pretrain", "--world", worldDir, "--from", out, "--out", cont, "--hidden", "16"},
+		{"pretrain", "--world", worldDir, "--from", filepath.Join(dir, "none"), "--out", cont},
+		{"pretrain", "--world", worldDir, "--out", out, "--share", "0"},
+		{"pretrain", "--world", worldDir, "--out", out, "--share", "1.5"},
 		{"pretrain", "--world", worldDir, "--out", out, "--noise-whole", "0.9", "--noise-early", "0.9"},
 		{"pretrain", "--world", filepath.Join(dir, "none"), "--out", out},
 		{"pretrain", "--world", worldDir, "--out", out, "--drills", "-1"},
