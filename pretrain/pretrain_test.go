@@ -92,6 +92,34 @@ func TestNoisyTracesAreWellFormed(t *testing.T) {
 	}
 }
 
+// TestGuessYesNo: with GuessYesNo every yes/no trace answers "yes" or
+// "no"; without, the early ones answer with the first step's finding.
+func TestGuessYesNo(t *testing.T) {
+	g := smallWorld(t)
+	for _, guess := range []bool{false, true} {
+		noise := Noise{EarlyAnswer: 1, GuessYesNo: guess}
+		rng := rand.New(rand.NewPCG(3, 3))
+		yesno, names := 0, 0
+		for _, q := range g.Questions[world.Train] {
+			if q.Type != world.YesNo {
+				continue
+			}
+			segs, err := Trace(q, fakeSearch, noise, Style{}, "<|endoftext|>", rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			yesno++
+			last := segs[len(segs)-1].Text
+			if !strings.Contains(last, `\boxed{yes}`) && !strings.Contains(last, `\boxed{no}`) {
+				names++
+			}
+		}
+		if yesno == 0 || (guess && names > 0) || (!guess && names != yesno) {
+			t.Errorf("GuessYesNo %v: %d of %d yes/no traces answer with a name", guess, names, yesno)
+		}
+	}
+}
+
 type byteTok struct{}
 
 func (byteTok) Encode(s string) []int {

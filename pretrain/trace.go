@@ -31,6 +31,10 @@ type Noise struct {
 	EarlyAnswer float64
 	// NoSearch: answer at once with a guess.
 	NoSearch float64
+	// GuessYesNo makes an early answer to a yes/no question a guess,
+	// "yes" or "no", as an instruct model's is, instead of the first
+	// step's finding — a name, which no yes/no question is answered with.
+	GuessYesNo bool
 }
 
 // DefaultNoise leaves 30% of the traces right and has 45% answer after the
@@ -95,7 +99,11 @@ func Trace(q world.Question, find Searcher, noise Noise, style Style, eos string
 			}
 			policy(think(finding(step, docs, style.Quote)))
 			if early && i == 0 {
-				answer(step.Answer)
+				if q.Type == world.YesNo && noise.GuessYesNo {
+					answer(guess(q, docs, rng))
+				} else {
+					answer(step.Answer)
+				}
 				return segs, nil
 			}
 		}

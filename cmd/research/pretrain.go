@@ -91,6 +91,7 @@ settings, the loss per epoch and the held-out reading).`,
 	f.Float64Var(&s.Noise.WholeQuestion, "noise-whole", s.Noise.WholeQuestion, "share of traces that search the whole question, then guess")
 	f.Float64Var(&s.Noise.EarlyAnswer, "noise-early", s.Noise.EarlyAnswer, "share of traces that answer after the first step")
 	f.Float64Var(&s.Noise.NoSearch, "noise-none", s.Noise.NoSearch, "share of traces that guess without searching")
+	f.BoolVar(&s.Noise.GuessYesNo, "guess-yesno", s.Noise.GuessYesNo, `answer a yes/no question early with a guess, "yes" or "no" (false: with the first step's finding)`)
 	f.Float64Var(&s.Instructions, "instructions", s.Instructions, "share of traces whose prompt carries the paper's instructions (the rest only the question's turn)")
 	f.BoolVar(&s.Quote, "quote", s.Quote, "after each result, copy the supporting passage up to the answer (false: write the bare answer)")
 	f.BoolVar(&s.CheckOff, "check-off", s.CheckOff, `conclude a yes/no question by checking each value off ("A: Shatri yes. B: Vemo no. So no.")`)
