@@ -110,11 +110,14 @@ func checkDrills(t *testing.T, rg *world.Generation, seqs []Sequence, answer boo
 func TestProbeReadingCounts(t *testing.T) {
 	g := smallWorld(t)
 	qs := g.Questions[world.Train][:20]
-	hops, conclusions := 0, 0
+	hops, conclusions, yesno := 0, 0, 0
 	for _, q := range qs {
 		hops += len(q.Decomposition)
 		if q.Type == world.Comparison || q.Type == world.YesNo {
 			conclusions++
+		}
+		if q.Type == world.YesNo {
+			yesno++
 		}
 	}
 	c := model.Config{ModelType: "qwen2", VocabSize: 256, HiddenSize: 16, IntermediateSize: 32, NumLayers: 1,
@@ -141,7 +144,8 @@ func TestProbeReadingCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Steps != hops || r.Found != tc.found || r.Read > 1 || r.ReadFound > r.Read || r.Conclusions != conclusions || conclusions == 0 || r.Concluded > 1 {
+		if r.Steps != hops || r.Found != tc.found || r.Read > 1 || r.ReadFound > r.Read || r.Conclusions != conclusions || conclusions == 0 || r.Concluded > 1 ||
+			r.YesNo != yesno || yesno == 0 || r.YesNoConcluded > r.YesNo {
 			t.Errorf("%s: %+v, want %d steps, %d found, %d conclusions, next to none read or concluded", tc.name, r, hops, tc.found, conclusions)
 		}
 	}

@@ -25,8 +25,10 @@ type Reading struct {
 	Found       int // steps whose result held the answer
 	ReadFound   int // of those, predicted exactly
 	// Conclusions is the number of comparison and yes/no questions,
-	// Concluded those whose decision is predicted exactly.
+	// Concluded those whose decision is predicted exactly; YesNo and
+	// YesNoConcluded count the yes/no questions among them.
 	Conclusions, Concluded int
+	YesNo, YesNoConcluded  int
 }
 
 // Rate is the share of steps read exactly.
@@ -47,7 +49,7 @@ func (r Reading) String() string {
 	s := fmt.Sprintf("%d/%d steps read (%.1f%%); %d/%d where the result held the answer (%.1f%%)",
 		r.Read, r.Steps, 100*r.Rate(), r.ReadFound, r.Found, 100*r.FoundRate())
 	if r.Conclusions > 0 {
-		s += fmt.Sprintf("; %d/%d conclusions (%.1f%%)", r.Concluded, r.Conclusions, 100*ratio(r.Concluded, r.Conclusions))
+		s += fmt.Sprintf("; %d/%d conclusions (%.1f%%), yes/no %d/%d", r.Concluded, r.Conclusions, 100*ratio(r.Concluded, r.Conclusions), r.YesNoConcluded, r.YesNo)
 	}
 	return s
 }
@@ -97,6 +99,12 @@ func ProbeReading(m *model.Model, tok Tokenizer, find Searcher, qs []world.Quest
 				r.Conclusions++
 				if exact {
 					r.Concluded++
+				}
+				if q.Type == world.YesNo {
+					r.YesNo++
+					if exact {
+						r.YesNoConcluded++
+					}
 				}
 				continue
 			}
