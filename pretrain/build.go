@@ -35,9 +35,9 @@ type Shape struct {
 	// starting from scratch: its model and tokenizer are loaded, the
 	// architecture fields above are unused, and there is no copying phase.
 	From string
-	// Share is the share of the documents trained on, drawn at random: a
-	// continued base needs a part of the stream to learn a new habit while
-	// it keeps rehearsing the old ones.
+	// Share is the share of the documents trained on, drawn at random (0
+	// means all): a continued base needs a part of the stream to learn a
+	// new habit while it keeps rehearsing the old ones.
 	Share float64
 	// Drills is the number of reading drills (see Drills); Copies that of
 	// the copying exercises trained on first (see Copies).
@@ -59,7 +59,7 @@ type Shape struct {
 // steps of 1,024 tokens; about 45 minutes on two cores.
 var DefaultShape = Shape{Vocab: 2048, Hidden: 128, Layers: 4, Heads: 4, KVHeads: 2, FFN: 384,
 	Epochs: 1, Warmup: 50, BatchTokens: 1024, TopK: 3, Traces: 1, LR: 2e-3, CopyLR: 1e-3, Beta2: 0.95,
-	Noise: DefaultNoise, Copies: 45000, Drills: 24000, DrillAnswers: true, Conclusions: 48000, Instructions: 0.25, Style: Style{Quote: true}, Share: 1, Seed: 1}
+	Noise: DefaultNoise, Copies: 45000, Drills: 24000, DrillAnswers: true, Conclusions: 48000, Instructions: 0.25, Style: Style{Quote: true}, Seed: 1}
 
 func (s Shape) check() error {
 	if n := s.Noise; n.WholeQuestion < 0 || n.EarlyAnswer < 0 || n.NoSearch < 0 || n.WholeQuestion+n.EarlyAnswer+n.NoSearch > 1 {
@@ -68,8 +68,8 @@ func (s Shape) check() error {
 	if s.Instructions < 0 || s.Instructions > 1 {
 		return fmt.Errorf("pretrain: the share of traces with instructions must be in [0, 1]")
 	}
-	if !(s.Share > 0 && s.Share <= 1) {
-		return fmt.Errorf("pretrain: the share of documents trained on must be in (0, 1], not %g", s.Share)
+	if !(s.Share >= 0 && s.Share <= 1) {
+		return fmt.Errorf("pretrain: the share of documents trained on must be in [0, 1], not %g", s.Share)
 	}
 	if s.From != "" && s.Copies > 0 {
 		return fmt.Errorf("pretrain: a base continued from %s has no copying phase; copies must be 0", s.From)
@@ -205,9 +205,10 @@ func start(g *world.Generation, s Shape) (*model.Model, *tokenizer.Tokenizer, er
 	return m, tok, err
 }
 
-// sample keeps each sequence with probability share, in order.
+// sample keeps each sequence with probability share, in order; a share of
+// 0 or 1 keeps them all.
 func sample(seqs []Sequence, share float64, rng *rand.Rand) []Sequence {
-	if share >= 1 {
+	if share == 0 || share >= 1 {
 		return seqs
 	}
 	var kept []Sequence

@@ -212,14 +212,16 @@ func TestEvidence(t *testing.T) {
 }
 
 // TestSample: a share keeps about that part of the sequences, in their
-// order; the whole share keeps them all.
+// order; a share of 0 or 1 keeps them all.
 func TestSample(t *testing.T) {
 	seqs := make([]Sequence, 1000)
 	for i := range seqs {
 		seqs[i].From = i
 	}
-	if got := sample(seqs, 1, rand.New(rand.NewPCG(1, 2))); len(got) != len(seqs) {
-		t.Errorf("share 1 kept %d of %d", len(got), len(seqs))
+	for _, share := range []float64{0, 1} {
+		if got := sample(seqs, share, rand.New(rand.NewPCG(1, 2))); len(got) != len(seqs) {
+			t.Errorf("share %g kept %d of %d", share, len(got), len(seqs))
+		}
 	}
 	got := sample(seqs, 0.2, rand.New(rand.NewPCG(1, 2)))
 	if len(got) < 150 || len(got) > 250 {

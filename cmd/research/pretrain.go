@@ -96,7 +96,7 @@ settings, the loss per epoch and the held-out reading).`,
 	f.BoolVar(&s.Quote, "quote", s.Quote, "after each result, copy the supporting passage up to the answer (false: write the bare answer)")
 	f.BoolVar(&s.CheckOff, "check-off", s.CheckOff, `conclude a yes/no question by checking each value off ("A: Shatri yes. B: Vemo no. So no.")`)
 	f.StringVar(&s.From, "from", "", "continue this base policy's model and tokenizer instead of training from scratch")
-	f.Float64Var(&s.Share, "share", s.Share, "share of the documents trained on, drawn at random")
+	f.Float64Var(&s.Share, "share", s.Share, "share of the documents trained on, drawn at random (0: all)")
 	f.Uint64Var(&s.Seed, "seed", s.Seed, "random seed")
 	return cmd
 }

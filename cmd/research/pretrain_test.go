@@ -61,7 +61,7 @@ func TestPretrainWritesALoadableModel(t *testing.T) {
 		{"pretrain", "--world", worldDir, "--from", out, "--out", cont, "--copies", "10"},
 		{"pretrain", "--world", worldDir, "--from", out, "--out", cont, "--hidden", "16"},
 		{"pretrain", "--world", worldDir, "--from", filepath.Join(dir, "none"), "--out", cont},
-		{"pretrain", "--world", worldDir, "--out", out, "--share", "0"},
+		{"pretrain", "--world", worldDir, "--out", out, "--share", "-0.5"},
 		{"pretrain", "--world", worldDir, "--out", out, "--share", "1.5"},
 		{"pretrain", "--world", worldDir, "--out", out, "--noise-whole", "0.9", "--noise-early", "0.9"},
 		{"pretrain", "--world", filepath.Join(dir, "none"), "--out", out},
