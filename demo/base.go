@@ -17,7 +17,7 @@ import (
 )
 
 // shipped is the base policy the demo starts from, pretrained on World
-// with pretrain.DefaultShape (base/README.md has the command).
+// in pretrain.DefaultStages (base/README.md has the commands).
 //
 //go:embed base/config.json base/model.safetensors base/tokenizer.json base/pretrain.json
 var shipped embed.FS
@@ -30,8 +30,7 @@ func basePolicy(g *world.Generation, cfg Config, log io.Writer) (string, error) 
 	dir := filepath.Join(cfg.Out, "base")
 	switch {
 	case cfg.Pretrain:
-		fmt.Fprintln(log, "demo: pretraining the base policy")
-		return dir, pretrain.Build(g, dir, cfg.Shape, log)
+		return dir, pretrainStages(g, dir, cfg.Stages, log)
 	case cfg.Base != "":
 		dir = cfg.Base
 	default:
@@ -40,6 +39,25 @@ func basePolicy(g *world.Generation, cfg Config, log io.Writer) (string, error) 
 		}
 	}
 	return dir, checkWorld(dir, cfg.World)
+}
+
+// pretrainStages builds the base policy in dir in stages, each after the
+// first continuing the one before, in a directory of its own beside dir.
+func pretrainStages(g *world.Generation, dir string, stages []pretrain.Shape, log io.Writer) error {
+	from := ""
+	for i, s := range stages {
+		out := dir
+		if i < len(stages)-1 {
+			out = fmt.Sprintf("%s-stage%d", dir, i+1)
+		}
+		fmt.Fprintf(log, "demo: pretraining the base policy, stage %d of %d\n", i+1, len(stages))
+		s.From = from
+		if err := pretrain.Build(g, out, s, log); err != nil {
+			return fmt.Errorf("stage %d: %w", i+1, err)
+		}
+		from = out
+	}
+	return nil
 }
 
 // WriteBase writes the shipped base policy into dir, for a user or a

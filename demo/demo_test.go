@@ -28,8 +28,11 @@ func TestRunEndToEnd(t *testing.T) {
 	cfg.World.Entities, cfg.World.HeldOut = 40, 40
 	cfg.World.TrainQuestions, cfg.World.DevQuestions, cfg.World.TestQuestions = 20, 4, 8
 	cfg.Pretrain = true
-	cfg.Shape = pretrain.Shape{Vocab: 400, Hidden: 32, Layers: 1, Heads: 2, KVHeads: 1, FFN: 64,
+	scratch := pretrain.Shape{Vocab: 400, Hidden: 32, Layers: 1, Heads: 2, KVHeads: 1, FFN: 64,
 		Epochs: 1, Warmup: 1, BatchTokens: 4096, TopK: 2, Traces: 1, LR: 3e-3, CopyLR: 1e-3, Beta2: 0.95, Noise: pretrain.DefaultNoise, Seed: 1}
+	continued := scratch
+	continued.Share, continued.CheckOff = 0.5, true
+	cfg.Stages = []pretrain.Shape{scratch, continued}
 	cfg.EvalQuestions, cfg.MaxTokens, cfg.Steps, cfg.BatchSize, cfg.N = 4, 48, 2, 2, 2
 	res, err := Run(context.Background(), cfg, io.Discard)
 	if err != nil {
@@ -42,6 +45,11 @@ func TestRunEndToEnd(t *testing.T) {
 		if row.N["all"] != 4 || row.EM["all"] < 0 || row.EM["all"] > 1 {
 			t.Errorf("%s: n %d, EM %v", row.Method, row.N["all"], row.EM["all"])
 		}
+	}
+	// The base was pretrained in two stages, the second continuing the first.
+	summary, err := os.ReadFile(filepath.Join(cfg.Out, "base", "pretrain.json"))
+	if err != nil || !strings.Contains(string(summary), filepath.Join(cfg.Out, "base-stage1")) {
+		t.Errorf("the base's pretrain.json does not name its first stage: %v %s", err, summary)
 	}
 	// The environment's search for the question counts.
 	if s := res.Rows[1].Searches; s < 1 {
@@ -86,7 +94,8 @@ func TestShippedBase(t *testing.T) {
 	if err := checkWorld(dir, World); err != nil {
 		t.Fatal(err)
 	}
-	// pretrain.DefaultShape documents the shipped base: the same settings.
+	// pretrain.DefaultStages document the shipped base: its last stage has
+	// the same settings but the directory it continued from.
 	data, err := os.ReadFile(filepath.Join(dir, "pretrain.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +104,13 @@ func TestShippedBase(t *testing.T) {
 	if err := json.Unmarshal(data, &made); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(made.Shape, pretrain.DefaultShape) {
-		t.Errorf("shipped base made with %+v, DefaultShape is %+v", made.Shape, pretrain.DefaultShape)
+	last := pretrain.DefaultStages[len(pretrain.DefaultStages)-1]
+	if made.Shape.From == "" {
+		t.Error("the shipped base was not continued from a first stage")
+	}
+	made.Shape.From = ""
+	if !reflect.DeepEqual(made.Shape, last) {
+		t.Errorf("shipped base made with %+v, the last of DefaultStages is %+v", made.Shape, last)
 	}
 	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
@@ -184,8 +198,11 @@ func TestRunRecipeOptions(t *testing.T) {
 	cfg.World.Entities, cfg.World.HeldOut = 40, 40
 	cfg.World.TrainQuestions, cfg.World.DevQuestions, cfg.World.TestQuestions = 20, 4, 8
 	cfg.Pretrain = true
-	cfg.Shape = pretrain.Shape{Vocab: 400, Hidden: 32, Layers: 1, Heads: 2, KVHeads: 1, FFN: 64,
+	scratch := pretrain.Shape{Vocab: 400, Hidden: 32, Layers: 1, Heads: 2, KVHeads: 1, FFN: 64,
 		Epochs: 1, Warmup: 1, BatchTokens: 4096, TopK: 2, Traces: 1, LR: 3e-3, CopyLR: 1e-3, Beta2: 0.95, Noise: pretrain.DefaultNoise, Seed: 1}
+	continued := scratch
+	continued.Share, continued.CheckOff = 0.5, true
+	cfg.Stages = []pretrain.Shape{scratch, continued}
 	cfg.EvalQuestions, cfg.MaxTokens, cfg.Steps, cfg.BatchSize, cfg.N = 4, 48, 2, 2, 2
 	cfg.NoResultMask, cfg.DynamicSampling, cfg.SkipZeroAdvantage, cfg.OverlongBuffer = true, true, true, 16
 	if _, err := Run(context.Background(), cfg, io.Discard); err != nil {

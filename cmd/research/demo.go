@@ -87,7 +87,7 @@ rollouts, checkpoints) and report.md.`,
 	f.StringVar(&cfg.Out, "out", cfg.Out, "output directory")
 	f.BoolVar(&full, "full", false, "the longer recipe: "+fmt.Sprint(demo.Full("").Steps)+" GRPO steps, every test question")
 	f.StringVar(&cfg.Base, "base", cfg.Base, "base policy made by research pretrain for the demo's world (default: the shipped one)")
-	f.BoolVar(&cfg.Pretrain, "pretrain", false, "pretrain a new base policy first (about 45 minutes)")
+	f.BoolVar(&cfg.Pretrain, "pretrain", false, "pretrain a new base policy first, in the shipped base's two stages (about 55 minutes)")
 	f.Uint64Var(&cfg.World.Seed, "seed", cfg.World.Seed, "world seed (another than the shipped base's needs --pretrain)")
 	f.IntVar(&cfg.EvalQuestions, "eval", cfg.EvalQuestions, "held-out questions evaluated (0: all)")
 	f.StringVar(&cfg.EvalSplit, "split", world.Test, "held-out world evaluated: test, or dev for choosing recipes and bases")

@@ -31,18 +31,20 @@ one-step searches in a world of their own, whose finding can only be read
 from the result, ending with the answer: --drill-answers) teach it to read
 and to answer with what it read; conclusion drills (--conclusions) to set
 the two values a comparison or yes/no question compares side by side and
-answer from them. The defaults make the demo's shipped base
-policy (about 45 minutes on two cores). --from continues a base instead
-(its model and tokenizer, no copying phase) on a random --share of the
-documents, as when a new habit (--check-off) is taught to a base that must
-keep the old ones. Every 1,000 steps, and at the end,
+answer from them. --from continues a base instead (its model and
+tokenizer, no copying phase) on a random --share of the documents, as
+when a new habit (--check-off, --guess-yesno) is taught to a base that
+must keep the old ones. The defaults make the first stage of the demo's
+shipped base policy (about 45 minutes on two cores); the second example
+below continues it into the shipped base (about 11 minutes). Every 1,000
+steps, and at the end,
 the log reports how many answers of held-out dev questions the model reads
 exactly out of a result. Held-out worlds are never trained on. --out then
 holds config.json, model.safetensors, tokenizer.json and pretrain.json (the
 settings, the loss per epoch and the held-out reading).`,
 		Example: `  research world --seed 1 --out world
-  research pretrain --world world --out base
-  research pretrain --world world --from base --out base2 --check-off --share 0.2 --lr 3e-4`,
+  research pretrain --world world --out base-stage1
+  research pretrain --world world --from base-stage1 --out base --check-off --guess-yesno --share 0.5 --lr 5e-4 --seed 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if worldDir == "" || out == "" {
