@@ -85,7 +85,7 @@ type Config struct {
 	OverlongBuffer                                   int
 }
 
-// Defaults is the quick recipe: about 4 minutes on two AVX-512 cores (bench/RESULTS.md).
+// Defaults is the quick recipe: about 3 minutes on two AVX-512 cores (bench/RESULTS.md).
 func Defaults(out string) Config {
 	return Config{Out: out, World: World, Stages: pretrain.DefaultStages, EvalQuestions: 100,
 		TopK: 3, MaxTokens: 1024, Steps: 50, BatchSize: 8, N: 5, LR: 1e-4, TrainSeed: 1, Temperature: 0.7,

@@ -35,7 +35,7 @@ environment searches the question once and the policy's own searches find
 nothing (naive RAG). --split dev reports on the dev world instead of the
 test world, for choosing recipes.
 
-The default recipe takes about 4 minutes on two AVX-512 cores; --full trains
+The default recipe takes about 3 minutes on two AVX-512 cores; --full trains
 longer and evaluates every test question. Everything lands in --out: the
 world, the index, the base policy, the training run (metrics, PNG plots,
 rollouts, checkpoints) and report.md.`,
