@@ -45,7 +45,7 @@ type Config struct {
 	// the shipped one (see base/README.md).
 	Base string
 	// Pretrain makes a new base policy instead, in Stages: the first from
-	// scratch, each later one continuing the one before (about 50 minutes).
+	// scratch, each later one continuing the one before (about 55 minutes).
 	Pretrain      bool
 	Stages        []pretrain.Shape
 	EvalQuestions int // held-out questions evaluated; 0 means all

@@ -17,14 +17,10 @@ import (
 	"research/world"
 )
 
-// TestRunEndToEnd runs the whole experiment at a toy scale: a small world,
-// a base model pretrained for one epoch, two GRPO steps. It checks the
-// pipeline, not the learning (the CPU-scale figures are in bench/RESULTS.md).
-func TestRunEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("pretrains and trains a model: skipped with -short")
-	}
-	cfg := Defaults(t.TempDir())
+// toyConfig is the demo at a toy scale: a small world, a base model
+// pretrained in two short stages, two GRPO steps.
+func toyConfig(out string) Config {
+	cfg := Defaults(out)
 	cfg.World.Entities, cfg.World.HeldOut = 40, 40
 	cfg.World.TrainQuestions, cfg.World.DevQuestions, cfg.World.TestQuestions = 20, 4, 8
 	cfg.Pretrain = true
@@ -34,6 +30,17 @@ func TestRunEndToEnd(t *testing.T) {
 	continued.Share, continued.CheckOff = 0.5, true
 	cfg.Stages = []pretrain.Shape{scratch, continued}
 	cfg.EvalQuestions, cfg.MaxTokens, cfg.Steps, cfg.BatchSize, cfg.N = 4, 48, 2, 2, 2
+	return cfg
+}
+
+// TestRunEndToEnd runs the whole experiment at a toy scale: a small world,
+// a base model pretrained for one epoch, two GRPO steps. It checks the
+// pipeline, not the learning (the CPU-scale figures are in bench/RESULTS.md).
+func TestRunEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("pretrains and trains a model: skipped with -short")
+	}
+	cfg := toyConfig(t.TempDir())
 	res, err := Run(context.Background(), cfg, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -194,16 +201,7 @@ func TestRunRecipeOptions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("pretrains and trains a model: skipped with -short")
 	}
-	cfg := Defaults(t.TempDir())
-	cfg.World.Entities, cfg.World.HeldOut = 40, 40
-	cfg.World.TrainQuestions, cfg.World.DevQuestions, cfg.World.TestQuestions = 20, 4, 8
-	cfg.Pretrain = true
-	scratch := pretrain.Shape{Vocab: 400, Hidden: 32, Layers: 1, Heads: 2, KVHeads: 1, FFN: 64,
-		Epochs: 1, Warmup: 1, BatchTokens: 4096, TopK: 2, Traces: 1, LR: 3e-3, CopyLR: 1e-3, Beta2: 0.95, Noise: pretrain.DefaultNoise, Seed: 1}
-	continued := scratch
-	continued.Share, continued.CheckOff = 0.5, true
-	cfg.Stages = []pretrain.Shape{scratch, continued}
-	cfg.EvalQuestions, cfg.MaxTokens, cfg.Steps, cfg.BatchSize, cfg.N = 4, 48, 2, 2, 2
+	cfg := toyConfig(t.TempDir())
 	cfg.NoResultMask, cfg.DynamicSampling, cfg.SkipZeroAdvantage, cfg.OverlongBuffer = true, true, true, 16
 	if _, err := Run(context.Background(), cfg, io.Discard); err != nil {
 		t.Fatal(err)

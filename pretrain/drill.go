@@ -53,9 +53,10 @@ func Drills(rg *world.Generation, n int, tok Tokenizer, find Searcher, quote, an
 // comparison and yes/no train questions of the reading world rg: the
 // question and its steps' findings, as a clean trace writes them but
 // without the searches, then the conclusion and the answer, which alone
-// are trained on, written in style. A trace holds one conclusion per thousand tokens or so;
-// a drill one per hundred, and deciding which of two years comes first
-// takes a small model many more examples than the traces hold.
+// are trained on, written in style. A trace holds one conclusion per
+// thousand tokens or so; a drill one per hundred, and deciding which of
+// two years comes first takes a small model many more examples than the
+// traces hold.
 func Conclusions(rg *world.Generation, n int, tok Tokenizer, find Searcher, style Style) ([]Sequence, error) {
 	out := make([]Sequence, 0, n)
 	for _, q := range rg.Questions[world.Train] {
